@@ -1,0 +1,55 @@
+// Turns any error into what the user reads: a scrubbed message, what to do, and the exit code.
+import { JournalConflictError, JournalHeldError } from '../journal/journal.js';
+import { KubeApiError } from '../kube/api-client.js';
+import { redactor } from '../output/redactor.js';
+import { ExecOutcomeUnknownError, ExecRefusedError } from '../pod/exec-session.js';
+import { PodCommandError, RestTransportError } from '../pod/pod-transport.js';
+import { AuthenticationFailedError, PasswordRejectedError, RestApiError } from '../rest/rest-errors.js';
+import { InterruptedError } from '../rotation/waits.js';
+import { StoreConflictError, StoreMissingError } from '../store/credential-store.js';
+import { ExitCode, ReccredError } from './exit-codes.js';
+
+export const LOCKOUT_ADVICE =
+  'the plugin never retries a refused login: 5 failures within 15 minutes lock the account for 30 minutes. Check the account in the admin console (Access control > Users) before trying again';
+
+export function explainError(err: unknown): ReccredError {
+  const e = classify(err);
+  return new ReccredError(redactor.scrub(e.message), e.exitCode, e.hint && redactor.scrub(e.hint));
+}
+
+function classify(err: unknown): ReccredError {
+  if (err instanceof ReccredError) return err;
+  if (err instanceof KubeApiError) {
+    if (err.status === 0) return new ReccredError(`cannot reach the Kubernetes API: ${err.apiMessage}`, ExitCode.Failed, 'check the kubeconfig context and your network');
+    if (err.status === 401) return new ReccredError('the Kubernetes API refused your credentials (401 Unauthorized)', ExitCode.Failed, 'log in again (kubeconfig token or exec plugin)');
+    if (err.status === 403) return new ReccredError(`forbidden: ${err.apiMessage}`, ExitCode.Refused, 'ask your cluster admin for the verbs listed in the README (RBAC)');
+    if (err.status === 404) return new ReccredError(`not found: ${err.apiMessage}`, ExitCode.Usage);
+    if (err.status === 429 || err.status >= 500) return new ReccredError(`the Kubernetes API failed: ${err.status} ${err.reason}: ${err.apiMessage}`, ExitCode.Failed, 'the API server is overloaded or unhealthy; try again later');
+    return new ReccredError(`the Kubernetes API answered ${err.status} ${err.reason}: ${err.apiMessage}`, ExitCode.Failed);
+  }
+  if (err instanceof ExecRefusedError) {
+    if (err.httpStatus === 403) return new ReccredError(`exec into pod ${err.pod} is forbidden`, ExitCode.Refused, 'you need "create pods/exec" in the REC namespace');
+    return new ReccredError(`exec into pod ${err.pod} failed: ${err.message}`, ExitCode.Failed);
+  }
+  if (err instanceof ExecOutcomeUnknownError) return new ReccredError(err.message, ExitCode.Resumable);
+  if (err instanceof AuthenticationFailedError) return new ReccredError(`${err.message}; ${LOCKOUT_ADVICE}`, ExitCode.Failed);
+  if (err instanceof PasswordRejectedError) {
+    return new ReccredError(
+      `the cluster refused the new password: ${err.detail || 'it does not meet the password complexity profile'}`,
+      ExitCode.Usage,
+      'the profile asks for 8+ characters with upper, lower, digit and special, no character 4 times in a row, not containing the username; omit --password-* to have one generated',
+    );
+  }
+  if (err instanceof RestApiError) return new ReccredError(err.message, ExitCode.Failed);
+  if (err instanceof RestTransportError) {
+    return new ReccredError(`${err.message}`, ExitCode.Failed, err.curlExit === 7 ? 'the REST API on port 9443 is not listening in that pod: is the cluster healthy?' : undefined);
+  }
+  if (err instanceof PodCommandError) return new ReccredError(err.message, ExitCode.Failed);
+  if (err instanceof JournalHeldError) return new ReccredError(err.message, ExitCode.Refused, 'see it with: kubectl reccred status REC; then finish or abort it');
+  if (err instanceof JournalConflictError) return new ReccredError(err.message, ExitCode.Resumable);
+  if (err instanceof InterruptedError) return new ReccredError('interrupted', ExitCode.Resumable);
+  if (err instanceof StoreConflictError) return new ReccredError(err.message, ExitCode.Resumable);
+  if (err instanceof StoreMissingError) return new ReccredError(err.message, ExitCode.Failed);
+  const message = err instanceof Error ? err.message : String(err);
+  return new ReccredError(`unexpected error: ${message}`, ExitCode.Failed);
+}

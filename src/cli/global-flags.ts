@@ -1,0 +1,27 @@
+// Flags every command takes, spelled as kubectl spells them (SPEC 2).
+import type { Argv } from 'yargs';
+
+export interface GlobalFlags {
+  namespace?: string;
+  context?: string;
+  kubeconfig?: string;
+  requestTimeout?: string;
+  output: 'text' | 'json' | 'yaml';
+  verbose: number;
+  color: boolean;
+  quiet: boolean;
+  yes: boolean;
+}
+
+export function withGlobalFlags<T>(y: Argv<T>) {
+  return y
+    .option('namespace', { alias: 'n', type: 'string', description: 'Namespace of the REC (default: the kubeconfig context\'s, else "default")', global: true })
+    .option('context', { type: 'string', description: 'kubeconfig context to use', global: true })
+    .option('kubeconfig', { type: 'string', description: 'Path to the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)', global: true })
+    .option('request-timeout', { type: 'string', description: 'Timeout of each API request and exec session, e.g. 30s (0: none)', default: '60s', global: true })
+    .option('output', { alias: 'o', choices: ['text', 'json', 'yaml'] as const, default: 'text' as const, description: 'Output format of the result on stdout', global: true })
+    .option('verbose', { alias: 'v', type: 'count', description: 'Diagnostics on stderr (repeat for more); never a secret', global: true })
+    .option('color', { type: 'boolean', default: true, description: 'Colour on a terminal (--no-color to disable)', global: true })
+    .option('quiet', { alias: 'q', type: 'boolean', default: false, description: 'No progress output', global: true })
+    .option('yes', { alias: 'y', type: 'boolean', default: false, description: 'Assume yes to confirmations', global: true });
+}

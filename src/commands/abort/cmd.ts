@@ -1,0 +1,18 @@
+import type { CommandModule } from 'yargs';
+import type { ResumeFlags } from '../../rotation/resume.js';
+
+export const abortCommand: CommandModule<object, ResumeFlags> = {
+  command: 'abort <rec>',
+  describe: 'Roll an unfinished rotation back to the previous password',
+  builder: (y) =>
+    y
+      .positional('rec', { type: 'string', demandOption: true, describe: 'Name of the RedisEnterpriseCluster' })
+      .option('settle', { type: 'string', describe: 'Settle period (default: the one the rotation was started with)' })
+      .option('propagation-timeout', { type: 'string', default: '3m', describe: 'How long every pod may take to mount the secret' })
+      .option('force', { type: 'boolean', default: false, describe: 'Take the lock over even if its holder looks alive' })
+      .example('$0 abort rec -n redis', 'restore the old password everywhere and remove the new one') as never,
+  handler: async (argv) => {
+    const { resumeOperation } = await import('../../rotation/resume.js');
+    process.exitCode = await resumeOperation(argv, 'abort');
+  },
+};

@@ -1,0 +1,18 @@
+import type { CommandModule } from 'yargs';
+import type { ResumeFlags } from '../../rotation/resume.js';
+
+export const finishCommand: CommandModule<object, ResumeFlags> = {
+  command: 'finish <rec>',
+  describe: 'Complete a deferred (--no-wait) or interrupted rotation',
+  builder: (y) =>
+    y
+      .positional('rec', { type: 'string', demandOption: true, describe: 'Name of the RedisEnterpriseCluster' })
+      .option('settle', { type: 'string', describe: 'Settle period (default: the one the rotation was started with)' })
+      .option('propagation-timeout', { type: 'string', default: '3m', describe: 'How long every pod may take to mount the secret' })
+      .option('force', { type: 'boolean', default: false, describe: 'Take the lock over even if its holder looks alive' })
+      .example('$0 finish rec -n redis', 'resume from the journal and complete the rotation') as never,
+  handler: async (argv) => {
+    const { resumeOperation } = await import('../../rotation/resume.js');
+    process.exitCode = await resumeOperation(argv, 'finish');
+  },
+};

@@ -1,0 +1,24 @@
+import type { CommandModule } from 'yargs';
+import type { RotateFlags } from './rotate.js';
+
+export const rotateCommand: CommandModule<object, RotateFlags> = {
+  command: 'rotate <rec>',
+  describe: 'Rotate the REC admin password with zero downtime',
+  builder: (y) =>
+    y
+      .positional('rec', { type: 'string', demandOption: true, describe: 'Name of the RedisEnterpriseCluster' })
+      .option('password-stdin', { type: 'boolean', describe: 'Read the new password from stdin (one line)' })
+      .option('password-file', { type: 'string', describe: 'Read the new password from the first line of a file' })
+      .option('length', { type: 'number', default: 32, describe: 'Length of the generated password' })
+      .option('settle', { type: 'string', default: '5m', describe: 'Wait after the store update before the old password is removed' })
+      .option('propagation-timeout', { type: 'string', default: '3m', describe: 'How long every pod may take to mount the new secret' })
+      .option('wait', { type: 'boolean', default: true, describe: 'Use --no-wait to stop once the store is updated (both passwords valid); run finish later' })
+      .option('dry-run', { type: 'boolean', default: false, describe: 'Run the read-only checks and print the plan; change nothing' })
+      .example('$0 rotate rec -n redis', 'generate a password, rotate, wait 5 minutes, remove the old one')
+      .example('pass show rec | $0 rotate rec --password-stdin', 'use a password of your own, never in argv')
+      .example('$0 rotate rec --no-wait && $0 finish rec', 'update now, remove the old password later') as never,
+  handler: async (argv) => {
+    const { rotate } = await import('./rotate.js');
+    process.exitCode = await rotate(argv);
+  },
+};

@@ -1,0 +1,108 @@
+// kubectl reccred rotate: preflight, journal, then the rotation state machine (SPEC 4).
+import { ExitCode, ReccredError, resumable } from '../../cli/exit-codes.js';
+import { explainError } from '../../cli/explain-error.js';
+import { parseDuration, formatDuration } from '../../cli/duration.js';
+import type { GlobalFlags } from '../../cli/global-flags.js';
+import { openSession } from '../../cli/session.js';
+import { holderIdentity, type JournalRecord } from '../../journal/journal.js';
+import { redactor } from '../../output/redactor.js';
+import { newPassword, type PasswordFlags } from '../../password/password-source.js';
+import { loadRecTarget } from '../../rec/rec-target.js';
+import { AuthenticationFailedError, RestApiError } from '../../rest/rest-errors.js';
+import { runRotation } from '../../rotation/password-rotation.js';
+import { rotationPreflight } from '../../rotation/preflight.js';
+import { baseResult, interruptSignal, procedureContext, report, resumeHint } from '../../rotation/procedure-run.js';
+
+export interface RotateFlags extends GlobalFlags, PasswordFlags {
+  rec: string;
+  settle: string;
+  propagationTimeout: string;
+  noWait?: boolean;
+  wait?: boolean;
+  dryRun?: boolean;
+}
+
+export async function rotate(flags: RotateFlags): Promise<number> {
+  const settleMs = parseDuration(flags.settle, '--settle');
+  const propagationTimeoutMs = parseDuration(flags.propagationTimeout, '--propagation-timeout');
+  const noWait = flags.noWait === true || flags.wait === false;
+  const session = await openSession(flags);
+  const { progress } = session;
+  const target = await loadRecTarget(session, flags.rec);
+  const result = baseResult('rotate', session, flags.rec, target);
+  const { signal, dispose } = interruptSignal(progress);
+  let record: JournalRecord | undefined;
+  let journalCreated = false;
+  try {
+    const { stored } = await rotationPreflight(session.cluster, target, progress);
+    redactor.add(stored.password);
+    result.username = stored.username;
+    const { password, generated } = await newPassword(flags, stored.username);
+    redactor.add(password);
+    if (password === stored.password) throw new ReccredError('the new password equals the current one', ExitCode.Usage);
+
+    if (flags.dryRun) {
+      result.phase = 'dry-run';
+      result.message = [
+        `Dry run: every preflight check passed. The rotation of REC ${target.name} would:`,
+        `  1. record the journal secret ${target.journal.name} (the lock, and the durable copy of both passwords)`,
+        `  2. add a ${generated ? `generated ${password.length}-character` : 'supplied'} password for ${stored.username} (POST /v1/users/password, via pod exec)`,
+        `  3. verify it authenticates, then update ${target.store.location} (merge patch, resourceVersion precondition)`,
+        `  4. wait until all ${target.pods.length} pods mount it (up to ${formatDuration(propagationTimeoutMs)})`,
+        `  5. settle ${formatDuration(settleMs)} from the store update, then remove the old password (DELETE /v1/users/password)`,
+        `  6. verify the new password and delete the journal`,
+        'Nothing was changed.',
+      ].join('\n');
+      return report(session, result);
+    }
+
+    const now = new Date().toISOString();
+    record = {
+      version: 1,
+      operation: 'rotate',
+      phase: 'recorded',
+      rec: target.name,
+      username: stored.username,
+      oldPassword: stored.password,
+      newPassword: password,
+      ...holderIdentity(),
+      startedAt: now,
+      heartbeatAt: now,
+      settleMs,
+    };
+    await progress.step(`record the journal ${target.journal.name}`, () => target.journal.create(record!));
+    journalCreated = true;
+    const ctx = procedureContext(session, target, record, { settleMs, propagationTimeoutMs, noWait }, signal);
+    const end = await runRotation(ctx);
+    record = ctx.record;
+    result.phase = end;
+    result.pods = (ctx.pods ?? []).map((p) => ({ name: p.pod, propagation: p.state }));
+    result.message =
+      end === 'completed'
+        ? `Rotated the password of ${stored.username} on REC ${target.name}: ${target.store.location} holds the new password and the cluster accepts only it.`
+        : `The store holds the new password and both passwords are valid (--no-wait). After components have moved to it, ${resumeHint(target).replace('run', 'run')}.`;
+    return report(session, result);
+  } catch (err) {
+    if (!journalCreated || !record) return report(session, result, err);
+    const current = (await target.journal.read().catch(() => undefined)) ?? record;
+    result.phase = current.phase;
+    // Nothing reached the cluster when its first call was refused outright: drop the journal, exit as the error says.
+    const refusedOutright = current.phase === 'recorded' && (err instanceof AuthenticationFailedError || (err instanceof RestApiError && err.status >= 400 && err.status < 500));
+    if (refusedOutright) {
+      await target.journal.delete().catch(() => undefined);
+      result.phase = 'not-started';
+      return report(session, result, err);
+    }
+    const why = explainError(err);
+    return report(
+      session,
+      result,
+      resumable(
+        `the rotation of REC ${target.name} stopped in phase "${current.phase}": ${why.message}. The old password still works${current.phase === 'recorded' ? '' : ', and so does the new one'}; the journal ${target.journal.name} keeps both`,
+        resumeHint(target),
+      ),
+    );
+  } finally {
+    dispose();
+  }
+}

@@ -1,0 +1,44 @@
+// The one document `-o json|yaml` prints on stdout. Its schema is part of the contract (README) and is
+// validated here before printing, so a field can't drift or carry a secret by accident.
+import yaml from 'js-yaml';
+import { z } from 'zod';
+import { redactor } from './redactor.js';
+
+export const StepSchema = z.object({
+  name: z.string(),
+  status: z.enum(['done', 'skipped', 'failed', 'running']),
+  startedAt: z.string(),
+  durationMs: z.number(),
+  detail: z.string().optional(),
+});
+
+export const ResultSchema = z.object({
+  apiVersion: z.literal('reccred.redis.io/v1'),
+  kind: z.literal('Result'),
+  command: z.string(),
+  rec: z.string(),
+  namespace: z.string(),
+  store: z.object({ type: z.enum(['kubernetes', 'vault']), location: z.string() }).optional(),
+  username: z.string().optional(),
+  /** Password, present only with --reveal. */
+  password: z.string().optional(),
+  phase: z.string(),
+  exitCode: z.number(),
+  message: z.string(),
+  steps: z.array(StepSchema),
+  pods: z.array(z.object({ name: z.string(), ready: z.boolean().optional(), propagation: z.enum(['current', 'pending', 'unreachable', 'unknown']) })),
+  journal: z
+    .object({ operation: z.string(), phase: z.string(), holder: z.string(), startedAt: z.string(), heartbeatAt: z.string(), storeUpdatedAt: z.string().optional() })
+    .optional(),
+});
+export type Result = z.infer<typeof ResultSchema>;
+
+export function printResult(result: Result, format: 'text' | 'json' | 'yaml', text: () => string, reveal = false): void {
+  const doc = ResultSchema.parse(result);
+  let out: string;
+  if (format === 'json') out = JSON.stringify(doc, null, 2) + '\n';
+  else if (format === 'yaml') out = yaml.dump(doc, { lineWidth: -1 });
+  else out = text();
+  // Defence in depth: only --reveal may put a known secret on stdout.
+  process.stdout.write(reveal ? out : redactor.scrub(out));
+}

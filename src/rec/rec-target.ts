@@ -1,0 +1,68 @@
+// One REC and everything a procedure touches for it: the resource, its pods, the credential store,
+// the pod transport and REST client, and the journal.
+import { KubeApiError } from '../kube/api-client.js';
+import type { Pod, Rec } from '../kube/resources.js';
+import { refused, usageError } from '../cli/exit-codes.js';
+import type { Session } from '../cli/session.js';
+import { Journal } from '../journal/journal.js';
+import { PodTransport } from '../pod/pod-transport.js';
+import { RestClient } from '../rest/rest-client.js';
+import type { CredentialStore } from '../store/credential-store.js';
+import { SecretStore } from '../store/secret-store.js';
+
+export interface RecTarget {
+  name: string;
+  namespace: string;
+  rec: Rec;
+  secretName: string;
+  storeType: 'kubernetes' | 'vault';
+  store: CredentialStore;
+  pods: Pod[];
+  transport: PodTransport;
+  rest: RestClient;
+  journal: Journal;
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+export function validateRecName(name: string): void {
+  if (!DNS_LABEL.test(name)) throw usageError(`"${name.slice(0, 80)}" is not a valid REC name (lower-case letters, digits and "-", at most 63)`);
+}
+
+export async function loadRecTarget(session: Session, name: string): Promise<RecTarget> {
+  validateRecName(name);
+  if (!DNS_LABEL.test(session.namespace)) throw usageError(`"${session.namespace.slice(0, 80)}" is not a valid namespace name`);
+  let rec: Rec;
+  try {
+    rec = await session.cluster.getRec(name);
+  } catch (err) {
+    if (err instanceof KubeApiError && err.status === 404) {
+      if (!(await session.cluster.namespaceExists())) throw usageError(`namespace "${session.namespace}" does not exist`, 'check the name, or pass -n NAMESPACE');
+      const others = await session.cluster.listRecs().catch(() => []);
+      throw usageError(
+        `RedisEnterpriseCluster "${name}" not found in namespace "${session.namespace}"`,
+        others.length ? `RECs in this namespace: ${others.map((r) => r.metadata.name).join(', ')}` : 'list them with: kubectl get rec -A',
+      );
+    }
+    throw err;
+  }
+  const secretName = rec.spec.clusterCredentialSecretName || name;
+  const storeType = rec.spec.clusterCredentialSecretType ?? 'kubernetes';
+  if (storeType === 'vault') {
+    throw refused(`REC ${name} keeps its credentials in Vault (clusterCredentialSecretType: vault); this version handles Kubernetes Secrets only`);
+  }
+  const pods = await session.cluster.listRecPods(name);
+  const transport = new PodTransport(session.api, session.namespace, session.timeoutMs);
+  return {
+    name,
+    namespace: session.namespace,
+    rec,
+    secretName,
+    storeType,
+    store: new SecretStore(session.cluster, secretName),
+    pods,
+    transport,
+    rest: new RestClient(transport, pods),
+    journal: new Journal(session.cluster, name),
+  };
+}

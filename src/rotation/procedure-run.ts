@@ -1,0 +1,81 @@
+// Shared frame of rotate, finish and abort: Ctrl-C handling, the journal's context, and turning the
+// outcome into the exit code, the message and the result document.
+import { ExitCode, ReccredError } from '../cli/exit-codes.js';
+import { explainError } from '../cli/explain-error.js';
+import type { Session } from '../cli/session.js';
+import type { JournalRecord } from '../journal/journal.js';
+import { printResult, type Result } from '../output/result.js';
+import type { RecTarget } from '../rec/rec-target.js';
+import type { ProcedureContext, RotationOptions } from './password-rotation.js';
+
+export function interruptSignal(progress: { note(t: string): void }): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController();
+  let count = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    count += 1;
+    if (count === 1) {
+      progress.note(`\n${sig}: stopping at the next safe point (press again to quit now; the journal keeps the state either way)`);
+      controller.abort();
+    } else process.exit(ExitCode.Resumable);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
+
+export function procedureContext(session: Session, target: RecTarget, record: JournalRecord, options: RotationOptions, signal: AbortSignal): ProcedureContext {
+  const ctx: ProcedureContext = {
+    target,
+    journal: target.journal,
+    record,
+    options,
+    progress: session.progress,
+    signal,
+    pollMs: Number(process.env.RECCRED_POLL_MS) || 2000,
+    heartbeat: async () => {
+      ctx.record = { ...ctx.record, heartbeatAt: new Date().toISOString() };
+      await ctx.journal.update(ctx.record);
+    },
+  };
+  return ctx;
+}
+
+export function baseResult(command: string, session: Session, recName: string, target?: RecTarget): Result {
+  return {
+    apiVersion: 'reccred.redis.io/v1',
+    kind: 'Result',
+    command,
+    rec: recName,
+    namespace: session.namespace,
+    store: target ? { type: target.storeType, location: target.store.location } : undefined,
+    phase: 'not-started',
+    exitCode: 0,
+    message: '',
+    steps: session.progress.steps,
+    pods: target ? target.pods.map((p) => ({ name: p.metadata.name, propagation: 'unknown' as const })) : [],
+  };
+}
+
+export function resumeHint(target: { name: string; namespace: string }): string {
+  const ns = `-n ${target.namespace}`;
+  return `run "kubectl reccred finish ${target.name} ${ns}" to complete it, or "kubectl reccred abort ${target.name} ${ns}" to roll it back`;
+}
+
+/** Prints the outcome (stderr message, stdout document) and returns the exit code. */
+export function report(session: Session, result: Result, error?: unknown): number {
+  if (error !== undefined) {
+    const e = error instanceof ReccredError ? error : explainError(error);
+    const explained = explainError(e);
+    result.exitCode = explained.exitCode;
+    result.message = explained.message + (explained.hint ? ` (${explained.hint})` : '');
+    process.stderr.write(`error: ${explained.message}\n${explained.hint ? `  ${explained.hint}\n` : ''}`);
+  }
+  printResult(result, session.flags.output, () => (result.exitCode === 0 && result.message ? `${result.message}\n` : ''));
+  return result.exitCode;
+}

@@ -1,0 +1,71 @@
+// finish and abort: pick up the journal whatever state a crash left, take the lock over from a dead
+// holder, and drive the operation forward or back.
+import { parseDuration } from '../cli/duration.js';
+import { refused, usageError } from '../cli/exit-codes.js';
+import type { GlobalFlags } from '../cli/global-flags.js';
+import { openSession } from '../cli/session.js';
+import { holderIdentity, holderIsAlive } from '../journal/journal.js';
+import { redactor } from '../output/redactor.js';
+import { loadRecTarget } from '../rec/rec-target.js';
+import { rollBackRotation, runRotation } from './password-rotation.js';
+import { checkPermissions, ROTATION_PERMISSIONS } from './preflight.js';
+import { baseResult, interruptSignal, procedureContext, report, resumeHint } from './procedure-run.js';
+import { resumable } from '../cli/exit-codes.js';
+import { explainError } from '../cli/explain-error.js';
+
+export interface ResumeFlags extends GlobalFlags {
+  rec: string;
+  settle?: string;
+  propagationTimeout: string;
+  force?: boolean;
+}
+
+export async function resumeOperation(flags: ResumeFlags, direction: 'finish' | 'abort'): Promise<number> {
+  const session = await openSession(flags);
+  const { progress } = session;
+  const target = await loadRecTarget(session, flags.rec);
+  const result = baseResult(direction, session, flags.rec, target);
+  const record = await target.journal.read();
+  if (!record) {
+    result.phase = 'none';
+    result.message = `REC ${target.name} has no unfinished operation; nothing to ${direction}.`;
+    return report(session, result);
+  }
+  redactor.add(record.oldPassword, record.newPassword);
+  result.username = record.username;
+  if (record.operation !== 'rotate') throw usageError(`the journal holds a ${record.operation}, which this version cannot ${direction}`);
+  if (direction === 'finish' && record.phase === 'aborting') {
+    throw usageError(`the operation was being aborted (from phase ${record.abortedFrom}); it can only be aborted now`, `run: kubectl reccred abort ${target.name} -n ${target.namespace}`);
+  }
+  if (holderIsAlive(record) && !flags.force) {
+    throw refused(
+      `the ${record.operation} of REC ${target.name} is held by ${record.holder}, which is still running (last heartbeat ${record.heartbeatAt})`,
+      'wait for it, or stop it; --force takes the lock over anyway',
+    );
+  }
+  const { signal, dispose } = interruptSignal(progress);
+  const settleMs = flags.settle ? parseDuration(flags.settle, '--settle') : record.settleMs;
+  const propagationTimeoutMs = parseDuration(flags.propagationTimeout, '--propagation-timeout');
+  const ctx = procedureContext(session, target, record, { settleMs, propagationTimeoutMs, noWait: false }, signal);
+  try {
+    await progress.step('permissions (SelfSubjectAccessReview)', () => checkPermissions(session.cluster, ROTATION_PERMISSIONS));
+    await progress.step(`take over the journal from ${record.holder}`, async () => {
+      ctx.record = { ...ctx.record, ...holderIdentity(), heartbeatAt: new Date().toISOString() };
+      await ctx.journal.update(ctx.record);
+    });
+    const end = direction === 'finish' ? await runRotation(ctx) : await rollBackRotation(ctx);
+    result.phase = end;
+    result.pods = (ctx.pods ?? []).map((p) => ({ name: p.pod, propagation: p.state }));
+    result.message =
+      end === 'rolled-back'
+        ? `Rolled back the rotation of REC ${target.name}: ${target.store.location} holds the previous password and the cluster accepts only it.`
+        : `Completed the rotation of REC ${target.name}: ${target.store.location} holds the new password and the cluster accepts only it.`;
+    return report(session, result);
+  } catch (err) {
+    result.phase = ctx.record.phase;
+    const why = explainError(err);
+    return report(session, result, resumable(`${direction} of REC ${target.name} stopped in phase "${ctx.record.phase}": ${why.message}`, resumeHint(target)));
+  } finally {
+    dispose();
+  }
+}

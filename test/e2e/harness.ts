@@ -1,0 +1,114 @@
+// Runs the plugin the way a user does: `kubectl reccred ...` through the real kubectl, with the
+// plugin found on PATH, against the simulated cluster. RECCRED_EXECUTABLE selects a built single
+// executable instead of the development entry (CI runs the suite through both).
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { AuditEvent } from '../sim/audit.js';
+import type { SimCluster } from '../sim/cluster.js';
+import type { StoreEvent } from '../sim/kube/store.js';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+export interface PluginRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+let binDir: string | undefined;
+/** A folder holding only `kubectl-reccred`, put first on PATH. */
+export function pluginBinDir(): string {
+  if (binDir) return binDir;
+  binDir = fs.mkdtempSync(path.join(os.tmpdir(), 'reccred-bin-'));
+  const target = process.env.RECCRED_EXECUTABLE ? path.resolve(process.env.RECCRED_EXECUTABLE) : path.join(repo, 'bin', 'kubectl-reccred');
+  fs.symlinkSync(target, path.join(binDir, 'kubectl-reccred'));
+  return binDir;
+}
+
+export type KillEvent = { store?: StoreEvent; audit?: AuditEvent };
+
+export interface RunOptions {
+  stdin?: string;
+  kubeconfig?: string;
+  env?: Record<string, string>;
+  /** SIGKILL the plugin, synchronously, when the sim sees this event (before it answers the request). */
+  killWhen?: (e: KillEvent) => boolean;
+  kubectl?: string;
+}
+
+export interface RunResult extends PluginRun {
+  killed: boolean;
+}
+
+export function reccred(sim: SimCluster, args: string[], options: RunOptions = {}): Promise<RunResult> {
+  return startReccred(sim, args, options).result;
+}
+
+export function startReccred(sim: SimCluster, args: string[], options: RunOptions = {}): { child: ChildProcess; result: Promise<RunResult> } {
+  const env = {
+    ...process.env,
+    PATH: `${pluginBinDir()}${path.delimiter}${process.env.PATH}`,
+    KUBECONFIG: options.kubeconfig ?? sim.kubeconfig,
+    RECCRED_POLL_MS: '200',
+    ...options.env,
+  };
+  const child: ChildProcess = spawn(options.kubectl ?? 'kubectl', ['reccred', ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  const result = new Promise<RunResult>((resolve) => {
+    let stdout = '';
+    let stderr = '';
+    let killed = false;
+    const unsubscribe: Array<() => void> = [];
+    if (options.killWhen) {
+      const check = (e: KillEvent) => {
+        if (!killed && options.killWhen!(e)) {
+          killed = true;
+          // kubectl exec()s the plugin, so this pid is the plugin's own.
+          child.kill('SIGKILL');
+        }
+      };
+      unsubscribe.push(sim.store.onChange((store) => check({ store })));
+      unsubscribe.push(sim.audit.onRecord((audit) => check({ audit })));
+    }
+    child.stdout!.on('data', (d) => (stdout += d));
+    child.stderr!.on('data', (d) => (stderr += d));
+    child.on('close', (code, signal) => {
+      unsubscribe.forEach((u) => u());
+      resolve({ code, signal, stdout, stderr, killed });
+    });
+    if (options.stdin !== undefined) child.stdin!.end(options.stdin);
+    else child.stdin!.end();
+  });
+  return { child, result };
+}
+
+/** Journal phase carried by a store event on the journal Secret, if any. */
+export function journalPhaseOf(e: StoreEvent | undefined): string | undefined {
+  if (!e || e.resource !== 'secrets' || !e.object.metadata.name.endsWith('-reccred-journal')) return undefined;
+  if (e.type === 'DELETED') return 'deleted';
+  const data = (e.object as { data?: Record<string, string> }).data?.['journal.json'];
+  if (!data) return undefined;
+  return JSON.parse(Buffer.from(data, 'base64').toString('utf8')).phase;
+}
+
+export function journalExists(sim: SimCluster, namespace: string, rec: string): boolean {
+  return sim.store.get('secrets', namespace, `${rec}-reccred-journal`) !== undefined;
+}
+
+/** The passwords the cluster accepts for a user, straight from the sim's state. */
+export function validPasswords(sim: SimCluster, rec: string, email: string): string[] {
+  const user = sim.redis(rec).findUser(email);
+  return user ? [...user.passwords] : [];
+}
+
+export function leaksIn(texts: string[], secrets: string[]): string[] {
+  const found: string[] = [];
+  for (const s of secrets) {
+    const forms = [s, JSON.stringify(s).slice(1, -1), Buffer.from(s).toString('base64'), encodeURIComponent(s)];
+    for (const t of texts) if (forms.some((f) => t.includes(f))) found.push(`${s.slice(0, 3)}… in ${t.slice(0, 120)}`);
+  }
+  return found;
+}

@@ -1,0 +1,488 @@
+// The whole simulated Redis Enterprise on Kubernetes deployment, started by tests and by `npm run sim`:
+// API server, REC objects, pod sandboxes, kubelet sync, the REST API per REC, operator components, Vault.
+import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes, randomInt } from 'node:crypto';
+import { AuditLog } from './audit.js';
+import { Faults } from './faults.js';
+import { KubeStore, type KubeObject } from './kube/store.js';
+import { startApiServer } from './kube/apiserver.js';
+import { makeSelfSignedCert } from './kube/tls.js';
+import { Kubelet } from './pods/kubelet.js';
+import { PodSandboxes, checkNamespaces, type PodSpec } from './pods/sandbox.js';
+import { ClusterState, type ApiVersion, type ClusterStateOptions } from './redis/cluster-state.js';
+import { RestApi } from './redis/rest-api.js';
+import { OperatorComponents, type Credentials } from './redis/operator.js';
+import { VaultServer } from './vault/server.js';
+
+export type ExecProtocol = 'v5' | 'v4';
+
+export interface RecSpec {
+  name: string;
+  /** Default: spread over the namespaces. */
+  namespace?: string;
+  secretType?: 'kubernetes' | 'vault';
+  /** spec.clusterCredentialSecretName; default the REC name. */
+  secretName?: string;
+  /** spec.username, the admin user's email. */
+  username?: string;
+  /** Initial admin password; random by default. */
+  password?: string;
+  pods?: number;
+  /** Pod names whose image lacks curl. */
+  curlMissingPods?: string[];
+  /** Per-REC cluster behaviour (lockout, complexity, RBAC, redirects, version). */
+  redis?: Partial<Omit<ClusterStateOptions, 'name'>>;
+}
+
+export interface SimOptions {
+  /** Count (default 2: `rec` with a Kubernetes secret, `rec-vault` with Vault) or explicit specs. */
+  recs?: number | RecSpec[];
+  /** Count (default 1: `default`; more add `team-1`, `team-2`...) or names. */
+  namespaces?: number | string[];
+  /** Pods per REC (default 3). */
+  pods?: number;
+  /** Kubelet secret-volume sync delay (default 2000 ms; real clusters: 60-90 s). */
+  syncDelayMs?: number;
+  /** Latency added to every Kubernetes API response and exec start. */
+  latencyMs?: number;
+  execProtocols?: ExecProtocol[];
+  /** Operator components' re-read/authenticate period (default 1000 ms). */
+  operatorIntervalMs?: number;
+  redisVersion?: ApiVersion;
+  /** Cluster behaviour for every REC (a RecSpec's `redis` wins). */
+  redis?: Partial<Omit<ClusterStateOptions, 'name'>>;
+  /** VAULT_CACHE_SECRET_EXPIRATION_SECONDS in the operator ConfigMap, and the operator's Vault cache (default 5). */
+  vaultCacheSeconds?: number;
+  /** Work folder (kubeconfigs, certificates, pod folders); a fresh temp folder by default, removed at stop. */
+  dir?: string;
+}
+
+export interface SimRec {
+  name: string;
+  namespace: string;
+  secretType: 'kubernetes' | 'vault';
+  secretName: string;
+  username: string;
+  pods: string[];
+  /** Vault RECs: KV v2 mount and path of the entry (HTTP path `<mount>/data/<path>`). */
+  vault?: { mount: string; path: string };
+}
+
+export interface SimCluster {
+  dir: string;
+  apiUrl: string;
+  caFile: string;
+  /** The admin user's kubeconfig path. */
+  kubeconfig: string;
+  users: Record<string, { token: string; kubeconfig: string }>;
+  store: KubeStore;
+  audit: AuditLog;
+  faults: Faults;
+  recs: SimRec[];
+  redis(rec: string): ClusterState;
+  operator: OperatorComponents;
+  kubelet: Kubelet;
+  sandboxes: PodSandboxes;
+  vault: { addr: string; token: string; caFile: string; server: VaultServer };
+  /** The REC's credentials as the store (Secret or Vault) holds them now. */
+  credentials(rec: string): Credentials | undefined;
+  /** The pod's mounted credentials (host side of /opt/redislabs/credentials). */
+  podCredentials(namespace: string, pod: string): Credentials | undefined;
+  podCredentialsDir(namespace: string, pod: string): string;
+  setPodReady(namespace: string, pod: string, ready: boolean): void;
+  restartPod(namespace: string, pod: string): Promise<void>;
+  waitForSync(timeoutMs?: number): Promise<void>;
+  /** Moves argv recorded inside the pods into the audit log. */
+  collectArgv(): void;
+  setExecProtocols(protocols: ExecProtocol[]): void;
+  stop(): Promise<void>;
+}
+
+const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
+const unb64 = (s: unknown) => (typeof s === 'string' ? Buffer.from(s, 'base64').toString('utf8') : undefined);
+
+/** A random password that satisfies the strictest complexity profile. */
+export function randomPassword(length = 16): string {
+  const sets = ['ABCDEFGHJKLMNPQRSTUVWXYZ', 'abcdefghijkmnopqrstuvwxyz', '23456789', '-_.!#%+='];
+  const all = sets.join('');
+  for (;;) {
+    const chars = sets.map((s) => s[randomInt(s.length)]!);
+    while (chars.length < length) chars.push(all[randomInt(all.length)]!);
+    for (let i = chars.length - 1; i > 0; i--) {
+      const j = randomInt(i + 1);
+      [chars[i], chars[j]] = [chars[j]!, chars[i]!];
+    }
+    const p = chars.join('');
+    if (!/(.)\1\1\1/.test(p)) return p;
+  }
+}
+
+function recSpecs(o: SimOptions, namespaces: string[]): (RecSpec & { namespace: string })[] {
+  const given: RecSpec[] = Array.isArray(o.recs)
+    ? o.recs
+    : Array.from({ length: o.recs ?? 2 }, (_, i): RecSpec =>
+        i === 0 ? { name: 'rec' } : i === 1 ? { name: 'rec-vault', secretType: 'vault' } : { name: `rec-${i}` },
+      );
+  return given.map((r, i) => ({ ...r, namespace: r.namespace ?? namespaces[i % namespaces.length]! }));
+}
+
+export async function startSimCluster(options: SimOptions = {}): Promise<SimCluster> {
+  checkNamespaces();
+  const ownDir = !options.dir;
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'reccred-sim-'));
+  mkdirSync(dir, { recursive: true });
+  // Unix socket paths are limited to 108 bytes: keep them short whatever the work folder is.
+  const sockDir = join(dir, 's').length < 80 ? join(dir, 's') : mkdtempSync('/tmp/rs-');
+  mkdirSync(sockDir, { recursive: true });
+
+  const namespaces = Array.isArray(options.namespaces)
+    ? options.namespaces
+    : Array.from({ length: Math.max(1, options.namespaces ?? 1) }, (_, i) => (i === 0 ? 'default' : `team-${i}`));
+  const specs = recSpecs(options, namespaces);
+  const store = new KubeStore();
+  const audit = new AuditLog();
+  const faults = new Faults();
+  faults.apiLatencyMs = options.latencyMs ?? 0;
+  faults.execLatencyMs = options.latencyMs ?? 0;
+  const vaultCacheSeconds = options.vaultCacheSeconds ?? 5;
+  const cleanups: (() => Promise<void> | void)[] = [];
+  const cleanup = async () => {
+    for (const c of cleanups.splice(0).reverse()) {
+      try {
+        await c();
+      } catch {
+        /* keep cleaning */
+      }
+    }
+  };
+
+  try {
+    const certPaths = await makeSelfSignedCert(join(dir, 'certs'), 'localhost');
+    const tls = { key: readFileSync(certPaths.keyFile, 'utf8'), cert: readFileSync(certPaths.certFile, 'utf8') };
+
+    const vault = new VaultServer({ audit, faults, tls });
+    await vault.listen();
+    cleanups.push(() => vault.close());
+
+    // ---- Kubernetes objects ----
+    for (const ns of namespaces) {
+      store.create('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns }, status: { phase: 'Active' } });
+      store.create('configmaps', {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'operator-environment-config', namespace: ns },
+        data: {
+          CLUSTER_CREDENTIAL_SECRET_TYPE: 'kubernetes',
+          VAULT_SERVER_FQDN: vault.addr.replace(/^https:\/\//, '').replace(/:\d+$/, ''),
+          VAULT_SERVICE_PORT_HTTPS: vault.addr.replace(/^.*:/, ''),
+          VAULT_SECRET_ROOT: 'secret',
+          VAULT_SECRET_PREFIX: 'redisenterprise',
+          VAULT_AUTH_MOUNT_POINT: 'kubernetes',
+          VAULT_ROLE: 'redis-enterprise-operator',
+          VAULT_CACHE_SECRET_EXPIRATION_SECONDS: String(vaultCacheSeconds),
+        },
+      });
+    }
+
+    const readCreds = (ns: string, recName: string): Record<string, string> | undefined => {
+      const rec = store.get('redisenterpriseclusters', ns, recName);
+      if (!rec) return undefined;
+      const spec = (rec.spec ?? {}) as Record<string, unknown>;
+      const secretName = (spec.clusterCredentialSecretName as string | undefined) || recName;
+      if (spec.clusterCredentialSecretType === 'vault') {
+        const cm = (store.get('configmaps', ns, 'operator-environment-config')?.data ?? {}) as Record<string, string>;
+        const data = vault.read(
+          cm.VAULT_SECRET_ROOT || 'secret',
+          `${cm.VAULT_SECRET_PREFIX || 'redisenterprise'}/${secretName}`,
+          cm.VAULT_NAMESPACE ?? '',
+        );
+        if (!data) return undefined;
+        return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, String(v)]));
+      }
+      const secret = store.get('secrets', ns, secretName);
+      if (!secret) return undefined;
+      const data = (secret.data ?? {}) as Record<string, string>;
+      return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, unb64(v) ?? '']));
+    };
+    const asCreds = (c: Record<string, string> | undefined): Credentials | undefined =>
+      c && c.username !== undefined && c.password !== undefined ? { username: c.username, password: c.password } : undefined;
+
+    const kubelet = new Kubelet({ faults, source: readCreds, delayMs: options.syncDelayMs ?? 2000 });
+    const sandboxes = new PodSandboxes({
+      dir: join(dir, 'pods'),
+      audit,
+      beforeStart: (spec) => kubelet.syncNow(spec.namespace, spec.name),
+    });
+    cleanups.push(() => sandboxes.stopAll());
+    const operator = new OperatorComponents(options.operatorIntervalMs ?? 1000);
+    const states = new Map<string, ClusterState>();
+    const rests: RestApi[] = [];
+    cleanups.push(async () => {
+      for (const r of rests) await r.close();
+    });
+    const recs: SimRec[] = [];
+    const podDirs = new Map<string, string>();
+    let sockIndex = 0;
+
+    for (const [ri, spec] of specs.entries()) {
+      const ns = spec.namespace;
+      const secretType = spec.secretType ?? 'kubernetes';
+      const secretName = spec.secretName ?? spec.name;
+      const username = spec.username ?? 'demo@redis.com';
+      const podCount = spec.pods ?? options.pods ?? 3;
+      const password = spec.password ?? randomPassword();
+      const podNames = Array.from({ length: podCount }, (_, i) => `${spec.name}-${i}`);
+
+      store.create('redisenterpriseclusters', {
+        apiVersion: 'app.redislabs.com/v1',
+        kind: 'RedisEnterpriseCluster',
+        metadata: { name: spec.name, namespace: ns, labels: { app: 'redis-enterprise' } },
+        spec: {
+          nodes: podCount,
+          username,
+          clusterCredentialSecretName: secretName,
+          clusterCredentialSecretType: secretType,
+          ...(secretType === 'vault' ? { clusterCredentialSecretRole: 'redis-enterprise-rec' } : {}),
+        },
+        status: { state: 'Running', specStatus: 'Valid', licenseStatus: { licenseState: 'Valid' } },
+      });
+      let vaultRef: SimRec['vault'];
+      if (secretType === 'vault') {
+        vaultRef = { mount: 'secret', path: `redisenterprise/${secretName}` };
+        vault.write(vaultRef.mount, vaultRef.path, { username, password });
+      } else {
+        store.create('secrets', {
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: { name: secretName, namespace: ns, labels: { app: 'redis-enterprise', 'redis.io/cluster': spec.name } },
+          type: 'Opaque',
+          data: { username: b64(username), password: b64(password) },
+        });
+      }
+
+      const state = new ClusterState({
+        name: spec.name,
+        apiVersion: options.redisVersion,
+        ...options.redis,
+        ...spec.redis,
+      });
+      state.createUser({ email: username, name: username, password, role: 'admin', role_uids: state.rbac ? [1] : [] });
+      state.masterPod = podNames[0]!;
+      states.set(spec.name, state);
+      states.set(`${ns}/${spec.name}`, state);
+
+      const podIPs = new Map(podNames.map((p, i) => [p, `10.244.${ri + 1}.${i + 10}`]));
+      const rest = new RestApi({
+        rec: spec.name,
+        namespace: ns,
+        state,
+        audit,
+        faults,
+        tls,
+        podIP: (pod) => {
+          const o = store.get('pods', ns, pod);
+          return ((o?.status as { podIP?: string } | undefined)?.podIP) ?? podIPs.get(pod);
+        },
+      });
+      rests.push(rest);
+
+      for (const [i, pod] of podNames.entries()) {
+        store.create('pods', podObject(spec.name, ns, pod, i, podIPs.get(pod)!, secretName));
+        const podDir = join(dir, 'pods', ns, pod);
+        podDirs.set(`${ns}/${pod}`, join(podDir, 'credentials'));
+        const socketPath = join(sockDir, `${sockIndex++}.sock`);
+        await rest.listen(pod, socketPath);
+        kubelet.addPod({ namespace: ns, name: pod, rec: spec.name, credentialsDir: join(podDir, 'credentials') });
+        const podSpec: PodSpec = {
+          namespace: ns,
+          name: pod,
+          credentialsDir: join(podDir, 'credentials'),
+          socketPath,
+          argvLog: join(podDir, 'argv.log'),
+          curlMissing: spec.curlMissingPods?.includes(pod) ?? false,
+        };
+        await sandboxes.start(podSpec);
+      }
+
+      operator.add({
+        rec: spec.name,
+        namespace: ns,
+        state,
+        readStore: () => asCreds(readCreds(ns, spec.name)),
+        credentialsDir: join(dir, 'pods', ns, podNames[podNames.length - 1]!, 'credentials'),
+        cacheMs: secretType === 'vault' ? vaultCacheSeconds * 1000 : 0,
+      });
+      recs.push({ name: spec.name, namespace: ns, secretType, secretName, username, pods: podNames, vault: vaultRef });
+    }
+
+    kubelet.start();
+    cleanups.push(() => kubelet.stop());
+    operator.start();
+    cleanups.push(() => operator.stop());
+
+    const api = await startApiServer({
+      store,
+      executor: sandboxes,
+      audit,
+      faults,
+      dir: join(dir, 'kube'),
+      execProtocols: options.execProtocols ?? ['v5', 'v4'],
+    });
+    cleanups.push(() => api.close());
+    const admin = api.users.admin ?? Object.values(api.users)[0];
+    if (!admin) throw new Error('the API server reported no users');
+
+    const redis = (rec: string) => {
+      const s = states.get(rec);
+      if (!s) throw new Error(`no REC named ${rec}`);
+      return s;
+    };
+    const recByName = (rec: string) => {
+      const r = recs.find((x) => x.name === rec || `${x.namespace}/${x.name}` === rec);
+      if (!r) throw new Error(`no REC named ${rec}`);
+      return r;
+    };
+
+    let stopped = false;
+    return {
+      dir,
+      apiUrl: api.url,
+      caFile: api.caFile,
+      kubeconfig: admin.kubeconfig,
+      users: api.users,
+      store,
+      audit,
+      faults,
+      recs,
+      redis,
+      operator,
+      kubelet,
+      sandboxes,
+      vault: { addr: vault.addr, token: vault.rootToken, caFile: certPaths.certFile, server: vault },
+      credentials: (rec) => {
+        const r = recByName(rec);
+        return asCreds(readCreds(r.namespace, r.name));
+      },
+      podCredentials: (ns, pod) => {
+        const d = podDirs.get(`${ns}/${pod}`);
+        if (!d) return undefined;
+        try {
+          return { username: readFileSync(join(d, 'username'), 'utf8'), password: readFileSync(join(d, 'password'), 'utf8') };
+        } catch {
+          return undefined;
+        }
+      },
+      podCredentialsDir: (ns, pod) => {
+        const d = podDirs.get(`${ns}/${pod}`);
+        if (!d) throw new Error(`no pod ${ns}/${pod}`);
+        return d;
+      },
+      setPodReady: (ns, pod, ready) => setPodReady(store, ns, pod, ready),
+      restartPod: async (ns, pod) => {
+        setPodReady(store, ns, pod, false);
+        await sandboxes.restartPod(ns, pod);
+        const o = store.mustGet('pods', ns, pod);
+        const status = o.status as PodStatus;
+        for (const c of status.containerStatuses) {
+          c.restartCount += 1;
+          c.state = { running: { startedAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z') } };
+        }
+        store.update('pods', { ...o, metadata: { ...o.metadata, resourceVersion: undefined } });
+        setPodReady(store, ns, pod, true);
+      },
+      waitForSync: (timeoutMs) => kubelet.waitForSync(timeoutMs),
+      collectArgv: () => sandboxes.collectArgv(),
+      setExecProtocols: (p) => api.setExecProtocols(p),
+      stop: async () => {
+        if (stopped) return;
+        stopped = true;
+        await cleanup();
+        if (sockDir !== join(dir, 's')) rmSync(sockDir, { recursive: true, force: true });
+        if (ownDir) rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (e) {
+    await cleanup();
+    if (ownDir) rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+interface PodStatus {
+  conditions: { type: string; status: string; lastTransitionTime: string }[];
+  containerStatuses: { name: string; ready: boolean; started: boolean; restartCount: number; state: unknown }[];
+}
+
+function setPodReady(store: KubeStore, ns: string, pod: string, ready: boolean): void {
+  const o = store.mustGet('pods', ns, pod);
+  const status = o.status as PodStatus;
+  const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  for (const c of status.conditions) {
+    if ((c.type === 'Ready' || c.type === 'ContainersReady') && c.status !== String(ready === true ? 'True' : 'False')) {
+      c.status = ready ? 'True' : 'False';
+      c.lastTransitionTime = now;
+    }
+  }
+  for (const c of status.containerStatuses) c.ready = ready;
+  store.update('pods', { ...o, metadata: { ...o.metadata, resourceVersion: undefined } });
+}
+
+function podObject(rec: string, ns: string, name: string, ordinal: number, podIP: string, secretName: string): KubeObject {
+  const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  const containers = ['redis-enterprise-node', 'bootstrapper'];
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name,
+      namespace: ns,
+      labels: {
+        app: 'redis-enterprise',
+        'redis.io/cluster': rec,
+        'redis.io/role': 'node',
+        'controller-revision-hash': `${rec}-${randomBytes(5).toString('hex')}`,
+        'statefulset.kubernetes.io/pod-name': name,
+      },
+      ownerReferences: [{ apiVersion: 'apps/v1', kind: 'StatefulSet', name: rec, uid: `sts-${rec}`, controller: true, blockOwnerDeletion: true }],
+    },
+    spec: {
+      hostname: name,
+      subdomain: rec,
+      nodeName: `sim-node-${ordinal % 3}`,
+      containers: [
+        {
+          name: 'redis-enterprise-node',
+          image: 'redislabs/redis:7.22.0-28',
+          ports: [{ containerPort: 9443, name: 'api', protocol: 'TCP' }],
+          volumeMounts: [{ name: 'credentials', mountPath: '/opt/redislabs/credentials', readOnly: true }],
+        },
+        { name: 'bootstrapper', image: 'redislabs/operator:7.22.0-7' },
+      ],
+      volumes: [{ name: 'credentials', secret: { secretName, defaultMode: 420 } }],
+    },
+    status: {
+      phase: 'Running',
+      podIP,
+      podIPs: [{ ip: podIP }],
+      hostIP: `192.168.0.${10 + (ordinal % 3)}`,
+      startTime: now,
+      qosClass: 'Guaranteed',
+      conditions: ['Initialized', 'Ready', 'ContainersReady', 'PodScheduled'].map((type) => ({
+        type,
+        status: 'True',
+        lastProbeTime: null,
+        lastTransitionTime: now,
+      })),
+      containerStatuses: containers.map((c) => ({
+        name: c,
+        ready: true,
+        started: true,
+        restartCount: 0,
+        image: c === 'bootstrapper' ? 'redislabs/operator:7.22.0-7' : 'redislabs/redis:7.22.0-28',
+        state: { running: { startedAt: now } },
+      })),
+    },
+  };
+}

@@ -1,0 +1,85 @@
+// RBAC-like authorization: positive rules only, matched like Kubernetes RBAC matches them.
+
+export interface PolicyRule {
+  verbs: string[];
+  /** 'secrets', 'pods', 'pods/exec', 'redisenterpriseclusters', ... or '*' */
+  resources: string[];
+  /** '' is the core group; absent means any group. */
+  apiGroups?: string[];
+  /** absent means every namespace (and cluster-scoped resources). */
+  namespaces?: string[];
+  /** absent means every name. */
+  resourceNames?: string[];
+}
+
+export interface RequestAttributes {
+  user: string;
+  verb: string;
+  group: string;
+  resource: string;
+  subresource?: string;
+  namespace?: string;
+  name?: string;
+}
+
+const has = (list: string[] | undefined, v: string) => list === undefined || list.includes('*') || list.includes(v);
+
+function resourceMatches(rule: string[], resource: string, subresource?: string): boolean {
+  const combined = subresource ? `${resource}/${subresource}` : resource;
+  return rule.some(
+    (r) => r === '*' || r === combined || (subresource !== undefined && r === `*/${subresource}`),
+  );
+}
+
+export function ruleAllows(rule: PolicyRule, a: RequestAttributes): boolean {
+  return (
+    has(rule.verbs, a.verb) &&
+    has(rule.apiGroups, a.group) &&
+    resourceMatches(rule.resources, a.resource, a.subresource) &&
+    (rule.namespaces === undefined || (a.namespace !== undefined && has(rule.namespaces, a.namespace))) &&
+    // A name restriction can never grant list/create of a whole collection, as in RBAC.
+    (rule.resourceNames === undefined || (a.name !== undefined && has(rule.resourceNames, a.name)))
+  );
+}
+
+/** Every authenticated user may review its own access (system:basic-user in a real cluster). */
+const SELF_REVIEW: PolicyRule = {
+  verbs: ['create'],
+  apiGroups: ['authorization.k8s.io'],
+  resources: ['selfsubjectaccessreviews', 'selfsubjectrulesreviews'],
+};
+
+export function allows(rules: PolicyRule[], a: RequestAttributes): boolean {
+  return [SELF_REVIEW, ...rules].some((r) => ruleAllows(r, a));
+}
+
+/** The real authorizer's denial text, e.g. `User "x" cannot patch resource "secrets" in API group "" in the namespace "default"`. */
+export function forbiddenMessage(a: RequestAttributes, groupResource: string): string {
+  const res = a.subresource ? `${a.resource}/${a.subresource}` : a.resource;
+  const scope = a.namespace ? `in the namespace "${a.namespace}"` : 'at the cluster scope';
+  const subject = a.name !== undefined ? `${groupResource} "${a.name}"` : groupResource;
+  return `${subject} is forbidden: User "${a.user}" cannot ${a.verb} resource "${res}" in API group "${a.group}" ${scope}`;
+}
+
+const ALL_VERBS = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection'];
+// Everything the simulated server serves, so that "everything but X" can be written as positive rules.
+const ALL_RESOURCES = [
+  'namespaces',
+  'secrets',
+  'configmaps',
+  'pods',
+  'pods/log',
+  'pods/status',
+  'redisenterpriseclusters',
+  'redisenterpriseclusters/status',
+];
+
+export const BUILTIN_USERS: Record<string, PolicyRule[]> = {
+  admin: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }],
+  'no-exec': [{ verbs: ['*'], apiGroups: ['*'], resources: ALL_RESOURCES }],
+  'no-secret-patch': [
+    { verbs: ['*'], apiGroups: ['*'], resources: [...ALL_RESOURCES.filter((r) => r !== 'secrets'), 'pods/exec'] },
+    { verbs: ALL_VERBS.filter((v) => v !== 'patch' && v !== 'update'), apiGroups: [''], resources: ['secrets'] },
+  ],
+  'read-only': [{ verbs: ['get', 'list', 'watch'], apiGroups: ['*'], resources: ['*'] }],
+};

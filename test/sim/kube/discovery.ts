@@ -1,0 +1,179 @@
+// What the server serves and how it describes itself. kubectl (1.30+) reads aggregated discovery
+// (apidiscovery.k8s.io v2, or v2beta1 for older clients) and only falls back to the legacy
+// per-group documents when Accept asks for plain JSON; the content type must match exactly.
+import type { Resource } from './store.js';
+
+export interface ResourceInfo {
+  /** Plural name, as in the URL. */
+  name: string;
+  /** The store bucket, absent for virtual resources (reviews). */
+  store?: Resource;
+  group: string;
+  version: string;
+  kind: string;
+  singular: string;
+  namespaced: boolean;
+  verbs: string[];
+  shortNames?: string[];
+  categories?: string[];
+  subresources: Array<{ name: string; kind: string; group?: string; version?: string; verbs: string[] }>;
+  /** Strategic merge patch only exists for built-in types; custom resources answer 415. */
+  strategicMerge: boolean;
+}
+
+const RW = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
+
+export const RESOURCES: ResourceInfo[] = [
+  {
+    name: 'namespaces', store: 'namespaces', group: '', version: 'v1', kind: 'Namespace', singular: 'namespace',
+    namespaced: false, verbs: ['get', 'list', 'watch'], shortNames: ['ns'], subresources: [], strategicMerge: true,
+  },
+  {
+    name: 'secrets', store: 'secrets', group: '', version: 'v1', kind: 'Secret', singular: 'secret',
+    namespaced: true, verbs: RW, subresources: [], strategicMerge: true,
+  },
+  {
+    name: 'configmaps', store: 'configmaps', group: '', version: 'v1', kind: 'ConfigMap', singular: 'configmap',
+    namespaced: true, verbs: RW, shortNames: ['cm'], subresources: [], strategicMerge: true,
+  },
+  {
+    name: 'pods', store: 'pods', group: '', version: 'v1', kind: 'Pod', singular: 'pod',
+    namespaced: true, verbs: ['get', 'list', 'watch'], shortNames: ['po'], categories: ['all'], strategicMerge: true,
+    subresources: [
+      { name: 'exec', kind: 'PodExecOptions', verbs: ['create', 'get'] },
+      { name: 'status', kind: 'Pod', verbs: ['get'] },
+    ],
+  },
+  {
+    name: 'redisenterpriseclusters', store: 'redisenterpriseclusters', group: 'app.redislabs.com', version: 'v1',
+    kind: 'RedisEnterpriseCluster', singular: 'redisenterprisecluster', namespaced: true, verbs: RW,
+    shortNames: ['rec'], categories: ['all'], strategicMerge: false,
+    subresources: [{ name: 'status', kind: 'RedisEnterpriseCluster', verbs: ['get', 'patch', 'update'] }],
+  },
+  {
+    name: 'selfsubjectaccessreviews', group: 'authorization.k8s.io', version: 'v1', kind: 'SelfSubjectAccessReview',
+    singular: 'selfsubjectaccessreview', namespaced: false, verbs: ['create'], subresources: [], strategicMerge: false,
+  },
+];
+
+export function findResource(group: string, version: string, name: string): ResourceInfo | undefined {
+  return RESOURCES.find((r) => r.group === group && r.version === version && r.name === name);
+}
+
+const groups = () => [...new Set(RESOURCES.filter((r) => r.group !== '').map((r) => r.group))];
+const versionsOf = (group: string) => [...new Set(RESOURCES.filter((r) => r.group === group).map((r) => r.version))];
+const gv = (group: string, version: string) => (group ? `${group}/${version}` : version);
+
+export type DiscoveryFormat = { kind: 'aggregated'; version: 'v2' | 'v2beta1' } | { kind: 'legacy' };
+
+/** Picks the first aggregated form the client lists in Accept, else the legacy documents. */
+export function negotiateDiscovery(accept: string | undefined): DiscoveryFormat {
+  for (const part of (accept ?? '').split(',')) {
+    const params = new Map(
+      part
+        .split(';')
+        .slice(1)
+        .map((p) => p.trim().split('=') as [string, string]),
+    );
+    if (params.get('g') === 'apidiscovery.k8s.io' && params.get('as') === 'APIGroupDiscoveryList') {
+      const v = params.get('v');
+      if (v === 'v2' || v === 'v2beta1') return { kind: 'aggregated', version: v };
+    }
+  }
+  return { kind: 'legacy' };
+}
+
+export const aggregatedContentType = (v: 'v2' | 'v2beta1') =>
+  `application/json;g=apidiscovery.k8s.io;v=${v};as=APIGroupDiscoveryList`;
+
+function aggregatedResource(r: ResourceInfo) {
+  return {
+    resource: r.name,
+    responseKind: { group: r.group, version: r.version, kind: r.kind },
+    scope: r.namespaced ? 'Namespaced' : 'Cluster',
+    singularResource: r.singular,
+    verbs: r.verbs,
+    ...(r.shortNames ? { shortNames: r.shortNames } : {}),
+    ...(r.categories ? { categories: r.categories } : {}),
+    ...(r.subresources.length
+      ? {
+          subresources: r.subresources.map((s) => ({
+            subresource: s.name,
+            responseKind: { group: s.group ?? r.group, version: s.version ?? r.version, kind: s.kind },
+            verbs: s.verbs,
+          })),
+        }
+      : {}),
+  };
+}
+
+function aggregatedGroup(group: string) {
+  return {
+    metadata: group ? { name: group, creationTimestamp: null } : { creationTimestamp: null },
+    versions: versionsOf(group).map((version) => ({
+      version,
+      resources: RESOURCES.filter((r) => r.group === group && r.version === version).map(aggregatedResource),
+      freshness: 'Current',
+    })),
+  };
+}
+
+/** `/api` (core) or `/apis` (named groups) as an APIGroupDiscoveryList. */
+export function aggregatedDiscovery(root: 'api' | 'apis', version: 'v2' | 'v2beta1') {
+  return {
+    kind: 'APIGroupDiscoveryList',
+    apiVersion: `apidiscovery.k8s.io/${version}`,
+    metadata: {},
+    items: root === 'api' ? [aggregatedGroup('')] : groups().map(aggregatedGroup),
+  };
+}
+
+export function legacyApiVersions(serverAddress: string) {
+  return {
+    kind: 'APIVersions',
+    versions: ['v1'],
+    serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress }],
+  };
+}
+
+function legacyGroup(group: string) {
+  const versions = versionsOf(group).map((version) => ({ groupVersion: gv(group, version), version }));
+  return { name: group, versions, preferredVersion: versions[0] };
+}
+
+export function legacyGroupList() {
+  return { kind: 'APIGroupList', apiVersion: 'v1', groups: groups().map(legacyGroup) };
+}
+
+export function legacyGroupDoc(group: string) {
+  return groups().includes(group) ? { kind: 'APIGroup', apiVersion: 'v1', ...legacyGroup(group) } : undefined;
+}
+
+/** `/api/v1` or `/apis/{group}/{version}` as an APIResourceList. */
+export function resourceList(group: string, version: string) {
+  const rs = RESOURCES.filter((r) => r.group === group && r.version === version);
+  if (!rs.length) return undefined;
+  return {
+    kind: 'APIResourceList',
+    apiVersion: 'v1',
+    groupVersion: gv(group, version),
+    resources: rs.flatMap((r) => [
+      {
+        name: r.name,
+        singularName: r.singular,
+        namespaced: r.namespaced,
+        kind: r.kind,
+        verbs: r.verbs,
+        ...(r.shortNames ? { shortNames: r.shortNames } : {}),
+        ...(r.categories ? { categories: r.categories } : {}),
+      },
+      ...r.subresources.map((s) => ({
+        name: `${r.name}/${s.name}`,
+        singularName: '',
+        namespaced: r.namespaced,
+        kind: s.kind,
+        verbs: s.verbs,
+      })),
+    ]),
+  };
+}

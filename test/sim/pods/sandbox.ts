@@ -1,0 +1,342 @@
+// Pod sandboxes: one Linux mount + network (+ UTS) namespace per pod, entered with nsenter for exec.
+// Inside, /opt/redislabs/credentials is that pod's kubelet-managed folder and localhost:9443 its REST API.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync, existsSync, openSync, readSync, closeSync, fstatSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import type { AuditLog } from '../audit.js';
+import type { ExecProcess, ExecRequest, PodExecutor } from './executor.js';
+import { SETUP_SCRIPT } from './setup-script.js';
+
+export interface PodSpec {
+  namespace: string;
+  name: string;
+  /** Host folder bind-mounted at /opt/redislabs/credentials. */
+  credentialsDir: string;
+  /** Host Unix socket that localhost:9443 in the pod is piped to. */
+  socketPath: string;
+  /** Host file the argv wrappers append to. */
+  argvLog: string;
+  /** Make curl absent from the pod's image (for the plugin's "curl missing" error). */
+  curlMissing?: boolean;
+}
+
+export class NamespacesUnavailableError extends Error {}
+
+interface Sandbox {
+  spec: PodSpec;
+  unshare: ChildProcess | null;
+  /** The forked child holding the namespaces (nsenter's target). */
+  pid: number;
+  /** Its mount namespace id, to find every process left inside at stop time. */
+  mntNs: string;
+  ready: Promise<void>;
+  argvOffset: number;
+  argvRest: Buffer;
+  execs: Set<ChildProcess>;
+}
+
+const FORWARDER = join(dirname(fileURLToPath(import.meta.url)), 'forwarder.mjs');
+const POD_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Throws NamespacesUnavailableError when this machine cannot create the sandboxes (not root, no unshare). */
+export function checkNamespaces(): void {
+  const r = spawnSync('unshare', ['--mount', '--net', '--uts', '--fork', '--propagation', 'private', 'true'], {
+    encoding: 'utf8',
+    timeout: 10_000,
+  });
+  if (r.error || r.status !== 0) {
+    throw new NamespacesUnavailableError(
+      `Linux namespaces are unavailable (unshare --mount --net --fork failed: ${
+        r.error?.message ?? r.stderr.trim()
+      }); the simulated pods need root or CAP_SYS_ADMIN.`,
+    );
+  }
+}
+
+export class PodSandboxes implements PodExecutor {
+  private readonly pods = new Map<string, Sandbox>();
+  private readonly setupFile: string;
+
+  constructor(
+    private readonly o: {
+      dir: string;
+      audit: AuditLog;
+      /** Runs before each (re)start: the kubelet re-syncs the credentials folder here. */
+      beforeStart?: (spec: PodSpec) => void | Promise<void>;
+    },
+  ) {
+    mkdirSync(o.dir, { recursive: true });
+    this.setupFile = join(o.dir, 'pod-setup.sh');
+    writeFileSync(this.setupFile, SETUP_SCRIPT, { mode: 0o755 });
+  }
+
+  async start(spec: PodSpec): Promise<void> {
+    const key = `${spec.namespace}/${spec.name}`;
+    if (this.pods.has(key)) throw new Error(`pod ${key} already has a sandbox`);
+    const sb: Sandbox = {
+      spec,
+      unshare: null,
+      pid: 0,
+      mntNs: '',
+      ready: Promise.resolve(),
+      argvOffset: 0,
+      argvRest: Buffer.alloc(0),
+      execs: new Set(),
+    };
+    this.pods.set(key, sb);
+    sb.ready = this.boot(sb);
+    await sb.ready;
+  }
+
+  private async boot(sb: Sandbox): Promise<void> {
+    const { spec } = sb;
+    mkdirSync(spec.credentialsDir, { recursive: true });
+    mkdirSync(dirname(spec.argvLog), { recursive: true });
+    if (!existsSync(spec.argvLog)) writeFileSync(spec.argvLog, '');
+    await this.o.beforeStart?.(spec);
+    const child = spawn(
+      'unshare',
+      ['--mount', '--net', '--uts', '--fork', '--propagation', 'private', '--', '/bin/sh', this.setupFile],
+      {
+        // stdin stays open for the forwarder's lifetime: it exits when we die (see forwarder.mjs).
+        stdio: ['pipe', 'pipe', 'pipe'],
+        env: {
+          PATH: POD_PATH,
+          SIM_CREDENTIALS: spec.credentialsDir,
+          SIM_HOSTNAME: spec.name,
+          SIM_ARGV_LOG: spec.argvLog,
+          SIM_CURL_MISSING: spec.curlMissing ? '1' : '0',
+          SIM_NODE: process.execPath,
+          SIM_FORWARDER: FORWARDER,
+          SIM_REST_SOCKET: spec.socketPath,
+        },
+      },
+    );
+    sb.unshare = child;
+    let stderr = '';
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const pid = await new Promise<number>((resolve, reject) => {
+      let out = '';
+      const timer = setTimeout(() => reject(new Error(`pod ${spec.name}: sandbox not ready after 15 s: ${stderr}`)), 15_000);
+      child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+        out += d;
+        const m = out.match(/ready (\d+)\n/);
+        if (m) {
+          clearTimeout(timer);
+          resolve(Number(m[1]));
+        }
+      });
+      child.once('error', (e) => {
+        clearTimeout(timer);
+        reject(new NamespacesUnavailableError(`cannot start unshare: ${e.message}`));
+      });
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new NamespacesUnavailableError(`pod ${spec.name}: sandbox setup failed (exit ${code}): ${stderr.trim()}`));
+      });
+    });
+    sb.pid = pid;
+    sb.mntNs = readlinkSync(`/proc/${pid}/ns/mnt`);
+  }
+
+  private sandbox(namespace: string, name: string): Sandbox {
+    const sb = this.pods.get(`${namespace}/${name}`);
+    if (!sb) throw new Error(`no sandbox for pod ${namespace}/${name}`);
+    return sb;
+  }
+
+  pid(namespace: string, name: string): number | undefined {
+    return this.pods.get(`${namespace}/${name}`)?.pid;
+  }
+
+  /** Runs a command inside the pod's namespaces with a clean environment, like a container runtime exec. */
+  exec(request: ExecRequest): ExecProcess {
+    const sb = this.sandbox(request.namespace, request.pod);
+    const stdin = new PassThrough();
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    let child: ChildProcess | null = null;
+    let killed = false;
+    const exit = (async () => {
+      // A restarting pod is waited for rather than failed: exec lands on the new container.
+      await sb.ready;
+      if (killed) return { code: null, signal: 'SIGKILL' as NodeJS.Signals };
+      const c = spawn('nsenter', ['-t', String(sb.pid), '-m', '-n', '-u', '--', ...request.command], {
+        cwd: '/',
+        env: { PATH: POD_PATH, HOSTNAME: request.pod },
+        stdio: ['pipe', 'pipe', 'pipe'],
+        detached: true,
+      });
+      child = c;
+      sb.execs.add(c);
+      if (request.stdin) stdin.pipe(c.stdin!);
+      else c.stdin!.end();
+      c.stdin!.on('error', () => {});
+      c.stdout!.pipe(stdout);
+      c.stderr!.pipe(stderr);
+      const result = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+        c.once('error', (e) => {
+          stderr.end(`exec failed: ${e.message}\n`);
+          resolve({ code: 126, signal: null });
+        });
+        c.once('close', (code, signal) => resolve({ code, signal }));
+      });
+      sb.execs.delete(c);
+      this.collectPod(sb);
+      return result;
+    })().catch((e: unknown) => {
+      stderr.end(`exec failed: ${String(e)}\n`);
+      return { code: 126, signal: null };
+    });
+    return {
+      stdin,
+      stdout,
+      stderr,
+      exit,
+      kill: () => {
+        killed = true;
+        const c = child as ChildProcess | null;
+        if (c?.pid) {
+          try {
+            process.kill(-c.pid, 'SIGKILL');
+          } catch {
+            /* already gone */
+          }
+        }
+      },
+    };
+  }
+
+  /** Reads the argv the wrappers recorded since last time into the audit log. */
+  collectArgv(): void {
+    for (const sb of this.pods.values()) this.collectPod(sb);
+  }
+
+  private collectPod(sb: Sandbox): void {
+    let fd: number;
+    try {
+      fd = openSync(sb.spec.argvLog, 'r');
+    } catch {
+      return;
+    }
+    try {
+      const size = fstatSync(fd).size;
+      if (size <= sb.argvOffset) return;
+      const fresh = Buffer.alloc(size - sb.argvOffset);
+      readSync(fd, fresh, 0, fresh.length, sb.argvOffset);
+      sb.argvOffset = size;
+      let buf = Buffer.concat([sb.argvRest, fresh]);
+      // Records: "argc\0argv0\0...argv[argc]\0" ($0 plus argc arguments).
+      for (;;) {
+        const fields: string[] = [];
+        let pos = 0;
+        let need = 1;
+        while (fields.length < need) {
+          const end = buf.indexOf(0, pos);
+          if (end < 0) break;
+          fields.push(buf.subarray(pos, end).toString('utf8'));
+          pos = end + 1;
+          if (fields.length === 1) need = Number(fields[0]) + 2;
+        }
+        if (fields.length < need || !Number.isFinite(need)) break;
+        buf = buf.subarray(pos);
+        this.o.audit.record({
+          kind: 'argv',
+          time: Date.now(),
+          namespace: sb.spec.namespace,
+          pod: sb.spec.name,
+          argv: fields.slice(1),
+        });
+      }
+      sb.argvRest = Buffer.from(buf);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** Kills the pod's sandbox and everything in it, then builds a fresh one (files re-synced by beforeStart). */
+  async restartPod(namespace: string, name: string): Promise<void> {
+    const sb = this.sandbox(namespace, name);
+    const previous = sb.ready;
+    // Execs arriving meanwhile wait on this promise and land in the new sandbox.
+    sb.ready = (async () => {
+      await previous.catch(() => {});
+      this.collectPod(sb);
+      await this.kill(sb);
+      await this.boot(sb);
+    })();
+    await sb.ready;
+  }
+
+  /** Kills every sandbox and every process inside; nothing (process, mount, namespace) survives. */
+  async stopAll(): Promise<void> {
+    const all = [...this.pods.values()];
+    this.pods.clear();
+    await Promise.all(
+      all.map(async (sb) => {
+        await sb.ready.catch(() => {});
+        this.collectPod(sb);
+        await this.kill(sb);
+      }),
+    );
+  }
+
+  private async kill(sb: Sandbox): Promise<void> {
+    const unshare = sb.unshare;
+    const running = (c: ChildProcess) => c.exitCode === null && c.signalCode === null;
+    const unshareGone =
+      unshare && running(unshare) ? new Promise<void>((r) => unshare.once('exit', () => r())) : Promise.resolve();
+    // Kill what lives in the namespace first (the forwarder and any exec'd command) while unshare is
+    // still there to reap the forwarder: killing unshare first would leave an orphaned zombie.
+    for (let round = 0; round < 200; round++) {
+      const pids = sb.mntNs ? processesIn(sb.mntNs) : [];
+      if (sb.pid && !pids.includes(sb.pid) && alive(sb.pid) && !sb.mntNs) pids.push(sb.pid);
+      if (!pids.length) break;
+      for (const p of pids) {
+        try {
+          process.kill(p, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
+      await sleep(5);
+    }
+    // unshare --fork exits once its child is gone; force it if it lingers.
+    await Promise.race([unshareGone, sleep(1000)]);
+    if (unshare && running(unshare)) {
+      unshare.kill('SIGKILL');
+      await unshareGone;
+    }
+    for (const c of sb.execs) await new Promise<void>((r) => (running(c) ? c.once('exit', () => r()) : r()));
+    sb.execs.clear();
+    sb.unshare = null;
+  }
+}
+
+/** False for exited and zombie processes. */
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
+}
+
+/** Every process whose mount namespace is `ns` (as /proc/<pid>/ns/mnt reads). */
+function processesIn(ns: string): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readlinkSync(`/proc/${entry}/ns/mnt`) === ns && alive(Number(entry))) out.push(Number(entry));
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  return out;
+}

@@ -1,0 +1,45 @@
+// The shell script a pod sandbox runs right after `unshare`: it builds the pod's private view of the
+// machine, then execs the forwarder (so the forwarder's pid is the namespace holder nsenter targets).
+// Inputs come from the environment (SIM_*), never from argv.
+
+/** The real binaries the sandbox wraps to record argv. /bin/sh is a symlink to dash, so dash covers sh. */
+export const WRAPPED = ['curl', 'dash', 'bash'] as const;
+
+export const SETUP_SCRIPT = String.raw`set -eu
+ip link set lo up
+# A tmpfs over /opt first: nothing below ever touches the host's /opt.
+mount -t tmpfs -o mode=755 simpod /opt
+mkdir -p /opt/redislabs/credentials /opt/.sim
+# The credentials FOLDER, not its files: kubelet's ..data swap must stay visible (a file bind pins the inode).
+mount --bind "$SIM_CREDENTIALS" /opt/redislabs/credentials
+hostname "$SIM_HOSTNAME" 2>/dev/null || true
+
+# Copy the real binaries before anything is bound over them (bind mounts follow the sh -> dash symlink).
+for b in curl dash bash; do
+  if [ -e "/usr/bin/$b" ]; then cp "/usr/bin/$b" "/opt/.sim/$b"; fi
+done
+
+if [ "$SIM_CURL_MISSING" = 1 ]; then
+  # An overlay over /usr/bin lets curl be really absent (command -v fails, exit 127), as in a slim image.
+  mkdir -p /opt/.sim/usrbin-upper /opt/.sim/usrbin-work
+  mount -t overlay simbin -o lowerdir=/usr/bin,upperdir=/opt/.sim/usrbin-upper,workdir=/opt/.sim/usrbin-work /usr/bin
+  rm -f /usr/bin/curl
+fi
+
+# Wrappers append "argc NUL argv0 NUL argv1 NUL ..." to the host-side log, then exec the real binary.
+q=$(printf '%s' "$SIM_ARGV_LOG" | sed "s/'/'\\\\''/g")
+for b in curl dash bash; do
+  [ -e "/usr/bin/$b" ] || continue
+  [ -e "/opt/.sim/$b" ] || continue
+  w="/opt/.sim/wrap-$b"
+  {
+    printf '%s\n' '#!/opt/.sim/bash'
+    printf '%s\n' "printf '%s\\0' \"\$#\" \"\$0\" \"\$@\" >> '$q'"
+    printf '%s\n' "exec -a \"\$0\" /opt/.sim/$b \"\$@\""
+  } > "$w"
+  chmod 755 "$w"
+  mount --bind "$w" "/usr/bin/$b"
+done
+
+exec "$SIM_NODE" "$SIM_FORWARDER"
+`;

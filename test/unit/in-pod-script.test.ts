@@ -1,0 +1,99 @@
+// The in-pod script and its curl config, run for real: a real sh, a real curl, a local HTTP server.
+// stdin is never closed, as over exec protocol v4.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { curlConfig, curlQuote, parseCurlOutput } from '../../src/pod/curl-config.js';
+import { IN_POD_SCRIPT } from '../../src/pod/in-pod-script.js';
+
+interface Seen {
+  method: string;
+  url: string;
+  auth: string;
+  body: string;
+}
+
+function runScript(stdin: Buffer): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn('sh', ['-c', IN_POD_SCRIPT], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('exit', (code) => {
+      child.stdin.destroy();
+      resolve({ code, stdout, stderr });
+    });
+    // Never end(): the script must not need EOF.
+    child.stdin.write(stdin);
+  });
+}
+
+const NASTY = [
+  'pl41n-Passw0rd!',
+  `q"uo'te\\back$(touch /tmp/pwned)\`id\`;|&`,
+  'ünïcødé-密码-🔑-A1!',
+  'tab\there-A1!',
+  '-K - --config @/etc/passwd',
+  'x'.repeat(200) + 'A1!',
+];
+
+describe('in-pod script and curl config (real sh and curl)', () => {
+  let server: http.Server;
+  let base: string;
+  const seen: Seen[] = [];
+  before(async () => {
+    server = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c) => chunks.push(c));
+      req.on('end', () => {
+        seen.push({ method: req.method!, url: req.url!, auth: req.headers.authorization ?? '', body: Buffer.concat(chunks).toString('utf8') });
+        res.writeHead(req.url === '/redirect' ? 307 : 200, { 'Content-Type': 'application/json', Location: 'https://10.244.0.9:9443/v1/cluster' });
+        res.end(JSON.stringify({ ok: true }));
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(() => server.close());
+  beforeEach(() => (seen.length = 0));
+
+  for (const password of NASTY) {
+    it(`carries ${JSON.stringify(password).slice(0, 40)} exactly, in body and header`, async () => {
+      const body = { username: 'demo@redis.com', old_password: password, new_password: `${password}-new` };
+      const config = Buffer.from(curlConfig({ method: 'POST', url: `${base}/v1/users/password`, body, basicAuth: { username: 'demo@redis.com', password }, maxTimeSeconds: 5 }));
+      const res = await runScript(Buffer.concat([Buffer.from(`rest\n${config.length}\nstdin\n`), config]));
+      assert.equal(res.code, 0, res.stderr);
+      assert.equal(seen.length, 1);
+      assert.deepEqual(JSON.parse(seen[0]!.body), body);
+      assert.equal(seen[0]!.auth, `Basic ${Buffer.from(`demo@redis.com:${password}`).toString('base64')}`);
+      const parsed = parseCurlOutput(res.stdout);
+      assert.equal(parsed?.status, 200);
+      assert.deepEqual(JSON.parse(parsed!.body), { ok: true });
+    });
+  }
+
+  it('reports a redirect and its location', async () => {
+    const config = Buffer.from(curlConfig({ method: 'GET', url: `${base}/redirect`, maxTimeSeconds: 5 }));
+    const res = await runScript(Buffer.concat([Buffer.from(`rest\n${config.length}\nstdin\n`), config]));
+    const parsed = parseCurlOutput(res.stdout);
+    assert.equal(parsed?.status, 307);
+    assert.equal(parsed?.redirect, 'https://10.244.0.9:9443/v1/cluster');
+  });
+
+  it('passes curl exit codes through (connection refused is 7)', async () => {
+    const config = Buffer.from(curlConfig({ method: 'GET', url: 'http://127.0.0.1:1/v1/cluster', maxTimeSeconds: 5 }));
+    const res = await runScript(Buffer.concat([Buffer.from(`rest\n${config.length}\nstdin\n`), config]));
+    assert.equal(res.code, 7);
+  });
+
+  it('rejects an unknown operation', async () => {
+    const res = await runScript(Buffer.from('rm -rf /\n'));
+    assert.equal(res.code, 64);
+  });
+
+  it('quotes for curl config syntax', () => {
+    assert.equal(curlQuote('a"b\\c\nd'), '"a\\"b\\\\c\\nd"');
+  });
+});
