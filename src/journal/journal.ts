@@ -37,6 +37,8 @@ export const JournalRecord = z.object({
   heartbeatAt: z.string(),
   storeUpdatedAt: z.string().optional(),
   restoredAt: z.string().optional(),
+  /** Rollback made sure the old password is a valid one again (the DELETE may have gone out before the crash). */
+  oldPasswordEnsured: z.boolean().optional(),
   /** The phase an abort started from. */
   abortedFrom: Phase.optional(),
   settleMs: z.number(),

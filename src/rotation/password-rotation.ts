@@ -108,6 +108,16 @@ export async function rollBackRotation(ctx: ProcedureContext): Promise<'rolled-b
   }
   if (r().phase !== 'aborting') await advance(ctx, { phase: 'aborting', abortedFrom: r().phase });
 
+  // From "propagated" the DELETE of the old password may have reached the cluster before the crash.
+  // Adding it back, authenticated with the new password (valid in this phase), tells which without a
+  // failed login; it must happen before the new password is removed, hence the journal flag.
+  if (r().abortedFrom === 'propagated' && !r().oldPasswordEnsured) {
+    await progress.step('make sure the old password is valid (POST /v1/users/password)', () => target.rest.addPassword(newCreds(r()), r().oldPassword), (x) =>
+      x === 'already-present' ? 'still valid' : 're-added: the removal had reached the cluster',
+    );
+    await advance(ctx, { oldPasswordEnsured: true });
+  }
+
   const result = await progress.step(`restore ${target.store.location}`, () => storeSwap(ctx, newCreds(r()), oldCreds(r())), (x) =>
     x === 'already' ? 'already holds the old password' : undefined,
   );

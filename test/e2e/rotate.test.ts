@@ -57,6 +57,16 @@ describe('rotate, finish, abort, status, get (end to end)', function () {
     await sim?.stop();
   });
 
+  // One failed scenario must not cascade into the next: put the cluster back to a settled state.
+  afterEach(function () {
+    if (this.currentTest?.state !== 'failed') return;
+    const user = sim.redis(REC).findUser(email())!;
+    user.passwords = [stored()];
+    sim.redis(REC).unlock(email());
+    if (journalExists(sim, NS, REC)) sim.store.delete('secrets', NS, `${REC}-reccred-journal`);
+    sim.faults.frozenPods.clear();
+  });
+
   it('get shows the username and a masked password; --reveal shows it on stdout only', async () => {
     const masked = await run(['get', REC]);
     assert.equal(masked.code, 0, masked.stderr);
