@@ -1,7 +1,7 @@
 // `npm run demo`: the main job on the simulated cluster, through the real kubectl, as a user runs it.
 // Starts the sim, runs get, rotate (short settle) and status, proves the old password is refused,
 // and shuts everything down.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startSimCluster } from '../test/sim/cluster.js';
@@ -23,11 +23,19 @@ function kubectl(args: string[], input?: string): Promise<number> {
 }
 
 /** HTTP status of GET /v1/cluster from inside rec-0 with the given password; the password goes over stdin. */
-function restStatusWith(username: string, password: string): string {
+function restStatusWith(username: string, password: string): Promise<string> {
   const auth = Buffer.from(`${username}:${password}`).toString('base64');
   const config = `url = "https://localhost:9443/v1/cluster"\ninsecure\nsilent\noutput = "/dev/null"\nwrite-out = "%{http_code}"\nheader = "Authorization: Basic ${auth}"\n`;
-  const r = spawnSync('kubectl', ['exec', '-i', '-n', 'redis', 'rec-0', '-c', 'redis-enterprise-node', '--', 'curl', '-K', '-'], { env, input: config, encoding: 'utf8' });
-  return r.stdout.trim() || `error: ${r.stderr.trim()}`;
+  // Asynchronous on purpose: the simulated API server runs in this process and must keep answering.
+  return new Promise((resolve) => {
+    const child = spawn('kubectl', ['exec', '-i', '-n', 'redis', 'rec-0', '-c', 'redis-enterprise-node', '--', 'curl', '-K', '-'], { env });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d));
+    child.stderr.on('data', (d: Buffer) => (err += d));
+    child.stdin.end(config);
+    child.on('close', () => resolve(out.trim() || `error: ${err.trim()}`));
+  });
 }
 
 try {
@@ -47,8 +55,8 @@ try {
 
   const after = sim.credentials('rec')!;
   say('What the cluster REST API answers now (GET /v1/cluster from inside rec-0)');
-  const oldStatus = restStatusWith(before.username, before.password);
-  const newStatus = restStatusWith(after.username, after.password);
+  const oldStatus = await restStatusWith(before.username, before.password);
+  const newStatus = await restStatusWith(after.username, after.password);
   process.stdout.write(`old password: HTTP ${oldStatus} (refused)\nnew password: HTTP ${newStatus}\n`);
   const failures = sim.operator.failures('rec').length;
   process.stdout.write(`operator components' failed logins during the rotation: ${failures}\n`);

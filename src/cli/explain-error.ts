@@ -1,6 +1,7 @@
 // Turns any error into what the user reads: a scrubbed message, what to do, and the exit code.
 import { JournalConflictError, JournalHeldError } from '../journal/journal.js';
 import { KubeApiError } from '../kube/api-client.js';
+import { VaultError } from '../vault/vault-client.js';
 import { redactor } from '../output/redactor.js';
 import { ExecOutcomeUnknownError, ExecRefusedError } from '../pod/exec-session.js';
 import { PodCommandError, RestTransportError } from '../pod/pod-transport.js';
@@ -49,6 +50,14 @@ function classify(err: unknown): ReccredError {
   if (err instanceof JournalConflictError) return new ReccredError(err.message, ExitCode.Resumable);
   if (err instanceof InterruptedError) return new ReccredError('interrupted', ExitCode.Resumable);
   if (err instanceof StoreConflictError) return new ReccredError(err.message, ExitCode.Resumable);
+  if (err instanceof VaultError) {
+    if (err.status === 0) return new ReccredError(err.message, ExitCode.Failed, 'check VAULT_ADDR (or --vault-addr) and VAULT_CACERT');
+    if (err.sealed) return new ReccredError(`${err.message}: Vault is sealed`, ExitCode.Failed, 'unseal Vault, then run the command again');
+    if (err.status === 403) {
+      return new ReccredError(`${err.message}: the token is invalid, expired, or lacks a policy for this path`, ExitCode.Refused, 'log in again (vault login) or use a token whose policy allows read and write on this path');
+    }
+    return new ReccredError(err.message, ExitCode.Failed);
+  }
   if (err instanceof StoreMissingError) return new ReccredError(err.message, ExitCode.Failed);
   const message = err instanceof Error ? err.message : String(err);
   return new ReccredError(`unexpected error: ${message}`, ExitCode.Failed);

@@ -33,8 +33,35 @@ export const ResultSchema = z.object({
 });
 export type Result = z.infer<typeof ResultSchema>;
 
+/** Several RECs in one command (a list, -l or -A): every REC's own Result, plus the summary. */
+export const FleetResultSchema = z.object({
+  apiVersion: z.literal('reccred.redis.io/v1'),
+  kind: z.literal('FleetResult'),
+  command: z.string(),
+  /** The worst of the RECs' exit codes (3 > 1 > 4 > 2 > 0). */
+  exitCode: z.number(),
+  summary: z.object({
+    total: z.number(),
+    succeeded: z.number(),
+    failed: z.number(),
+    resumable: z.number(),
+    refused: z.number(),
+    usage: z.number(),
+    durationMs: z.number(),
+  }),
+  results: z.array(ResultSchema.extend({ durationMs: z.number() })),
+});
+export type FleetResult = z.infer<typeof FleetResultSchema>;
+
+export function printFleetResult(fleet: FleetResult, format: 'text' | 'json' | 'yaml', text: () => string): void {
+  emit(FleetResultSchema.parse(fleet), format, text, false);
+}
+
 export function printResult(result: Result, format: 'text' | 'json' | 'yaml', text: () => string, reveal = false): void {
-  const doc = ResultSchema.parse(result);
+  emit(ResultSchema.parse(result), format, text, reveal);
+}
+
+function emit(doc: unknown, format: 'text' | 'json' | 'yaml', text: () => string, reveal: boolean): void {
   let out: string;
   if (format === 'json') out = JSON.stringify(doc, null, 2) + '\n';
   else if (format === 'yaml') out = yaml.dump(doc, { lineWidth: -1 });

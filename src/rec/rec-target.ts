@@ -9,6 +9,9 @@ import { PodTransport } from '../pod/pod-transport.js';
 import { RestClient } from '../rest/rest-client.js';
 import type { CredentialStore } from '../store/credential-store.js';
 import { SecretStore } from '../store/secret-store.js';
+import { VaultStore } from '../store/vault-store.js';
+import { VaultClient } from '../vault/vault-client.js';
+import { OPERATOR_CONFIGMAP, vaultConnection, vaultEntry } from '../vault/vault-settings.js';
 
 export interface RecTarget {
   name: string;
@@ -48,9 +51,7 @@ export async function loadRecTarget(session: Session, name: string): Promise<Rec
   }
   const secretName = rec.spec.clusterCredentialSecretName || name;
   const storeType = rec.spec.clusterCredentialSecretType ?? 'kubernetes';
-  if (storeType === 'vault') {
-    throw refused(`REC ${name} keeps its credentials in Vault (clusterCredentialSecretType: vault); this version handles Kubernetes Secrets only`);
-  }
+  const store = storeType === 'vault' ? await vaultStore(session, secretName) : new SecretStore(session.cluster, secretName);
   const pods = await session.cluster.listRecPods(name);
   const transport = new PodTransport(session.api, session.namespace, session.timeoutMs);
   return {
@@ -59,10 +60,23 @@ export async function loadRecTarget(session: Session, name: string): Promise<Rec
     rec,
     secretName,
     storeType,
-    store: new SecretStore(session.cluster, secretName),
+    store,
     pods,
     transport,
     rest: new RestClient(transport, pods),
     journal: new Journal(session.cluster, name),
   };
+}
+
+/** The Vault entry the operator reads for this REC, at the path its ConfigMap configures. */
+async function vaultStore(session: Session, secretName: string): Promise<VaultStore> {
+  const operatorEnv = await session.cluster.getConfigMap(OPERATOR_CONFIGMAP);
+  if (!operatorEnv) {
+    throw refused(
+      `this REC keeps its credentials in Vault, and the operator's ConfigMap ${session.namespace}/${OPERATOR_CONFIGMAP} cannot be read`,
+      'it names the Vault path (VAULT_SECRET_ROOT, VAULT_SECRET_PREFIX); you need "get configmaps" in the REC namespace',
+    );
+  }
+  const client = new VaultClient(vaultConnection(session.flags, operatorEnv, session.timeoutMs));
+  return new VaultStore(client, vaultEntry(operatorEnv, secretName));
 }

@@ -1,5 +1,6 @@
 // The rotate state machine (SPEC 4): each step is idempotent and recorded in the journal before the
 // next one starts, so `finish` can resume from whatever a crash left and `abort` can roll back.
+import { formatDuration } from '../cli/duration.js';
 import { failed, resumable } from '../cli/exit-codes.js';
 import type { Journal, JournalRecord, Phase } from '../journal/journal.js';
 import { StoreConflictError } from '../store/credential-store.js';
@@ -32,6 +33,14 @@ export function heartbeat(ctx: ProcedureContext): () => Promise<void> {
 
 const oldCreds = (r: JournalRecord) => ({ username: r.username, password: r.oldPassword });
 const newCreds = (r: JournalRecord) => ({ username: r.username, password: r.newPassword });
+
+/** The settle asked for, but never shorter than the store's cache (the operator caches Vault secrets). */
+export function settleMs(ctx: ProcedureContext): number {
+  const minimum = ctx.target.store.minimumSettleMs;
+  if (ctx.options.settleMs >= minimum) return ctx.options.settleMs;
+  ctx.progress.note(`settle raised to ${formatDuration(minimum)}: the operator caches ${ctx.target.store.location} that long (VAULT_CACHE_SECRET_EXPIRATION_SECONDS)`);
+  return minimum;
+}
 
 /** Writes `want` into the store unless it already holds it; refuses if it holds neither `want` nor `from`. */
 export async function storeSwap(
@@ -82,7 +91,7 @@ export async function runRotation(ctx: ProcedureContext): Promise<'completed' | 
     await advance(ctx, { phase: 'propagated' });
   }
   if (r().phase === 'propagated') {
-    const deadline = Date.parse(r().storeUpdatedAt ?? new Date().toISOString()) + ctx.options.settleMs;
+    const deadline = Date.parse(r().storeUpdatedAt ?? new Date().toISOString()) + settleMs(ctx);
     await progress.step('settle (components re-read the secret)', () => waitUntil(ctx, deadline, 'settle'));
     await progress.step('remove the old password (DELETE /v1/users/password)', () => target.rest.deletePassword(newCreds(r()), r().oldPassword), (x) =>
       x === 'absent' ? 'already removed' : undefined,
@@ -127,7 +136,7 @@ export async function rollBackRotation(ctx: ProcedureContext): Promise<'rolled-b
   if (r().restoredAt) {
     // Components may have moved to the new password: they must come back before it is removed.
     ctx.pods = await progress.step('every pod mounts the old password again', () => waitForPropagation(ctx, oldCreds(r()), ctx.options.propagationTimeoutMs));
-    await progress.step('settle (components re-read the secret)', () => waitUntil(ctx, Date.parse(r().restoredAt!) + ctx.options.settleMs, 'settle'));
+    await progress.step('settle (components re-read the secret)', () => waitUntil(ctx, Date.parse(r().restoredAt!) + settleMs(ctx), 'settle'));
   } else {
     progress.skip('wait for the pods', 'the store never held the new password');
   }

@@ -67,13 +67,18 @@ export function resumeHint(target: { name: string; namespace: string }): string 
   return `run "kubectl reccred finish ${target.name} ${ns}" to complete it, or "kubectl reccred abort ${target.name} ${ns}" to roll it back`;
 }
 
+/** Records an error's exit code and message in the result; returns the explained error. */
+export function settleResult(result: Result, error: unknown): ReccredError {
+  const explained = explainError(error instanceof ReccredError ? error : explainError(error));
+  result.exitCode = explained.exitCode;
+  result.message = explained.message + (explained.hint ? ` (${explained.hint})` : '');
+  return explained;
+}
+
 /** Prints the outcome (stderr message, stdout document) and returns the exit code. */
 export function report(session: Session, result: Result, error?: unknown): number {
   if (error !== undefined) {
-    const e = error instanceof ReccredError ? error : explainError(error);
-    const explained = explainError(e);
-    result.exitCode = explained.exitCode;
-    result.message = explained.message + (explained.hint ? ` (${explained.hint})` : '');
+    const explained = settleResult(result, error);
     process.stderr.write(`error: ${explained.message}\n${explained.hint ? `  ${explained.hint}\n` : ''}`);
   }
   printResult(result, session.flags.output, () => (result.exitCode === 0 && result.message ? `${result.message}\n` : ''));

@@ -16,6 +16,9 @@ export class InterruptedError extends Error {
 
 export type PodPropagation = { pod: string; state: 'current' | 'pending' | 'unreachable' };
 
+/** Runs a wait without holding the caller's concurrency slot (fleet runs: the waits of all RECs overlap). */
+export type Idle = <T>(wait: () => Promise<T>) => Promise<T>;
+
 export interface WaitContext {
   target: RecTarget;
   progress: Progress;
@@ -23,7 +26,10 @@ export interface WaitContext {
   /** Called about every 30 s during waits. */
   heartbeat: () => Promise<void>;
   pollMs: number;
+  idle?: Idle;
 }
+
+const outsideSlot = <T>(ctx: WaitContext, wait: () => Promise<T>): Promise<T> => (ctx.idle ? ctx.idle(wait) : wait());
 
 export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -61,6 +67,10 @@ export async function waitForPropagation(
   expected: { username: string; password: string },
   timeoutMs: number,
 ): Promise<PodPropagation[]> {
+  return outsideSlot(ctx, () => pollPropagation(ctx, expected, timeoutMs));
+}
+
+async function pollPropagation(ctx: WaitContext, expected: { username: string; password: string }, timeoutMs: number): Promise<PodPropagation[]> {
   const started = Date.now();
   let lastBeat = Date.now();
   for (;;) {
@@ -84,6 +94,11 @@ export async function waitForPropagation(
 }
 
 export async function waitUntil(ctx: WaitContext, deadline: number, what: string): Promise<void> {
+  if (Date.now() >= deadline) return;
+  return outsideSlot(ctx, () => sleepUntil(ctx, deadline, what));
+}
+
+async function sleepUntil(ctx: WaitContext, deadline: number, what: string): Promise<void> {
   let lastBeat = Date.now();
   while (Date.now() < deadline) {
     ctx.progress.waiting(`${what}: ${formatDuration(deadline - Date.now())} left`);

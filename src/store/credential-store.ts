@@ -10,6 +10,8 @@ export interface CredentialStore {
   readonly type: 'kubernetes' | 'vault';
   /** Human-readable location, e.g. "secret redis/rec". */
   readonly location: string;
+  /** A settle shorter than this would let the operator act on a cached copy (Vault's secret cache). */
+  readonly minimumSettleMs: number;
   read(): Promise<StoredCredentials>;
   /** Writes both keys, refusing (StoreConflictError) if the entry changed since `expectedVersion`. */
   write(credentials: { username: string; password: string }, expectedVersion: string): Promise<StoredCredentials>;

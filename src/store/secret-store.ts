@@ -10,6 +10,7 @@ const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
 export class SecretStore implements CredentialStore {
   readonly type = 'kubernetes' as const;
   readonly location: string;
+  readonly minimumSettleMs = 0;
 
   constructor(
     private readonly cluster: Cluster,

@@ -1,12 +1,12 @@
 import type { CommandModule } from 'yargs';
+import { withFleetFlags } from '../../fleet/fleet-flags.js';
 import type { RotateFlags } from './rotate.js';
 
 export const rotateCommand: CommandModule<object, RotateFlags> = {
-  command: 'rotate <rec>',
-  describe: 'Rotate the REC admin password with zero downtime',
+  command: 'rotate [rec..]',
+  describe: 'Rotate the REC admin password with zero downtime (one REC, several, or a fleet)',
   builder: (y) =>
-    y
-      .positional('rec', { type: 'string', demandOption: true, describe: 'Name of the RedisEnterpriseCluster' })
+    withFleetFlags(y)
       .option('password-stdin', { type: 'boolean', describe: 'Read the new password from stdin (one line)' })
       .option('password-file', { type: 'string', describe: 'Read the new password from the first line of a file' })
       .option('length', { type: 'number', default: 32, describe: 'Length of the generated password' })
@@ -16,7 +16,8 @@ export const rotateCommand: CommandModule<object, RotateFlags> = {
       .option('dry-run', { type: 'boolean', default: false, describe: 'Run the read-only checks and print the plan; change nothing' })
       .example('$0 rotate rec -n redis', 'generate a password, rotate, wait 5 minutes, remove the old one')
       .example('pass show rec | $0 rotate rec --password-stdin', 'use a password of your own, never in argv')
-      .example('$0 rotate rec --no-wait && $0 finish rec', 'update now, remove the old password later') as never,
+      .example('$0 rotate rec --no-wait && $0 finish rec', 'update now, remove the old password later')
+      .example('$0 rotate -A -l tier=prod --concurrency 20', 'rotate a fleet: waits overlap, exit code is the worst REC\'s') as never,
   handler: async (argv) => {
     const { rotate } = await import('./rotate.js');
     process.exitCode = await rotate(argv);

@@ -3,18 +3,24 @@ import { ExitCode, ReccredError, resumable } from '../../cli/exit-codes.js';
 import { explainError } from '../../cli/explain-error.js';
 import { parseDuration, formatDuration } from '../../cli/duration.js';
 import type { GlobalFlags } from '../../cli/global-flags.js';
-import { openSession } from '../../cli/session.js';
+import { openSession, type Session } from '../../cli/session.js';
 import { holderIdentity, type JournalRecord } from '../../journal/journal.js';
 import { redactor } from '../../output/redactor.js';
 import { newPassword, type PasswordFlags } from '../../password/password-source.js';
-import { loadRecTarget } from '../../rec/rec-target.js';
+import type { Result } from '../../output/result.js';
+import { loadRecTarget, type RecTarget } from '../../rec/rec-target.js';
 import { AuthenticationFailedError, RestApiError } from '../../rest/rest-errors.js';
 import { runRotation } from '../../rotation/password-rotation.js';
 import { rotationPreflight } from '../../rotation/preflight.js';
-import { baseResult, interruptSignal, procedureContext, report, resumeHint } from '../../rotation/procedure-run.js';
+import { baseResult, interruptSignal, procedureContext, report, resumeHint, settleResult } from '../../rotation/procedure-run.js';
+import type { Idle } from '../../rotation/waits.js';
 
 export interface RotateFlags extends GlobalFlags, PasswordFlags {
-  rec: string;
+  /** One REC, or several (a fleet run; so are --selector and --all-namespaces). */
+  rec: string[];
+  selector?: string;
+  allNamespaces?: boolean;
+  concurrency?: number;
   settle: string;
   propagationTimeout: string;
   noWait?: boolean;
@@ -22,15 +28,69 @@ export interface RotateFlags extends GlobalFlags, PasswordFlags {
   dryRun?: boolean;
 }
 
+export interface RotationTiming {
+  settleMs: number;
+  propagationTimeoutMs: number;
+  noWait: boolean;
+}
+
+export function rotationTiming(flags: RotateFlags): RotationTiming {
+  return {
+    settleMs: parseDuration(flags.settle, '--settle'),
+    propagationTimeoutMs: parseDuration(flags.propagationTimeout, '--propagation-timeout'),
+    noWait: flags.noWait === true || flags.wait === false,
+  };
+}
+
+/** How a run is driven from outside: Ctrl-C, and (in a fleet) the concurrency slot its waits give back. */
+export interface RunControl {
+  signal: AbortSignal;
+  idle?: Idle;
+}
+
+/** The outcome of one REC's rotation, not yet printed. */
+export interface RecOutcome {
+  result: Result;
+  error?: unknown;
+}
+
 export async function rotate(flags: RotateFlags): Promise<number> {
-  const settleMs = parseDuration(flags.settle, '--settle');
-  const propagationTimeoutMs = parseDuration(flags.propagationTimeout, '--propagation-timeout');
-  const noWait = flags.noWait === true || flags.wait === false;
+  if (flags.rec.length !== 1 || flags.selector !== undefined || flags.allNamespaces) {
+    const { rotateFleet } = await import('../../fleet/rotate-fleet.js');
+    return rotateFleet(flags);
+  }
+  const timing = rotationTiming(flags);
   const session = await openSession(flags);
+  const target = await loadRecTarget(session, flags.rec[0]!);
+  const { signal, dispose } = interruptSignal(session.progress);
+  try {
+    const { result, error } = await rotateTarget(session, target, flags, timing, { signal });
+    return report(session, result, error);
+  } finally {
+    dispose();
+  }
+}
+
+/** One REC of a fleet: a load failure becomes its result too. Never prints. */
+export async function rotateRec(session: Session, name: string, flags: RotateFlags, timing: RotationTiming, control: RunControl): Promise<Result> {
+  let target: RecTarget;
+  try {
+    target = await loadRecTarget(session, name);
+  } catch (err) {
+    const result = baseResult('rotate', session, name);
+    settleResult(result, err);
+    return result;
+  }
+  const { result, error } = await rotateTarget(session, target, flags, timing, control);
+  if (error !== undefined) settleResult(result, error);
+  return result;
+}
+
+async function rotateTarget(session: Session, target: RecTarget, flags: RotateFlags, timing: RotationTiming, control: RunControl): Promise<RecOutcome> {
+  const { settleMs, propagationTimeoutMs, noWait } = timing;
   const { progress } = session;
-  const target = await loadRecTarget(session, flags.rec);
-  const result = baseResult('rotate', session, flags.rec, target);
-  const { signal, dispose } = interruptSignal(progress);
+  const result = baseResult('rotate', session, target.name, target);
+  const { signal } = control;
   let record: JournalRecord | undefined;
   let journalCreated = false;
   try {
@@ -53,7 +113,7 @@ export async function rotate(flags: RotateFlags): Promise<number> {
         `  6. verify the new password and delete the journal`,
         'Nothing was changed.',
       ].join('\n');
-      return report(session, result);
+      return { result };
     }
 
     const now = new Date().toISOString();
@@ -73,6 +133,7 @@ export async function rotate(flags: RotateFlags): Promise<number> {
     await progress.step(`record the journal ${target.journal.name}`, () => target.journal.create(record!));
     journalCreated = true;
     const ctx = procedureContext(session, target, record, { settleMs, propagationTimeoutMs, noWait }, signal);
+    ctx.idle = control.idle;
     const end = await runRotation(ctx);
     record = ctx.record;
     result.phase = end;
@@ -81,9 +142,9 @@ export async function rotate(flags: RotateFlags): Promise<number> {
       end === 'completed'
         ? `Rotated the password of ${stored.username} on REC ${target.name}: ${target.store.location} holds the new password and the cluster accepts only it.`
         : `The store holds the new password and both passwords are valid (--no-wait). After components have moved to it, ${resumeHint(target).replace('run', 'run')}.`;
-    return report(session, result);
+    return { result };
   } catch (err) {
-    if (!journalCreated || !record) return report(session, result, err);
+    if (!journalCreated || !record) return { result, error: err };
     const current = (await target.journal.read().catch(() => undefined)) ?? record;
     result.phase = current.phase;
     // Nothing reached the cluster when its first call was refused outright: drop the journal, exit as the error says.
@@ -91,18 +152,15 @@ export async function rotate(flags: RotateFlags): Promise<number> {
     if (refusedOutright) {
       await target.journal.delete().catch(() => undefined);
       result.phase = 'not-started';
-      return report(session, result, err);
+      return { result, error: err };
     }
     const why = explainError(err);
-    return report(
-      session,
+    return {
       result,
-      resumable(
+      error: resumable(
         `the rotation of REC ${target.name} stopped in phase "${current.phase}": ${why.message}. The old password still works${current.phase === 'recorded' ? '' : ', and so does the new one'}; the journal ${target.journal.name} keeps both`,
         resumeHint(target),
       ),
-    );
-  } finally {
-    dispose();
+    };
   }
 }

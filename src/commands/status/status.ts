@@ -1,27 +1,42 @@
 // kubectl reccred status: the journal, per-pod propagation of the stored credentials, the store and
 // the last rotation. Read-only, and it never authenticates against the REST API.
 import type { GlobalFlags } from '../../cli/global-flags.js';
-import { openSession } from '../../cli/session.js';
+import { openSession, type Session } from '../../cli/session.js';
 import { ageOf, holderIsAlive } from '../../journal/journal.js';
 import { podIsReady } from '../../kube/resources.js';
 import { redactor } from '../../output/redactor.js';
-import { printResult } from '../../output/result.js';
-import { loadRecTarget } from '../../rec/rec-target.js';
+import { printResult, type Result } from '../../output/result.js';
+import { loadRecTarget, type RecTarget } from '../../rec/rec-target.js';
 import { baseResult } from '../../rotation/procedure-run.js';
 import { podPropagation } from '../../rotation/waits.js';
 import { ROTATED_AT } from '../../store/secret-store.js';
 
 export interface StatusFlags extends GlobalFlags {
-  rec: string;
+  /** One REC, or several (as are --selector and --all-namespaces: a fleet summary). */
+  rec: string[];
+  selector?: string;
+  allNamespaces?: boolean;
+  concurrency?: number;
 }
 
 export async function status(flags: StatusFlags): Promise<number> {
+  if (flags.rec.length !== 1 || flags.selector !== undefined || flags.allNamespaces) {
+    const { statusFleet } = await import('../../fleet/status-fleet.js');
+    return statusFleet(flags);
+  }
   const session = await openSession(flags);
-  const target = await loadRecTarget(session, flags.rec);
+  const target = await loadRecTarget(session, flags.rec[0]!);
+  const { result, text } = await recStatus(session, target);
+  printResult(result, session.flags.output, text);
+  return 0;
+}
+
+/** One REC's status document and its text form; prints nothing. */
+export async function recStatus(session: Session, target: RecTarget): Promise<{ result: Result; text: () => string }> {
   const [creds, journal, secret] = await Promise.all([target.store.read(), target.journal.read(), session.cluster.getSecret(target.secretName)]);
   redactor.add(creds.password, journal?.oldPassword, journal?.newPassword);
   const propagation = await podPropagation(target, creds);
-  const result = baseResult('status', session, flags.rec, target);
+  const result = baseResult('status', session, target.name, target);
   result.username = creds.username;
   result.steps = [];
   result.phase = journal ? journal.phase : 'idle';
@@ -49,6 +64,5 @@ export async function status(flags: StatusFlags): Promise<number> {
     ];
     return lines.join('\n');
   };
-  printResult(result, session.flags.output, text);
-  return 0;
+  return { result, text };
 }

@@ -66,6 +66,12 @@ export class PodSandboxes implements PodExecutor {
       audit: AuditLog;
       /** Runs before each (re)start: the kubelet re-syncs the credentials folder here. */
       beforeStart?: (spec: PodSpec) => void | Promise<void>;
+      /**
+       * Fleet mode: no node forwarder in the pod (curl is pointed at the REST socket by its wrapper), so a
+       * pod costs about 1 MB and 20 ms instead of 40 MB and 170 ms. localhost:9443 is then not listening
+       * for anything but curl.
+       */
+      light?: boolean;
     },
   ) {
     mkdirSync(o.dir, { recursive: true });
@@ -109,6 +115,7 @@ export class PodSandboxes implements PodExecutor {
           SIM_HOSTNAME: spec.name,
           SIM_ARGV_LOG: spec.argvLog,
           SIM_CURL_MISSING: spec.curlMissing ? '1' : '0',
+          SIM_LIGHT: this.o.light ? '1' : '0',
           SIM_NODE: process.execPath,
           SIM_FORWARDER: FORWARDER,
           SIM_REST_SOCKET: spec.socketPath,

@@ -28,6 +28,7 @@ fi
 
 # Wrappers append "argc NUL argv0 NUL argv1 NUL ..." to the host-side log, then exec the real binary.
 q=$(printf '%s' "$SIM_ARGV_LOG" | sed "s/'/'\\\\''/g")
+s=$(printf '%s' "$SIM_REST_SOCKET" | sed "s/'/'\\\\''/g")
 for b in curl dash bash; do
   [ -e "/usr/bin/$b" ] || continue
   [ -e "/opt/.sim/$b" ] || continue
@@ -35,11 +36,22 @@ for b in curl dash bash; do
   {
     printf '%s\n' '#!/opt/.sim/bash'
     printf '%s\n' "printf '%s\\0' \"\$#\" \"\$0\" \"\$@\" >> '$q'"
-    printf '%s\n' "exec -a \"\$0\" /opt/.sim/$b \"\$@\""
+    # Light pods have no forwarder: the wrapper points curl at the pod's REST socket after logging argv.
+    if [ "$b" = curl ] && [ "$SIM_LIGHT" = 1 ]; then
+      printf '%s\n' "exec -a \"\$0\" /opt/.sim/curl --unix-socket '$s' \"\$@\""
+    else
+      printf '%s\n' "exec -a \"\$0\" /opt/.sim/$b \"\$@\""
+    fi
   } > "$w"
   chmod 755 "$w"
   mount --bind "$w" "/usr/bin/$b"
 done
 
+if [ "$SIM_LIGHT" = 1 ]; then
+  # Fleet mode: a cat holds the namespaces (about 1 MB instead of a 40 MB node forwarder) and, like the
+  # forwarder, leaves when the simulator's end of stdin closes. $$ is this shell, which becomes cat.
+  printf 'ready %s\n' "$$"
+  exec cat > /dev/null
+fi
 exec "$SIM_NODE" "$SIM_FORWARDER"
 `;

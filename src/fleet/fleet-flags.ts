@@ -1,0 +1,20 @@
+// The flags that pick several RECs, shared by rotate and status.
+import type { Argv } from 'yargs';
+import { DEFAULT_CONCURRENCY } from './concurrency.js';
+
+export function withFleetFlags<T>(y: Argv<T>) {
+  return y
+    .positional('rec', { type: 'string', array: true, default: [] as string[], describe: 'Name(s) of RedisEnterpriseCluster(s) in the namespace' })
+    .option('selector', { alias: 'l', type: 'string', describe: 'Label selector (kubectl syntax) picking the RECs, e.g. tier=prod' })
+    .option('all-namespaces', { alias: 'A', type: 'boolean', default: false, describe: 'Act on the RECs of every namespace (with -l: the matching ones)' })
+    .option('concurrency', {
+      type: 'number',
+      default: DEFAULT_CONCURRENCY,
+      describe: 'RECs in active steps at once; waits (propagation, settle) of all RECs overlap and take no slot',
+    })
+    .check((argv) => {
+      const names = (argv.rec as string[] | undefined) ?? [];
+      if (!names.length && argv.selector === undefined && !argv['all-namespaces']) throw new Error('name a REC, or select RECs with -l/--selector or -A/--all-namespaces');
+      return true;
+    });
+}

@@ -1,0 +1,41 @@
+// Which RECs a fleet command acts on: names in one namespace, a label selector, or every namespace.
+// Refusals follow kubectl's (names cannot be combined with a selector or with --all-namespaces).
+import { usageError } from '../cli/exit-codes.js';
+import type { Session } from '../cli/session.js';
+import { validateRecName } from '../rec/rec-target.js';
+
+export interface FleetMember {
+  namespace: string;
+  name: string;
+}
+
+export interface SelectionFlags {
+  rec: string[];
+  selector?: string;
+  allNamespaces?: boolean;
+}
+
+export function describeSelection(flags: SelectionFlags, namespace: string): string {
+  if (flags.rec.length) return `${flags.rec.length} RECs in namespace ${namespace}`;
+  const where = flags.allNamespaces ? 'all namespaces' : `namespace ${namespace}`;
+  return flags.selector ? `RECs matching ${flags.selector} in ${where}` : `every REC in ${where}`;
+}
+
+export async function selectRecs(session: Session, flags: SelectionFlags): Promise<FleetMember[]> {
+  if (flags.rec.length && (flags.selector !== undefined || flags.allNamespaces)) {
+    throw usageError('name RECs or select them with -l/--selector or -A/--all-namespaces, not both');
+  }
+  if (flags.selector !== undefined && !flags.selector.trim()) throw usageError('--selector is empty');
+  let members: FleetMember[];
+  if (flags.rec.length) {
+    for (const name of flags.rec) validateRecName(name);
+    members = [...new Set(flags.rec)].map((name) => ({ namespace: session.namespace, name }));
+  } else {
+    const recs = await session.cluster.listRecs(flags.allNamespaces === true, flags.selector);
+    members = recs.map((r) => ({ namespace: r.metadata.namespace ?? session.namespace, name: r.metadata.name }));
+  }
+  if (!members.length) {
+    throw usageError(`no RedisEnterpriseCluster matched (${describeSelection(flags, session.namespace)})`, 'list them with: kubectl get rec -A --show-labels');
+  }
+  return members.sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name));
+}

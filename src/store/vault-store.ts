@@ -1,0 +1,46 @@
+// The REC credentials in Vault KV v2, written with check-and-set so a concurrent writer is detected.
+import { StoreConflictError, StoreMissingError, type CredentialStore, type StoredCredentials } from './credential-store.js';
+import { VaultError, type VaultClient } from '../vault/vault-client.js';
+import type { VaultEntry } from '../vault/vault-settings.js';
+
+export class VaultStore implements CredentialStore {
+  readonly type = 'vault' as const;
+  readonly location: string;
+
+  constructor(
+    private readonly client: VaultClient,
+    readonly entry: VaultEntry,
+  ) {
+    this.location = `vault ${entry.mount}/data/${entry.path}`;
+  }
+
+  /** The operator serves a cached copy this long, so no settle may be shorter. */
+  get minimumSettleMs(): number {
+    return this.entry.cacheMs;
+  }
+
+  async read(): Promise<StoredCredentials> {
+    const got = await this.client.kvRead(this.entry.mount, this.entry.path);
+    if (!got) throw new StoreMissingError(this.location, 'does not exist');
+    const { username, password } = got.data;
+    if (typeof username !== 'string' || typeof password !== 'string' || !username || !password) {
+      throw new StoreMissingError(this.location, 'lacks the username or password key');
+    }
+    return { username, password, version: String(got.version) };
+  }
+
+  async write(credentials: { username: string; password: string }, expectedVersion: string): Promise<StoredCredentials> {
+    // Keys other than these two belong to someone else: carry them over (check-and-set keeps it exact).
+    const current = await this.client.kvRead(this.entry.mount, this.entry.path);
+    if (!current || String(current.version) !== expectedVersion) throw new StoreConflictError(this.location);
+    const others = Object.fromEntries(Object.entries(current.data).filter((e): e is [string, string] => typeof e[1] === 'string'));
+    try {
+      const data = { ...others, username: credentials.username, password: credentials.password };
+      const version = await this.client.kvWrite(this.entry.mount, this.entry.path, data, Number(expectedVersion));
+      return { ...credentials, version: String(version) };
+    } catch (err) {
+      if (err instanceof VaultError && err.casMismatch) throw new StoreConflictError(this.location);
+      throw err;
+    }
+  }
+}
