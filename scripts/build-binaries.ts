@@ -44,13 +44,13 @@ export function buildBinary(t: Target, blobPath: string, root = binRoot, log: (l
   const out = binaryPath(t, root);
   fs.mkdirSync(path.dirname(out), { recursive: true });
   const work = `${out}.partial`;
-  let base = fs.readFileSync(runtimeBinary(t, log));
+  let base: Buffer = fs.readFileSync(runtimeBinary(t, log));
   if (t.format === 'macho') base = removeSignature(base);
   if (t.format === 'pe') base = removeAuthenticode(base);
   fs.writeFileSync(work, base);
   base = Buffer.alloc(0);
   inject(work, blobPath, t);
-  let bin = fs.readFileSync(work);
+  let bin: Buffer = fs.readFileSync(work);
   if (t.format === 'macho') {
     // arm64 macOS refuses unsigned code; x86_64 accepts it, but one rule for both is simpler to trust.
     bin = signAdhoc(removeSignature(bin), 'kubectl-reccred');

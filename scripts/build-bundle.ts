@@ -74,7 +74,25 @@ export interface BundleResult {
   version: string;
 }
 
-export async function buildBundle(outfile = bundlePath): Promise<BundleResult> {
+/**
+ * For tests: every module whose path matches gets a first line recording that it was evaluated, in
+ * globalThis.__reccredEvaluated, so a test can tell what a command really loaded.
+ */
+function evaluationMarker(match: RegExp): esbuild.Plugin {
+  return {
+    name: 'evaluation-marker',
+    setup(build) {
+      build.onLoad({ filter: /\.[cm]?js$/ }, async (args) => {
+        if (!match.test(args.path)) return undefined;
+        const source = await fs.promises.readFile(args.path, 'utf8');
+        const mark = `(globalThis.__reccredEvaluated ??= []).push(${JSON.stringify(path.relative(repoRoot, args.path))});\n`;
+        return { contents: mark + source, loader: 'js', resolveDir: path.dirname(args.path) };
+      });
+    },
+  };
+}
+
+export async function buildBundle(outfile = bundlePath, options: { markEvaluated?: RegExp } = {}): Promise<BundleResult> {
   checkFacadeCovers();
   const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string };
   const result = await esbuild.build({
@@ -103,7 +121,7 @@ export async function buildBundle(outfile = bundlePath): Promise<BundleResult> {
     // tr46 (under client-node's node-fetch) requires Node's deprecated punycode module, which prints a
     // DeprecationWarning on Node 21+; the npm package is the same code without the warning.
     alias: { punycode: 'punycode/punycode.js' },
-    plugins: [topLevelAwaitPlugin, kubeClientFacadePlugin],
+    plugins: [topLevelAwaitPlugin, kubeClientFacadePlugin, ...(options.markEvaluated ? [evaluationMarker(options.markEvaluated)] : [])],
     metafile: true,
   });
   // Everything must be inside: a SEA's require() reaches built-in modules only. The optional ones are

@@ -6,11 +6,15 @@ import { ExitCode } from './cli/exit-codes.js';
 import { explainError } from './cli/explain-error.js';
 import { withGlobalFlags } from './cli/global-flags.js';
 import { abortCommand } from './commands/abort/cmd.js';
+import { changeUserCommand } from './commands/change-user/cmd.js';
+import { resetCommand } from './commands/reset/cmd.js';
+import { userCommand } from './commands/user/cmd.js';
 import { finishCommand } from './commands/finish/cmd.js';
 import { getCommand } from './commands/get/cmd.js';
 import { rotateCommand } from './commands/rotate/cmd.js';
 import { statusCommand } from './commands/status/cmd.js';
 import { versionCommand } from './commands/version/cmd.js';
+import { completeCommand, completionCommand } from './commands/completion/cmd.js';
 
 export async function main(argv: string[]): Promise<void> {
   const parser = withGlobalFlags(yargs(argv))
@@ -21,7 +25,12 @@ export async function main(argv: string[]): Promise<void> {
     .command(finishCommand)
     .command(abortCommand)
     .command(statusCommand)
+    .command(changeUserCommand)
+    .command(resetCommand)
+    .command(userCommand)
     .command(versionCommand)
+    .command(completionCommand)
+    .command(completeCommand)
     .demandCommand(1, 'name a command; see --help')
     .strict()
     .version(false)

@@ -101,8 +101,8 @@ export function validateManifest(doc: unknown, name: string): string[] {
   if (m.kind !== 'Plugin') errors.push(`kind must be Plugin, not ${JSON.stringify(m.kind)}`);
   if (!/^[\w-]+$/.test(name) || WINDOWS_RESERVED.some((r) => r.toLowerCase() === name.toLowerCase())) errors.push(`plugin name ${JSON.stringify(name)} is not allowed`);
   if (m.metadata?.name !== name) errors.push(`metadata.name must be ${JSON.stringify(name)}, not ${JSON.stringify(m.metadata?.name)}`);
-  const spec = m.spec;
-  if (!isRecord(spec)) return [...errors, 'spec is missing'];
+  if (!isRecord(m.spec)) return [...errors, 'spec is missing'];
+  const spec = m.spec as NonNullable<PluginManifest['spec']>;
   if (!spec.shortDescription) errors.push('spec.shortDescription is required');
   else {
     if (/[\r\n]/.test(spec.shortDescription)) errors.push('spec.shortDescription must be one line');
@@ -117,9 +117,10 @@ export function validateManifest(doc: unknown, name: string): string[] {
   const platforms = spec.platforms;
   if (!Array.isArray(platforms) || platforms.length === 0) return [...errors, 'spec.platforms must list at least one platform'];
 
-  platforms.forEach((p, i) => {
+  platforms.forEach((raw: unknown, i) => {
     const at = `spec.platforms[${i}]`;
-    if (!isRecord(p)) return errors.push(`${at} must be a mapping`);
+    if (!isRecord(raw)) return errors.push(`${at} must be a mapping`);
+    const p = raw as Platform;
     if (!p.uri) errors.push(`${at}.uri has to be set`);
     else if (!/^https:\/\//.test(p.uri)) errors.push(`${at}.uri must be https`);
     if (!p.sha256) errors.push(`${at}.sha256 has to be set`);

@@ -6,7 +6,7 @@ import { KubeApiError } from '../kube/api-client.js';
 import type { Cluster } from '../kube/cluster.js';
 import { decodeSecretKey } from '../kube/resources.js';
 
-export const Operation = z.enum(['rotate', 'change-user', 'reset', 'user-rotate']);
+export const Operation = z.enum(['rotate', 'change-user', 'reset', 'user-rotate', 'user-reset']);
 export type Operation = z.infer<typeof Operation>;
 
 export const Phase = z.enum([
@@ -27,9 +27,15 @@ export const JournalRecord = z.object({
   username: z.string(),
   oldPassword: z.string(),
   newPassword: z.string(),
-  /** change-user: the new admin user. */
+  /** change-user: the new admin user, and both users' ids. */
   newUsername: z.string().optional(),
   oldUserUid: z.number().optional(),
+  newUserUid: z.number().optional(),
+  /** user-*: the user's id, and the Secret (namespace/name:key) that receives the new password. */
+  userUid: z.number().optional(),
+  toSecret: z.string().optional(),
+  /** reset: the PUT may have reached the cluster (a crash after this leaves it unknown). */
+  replaceSentAt: z.string().optional(),
   holder: z.string(),
   holderPid: z.number(),
   holderHost: z.string(),
@@ -80,7 +86,8 @@ export function holderIdentity(): Pick<JournalRecord, 'holder' | 'holderPid' | '
   return { holder: `${user}@${os.hostname()} (pid ${process.pid})`, holderPid: process.pid, holderHost: os.hostname() };
 }
 
-export const journalName = (rec: string) => `${rec}-reccred-journal`;
+/** One journal per REC for the admin account; one per user for other users' passwords (they do not interfere). */
+export const journalName = (rec: string, userUid?: number) => `${rec}-reccred-journal${userUid === undefined ? '' : `-user-${userUid}`}`;
 
 export class Journal {
   private resourceVersion = '';
@@ -89,8 +96,14 @@ export class Journal {
   constructor(
     private readonly cluster: Cluster,
     readonly rec: string,
+    readonly userUid?: number,
   ) {
-    this.name = journalName(rec);
+    this.name = journalName(rec, userUid);
+  }
+
+  /** The journal of one non-admin user of the same REC. */
+  forUser(uid: number): Journal {
+    return new Journal(this.cluster, this.rec, uid);
   }
 
   async read(): Promise<JournalRecord | undefined> {
@@ -108,7 +121,7 @@ export class Journal {
       const s = await this.cluster.createSecret({
         metadata: {
           name: this.name,
-          labels: { 'app.kubernetes.io/managed-by': 'kubectl-reccred', 'reccred.redis.io/rec': this.rec },
+          labels: { 'app.kubernetes.io/managed-by': 'kubectl-reccred', 'reccred.redis.io/rec': this.rec, ...(this.userUid === undefined ? {} : { 'reccred.redis.io/user-uid': String(this.userUid) }) },
         },
         data: { [KEY]: encode(record) },
       });

@@ -1,6 +1,7 @@
 // One REC and everything a procedure touches for it: the resource, its pods, the credential store,
 // the pod transport and REST client, and the journal.
 import { KubeApiError } from '../kube/api-client.js';
+import type { Cluster } from '../kube/cluster.js';
 import type { Pod, Rec } from '../kube/resources.js';
 import { refused, usageError } from '../cli/exit-codes.js';
 import type { Session } from '../cli/session.js';
@@ -17,6 +18,8 @@ export interface RecTarget {
   name: string;
   namespace: string;
   rec: Rec;
+  /** The REC's namespace, for the REC itself and the Secrets beside it. */
+  cluster: Cluster;
   secretName: string;
   storeType: 'kubernetes' | 'vault';
   store: CredentialStore;
@@ -58,6 +61,7 @@ export async function loadRecTarget(session: Session, name: string): Promise<Rec
     name,
     namespace: session.namespace,
     rec,
+    cluster: session.cluster,
     secretName,
     storeType,
     store,

@@ -126,6 +126,11 @@ export class RestClient {
     return UserSchema.parse(reply.body);
   }
 
+  /** PUT /v1/users/{uid} with a password: an admin replaces every password of another user (any version). */
+  async setUserPassword(auth: Credentials, uid: number, password: string): Promise<void> {
+    await this.expectOk({ method: 'PUT', path: `/v1/users/${uid}`, body: { password } }, auth, auth.username);
+  }
+
   async deleteUser(auth: Credentials, uid: number): Promise<'deleted' | 'absent'> {
     const reply = await this.call({ method: 'DELETE', path: `/v1/users/${uid}` }, auth);
     if (reply.status === 401) throw new AuthenticationFailedError(auth.username);

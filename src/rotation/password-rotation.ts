@@ -1,70 +1,14 @@
 // The rotate state machine (SPEC 4): each step is idempotent and recorded in the journal before the
 // next one starts, so `finish` can resume from whatever a crash left and `abort` can roll back.
-import { formatDuration } from '../cli/duration.js';
-import { failed, resumable } from '../cli/exit-codes.js';
-import type { Journal, JournalRecord, Phase } from '../journal/journal.js';
-import { StoreConflictError } from '../store/credential-store.js';
-import { waitForPropagation, waitUntil, type PodPropagation, type WaitContext } from './waits.js';
+import { failed } from '../cli/exit-codes.js';
+import type { JournalRecord } from '../journal/journal.js';
+import { advance, restoreStore, settleMs, storeSwap, type ProcedureContext } from './procedure-steps.js';
+import { waitForPropagation, waitUntil } from './waits.js';
 
-export interface RotationOptions {
-  settleMs: number;
-  propagationTimeoutMs: number;
-  noWait: boolean;
-}
-
-export interface ProcedureContext extends WaitContext {
-  journal: Journal;
-  record: JournalRecord;
-  options: RotationOptions;
-  pods?: PodPropagation[];
-}
-
-const ORDER: Phase[] = ['recorded', 'added', 'stored', 'propagated', 'removed'];
-export const phaseAtLeast = (p: Phase, min: Phase) => ORDER.indexOf(p) >= ORDER.indexOf(min);
-
-export async function advance(ctx: ProcedureContext, changes: Partial<JournalRecord>): Promise<void> {
-  ctx.record = { ...ctx.record, ...changes, heartbeatAt: new Date().toISOString() };
-  await ctx.journal.update(ctx.record);
-}
-
-export function heartbeat(ctx: ProcedureContext): () => Promise<void> {
-  return () => advance(ctx, {});
-}
+export { advance, heartbeat, phaseAtLeast, settleMs, storeSwap, type ProcedureContext, type RotationOptions } from './procedure-steps.js';
 
 const oldCreds = (r: JournalRecord) => ({ username: r.username, password: r.oldPassword });
 const newCreds = (r: JournalRecord) => ({ username: r.username, password: r.newPassword });
-
-/** The settle asked for, but never shorter than the store's cache (the operator caches Vault secrets). */
-export function settleMs(ctx: ProcedureContext): number {
-  const minimum = ctx.target.store.minimumSettleMs;
-  if (ctx.options.settleMs >= minimum) return ctx.options.settleMs;
-  ctx.progress.note(`settle raised to ${formatDuration(minimum)}: the operator caches ${ctx.target.store.location} that long (VAULT_CACHE_SECRET_EXPIRATION_SECONDS)`);
-  return minimum;
-}
-
-/** Writes `want` into the store unless it already holds it; refuses if it holds neither `want` nor `from`. */
-export async function storeSwap(
-  ctx: ProcedureContext,
-  from: { username: string; password: string },
-  want: { username: string; password: string },
-): Promise<'written' | 'already'> {
-  const store = ctx.target.store;
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const current = await store.read();
-    if (current.username === want.username && current.password === want.password) return 'already';
-    if (current.username !== from.username || current.password !== from.password) {
-      throw resumable(`${store.location} holds credentials this operation did not write; someone else changed it`, 'inspect it, then run finish or abort');
-    }
-    try {
-      await store.write(want, current.version);
-      return 'written';
-    } catch (err) {
-      // A conflict is not an authentication: re-read and decide again.
-      if (!(err instanceof StoreConflictError)) throw err;
-    }
-  }
-  throw resumable(`${store.location} kept changing while this operation tried to write it`);
-}
 
 /** Runs the remaining steps of a rotation from the journal's phase to the end. Returns the final phase. */
 export async function runRotation(ctx: ProcedureContext): Promise<'completed' | 'stored'> {
@@ -127,11 +71,7 @@ export async function rollBackRotation(ctx: ProcedureContext): Promise<'rolled-b
     await advance(ctx, { oldPasswordEnsured: true });
   }
 
-  const result = await progress.step(`restore ${target.store.location}`, () => storeSwap(ctx, newCreds(r()), oldCreds(r())), (x) =>
-    x === 'already' ? 'already holds the old password' : undefined,
-  );
-  if (result === 'written') await advance(ctx, { restoredAt: new Date().toISOString() });
-  else if (!r().restoredAt && phaseAtLeast(r().abortedFrom ?? 'recorded', 'stored')) await advance(ctx, { restoredAt: new Date().toISOString() });
+  await progress.step(`restore ${target.store.location}`, () => restoreStore(ctx, newCreds(r()), oldCreds(r())));
 
   if (r().restoredAt) {
     // Components may have moved to the new password: they must come back before it is removed.

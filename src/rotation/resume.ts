@@ -7,7 +7,17 @@ import { openSession } from '../cli/session.js';
 import { holderIdentity, holderIsAlive } from '../journal/journal.js';
 import { redactor } from '../output/redactor.js';
 import { loadRecTarget } from '../rec/rec-target.js';
-import { rollBackRotation, runRotation } from './password-rotation.js';
+import type { Operation } from '../journal/journal.js';
+import { rollBackRotation, runRotation, type ProcedureContext } from './password-rotation.js';
+import { abandonReset, runReset } from './password-reset.js';
+import { rollBackUserChange, runUserChange } from './user-change.js';
+
+/** How finish and abort drive each admin operation the REC journal can hold. */
+const MACHINES: Partial<Record<Operation, { forward: (ctx: ProcedureContext) => Promise<string>; back: (ctx: ProcedureContext) => Promise<string> }>> = {
+  rotate: { forward: runRotation, back: rollBackRotation },
+  'change-user': { forward: runUserChange, back: rollBackUserChange },
+  reset: { forward: runReset, back: abandonReset },
+};
 import { checkPermissions, ROTATION_PERMISSIONS } from './preflight.js';
 import { baseResult, interruptSignal, procedureContext, report, resumeHint } from './procedure-run.js';
 import { resumable } from '../cli/exit-codes.js';
@@ -33,7 +43,8 @@ export async function resumeOperation(flags: ResumeFlags, direction: 'finish' | 
   }
   redactor.add(record.oldPassword, record.newPassword);
   result.username = record.username;
-  if (record.operation !== 'rotate') throw usageError(`the journal holds a ${record.operation}, which this version cannot ${direction}`);
+  const machine = MACHINES[record.operation];
+  if (!machine) throw usageError(`the journal holds a ${record.operation}, which ${direction} does not handle`, 'use the matching "kubectl reccred user ..." command');
   if (direction === 'finish' && record.phase === 'aborting') {
     throw usageError(`the operation was being aborted (from phase ${record.abortedFrom}); it can only be aborted now`, `run: kubectl reccred abort ${target.name} -n ${target.namespace}`);
   }
@@ -53,13 +64,14 @@ export async function resumeOperation(flags: ResumeFlags, direction: 'finish' | 
       ctx.record = { ...ctx.record, ...holderIdentity(), heartbeatAt: new Date().toISOString() };
       await ctx.journal.update(ctx.record);
     });
-    const end = direction === 'finish' ? await runRotation(ctx) : await rollBackRotation(ctx);
+    const end = direction === 'finish' ? await machine.forward(ctx) : await machine.back(ctx);
     result.phase = end;
     result.pods = (ctx.pods ?? []).map((p) => ({ name: p.pod, propagation: p.state }));
+    const what = record.operation === 'change-user' ? `the change of the admin user of REC ${target.name} to ${record.newUsername}` : `the ${record.operation} of REC ${target.name}`;
     result.message =
       end === 'rolled-back'
-        ? `Rolled back the rotation of REC ${target.name}: ${target.store.location} holds the previous password and the cluster accepts only it.`
-        : `Completed the rotation of REC ${target.name}: ${target.store.location} holds the new password and the cluster accepts only it.`;
+        ? `Rolled back ${what}: ${target.store.location} holds the previous credentials and the cluster accepts only them.`
+        : `Completed ${what}: ${target.store.location} holds the new credentials and the cluster accepts only them.`;
     return report(session, result);
   } catch (err) {
     result.phase = ctx.record.phase;

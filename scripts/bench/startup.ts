@@ -1,0 +1,68 @@
+// Start-up of the linux-x64 single executable beside kubectl, all in one run on the same machine:
+// median wall time of RUNS runs after WARMUP, for `--help`, and for `get` against the simulated cluster
+// next to `kubectl get secret` on the same cluster. Targets (issue 5): --help within 2.5x of
+// `kubectl version --client`, get within 3x of `kubectl get secret`.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { binaryPath, buildBinaries } from '../build-binaries.js';
+import { findTarget } from '../sea/runtime.js';
+import { startSimCluster } from '../../test/sim/cluster.js';
+
+const RUNS = 15;
+const WARMUP = 3;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}
+
+function time(cmd: string, args: string[], env: NodeJS.ProcessEnv): number {
+  for (let i = 0; i < WARMUP; i++) spawnSync(cmd, args, { env, stdio: 'ignore' });
+  const samples: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const t0 = process.hrtime.bigint();
+    const r = spawnSync(cmd, args, { env, stdio: 'ignore' });
+    samples.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}`);
+  }
+  return median(samples);
+}
+
+export async function run(): Promise<string> {
+  const linux = findTarget('linux-amd64');
+  const exe = process.env.RECCRED_EXECUTABLE ?? binaryPath(linux);
+  if (!fs.existsSync(exe)) await buildBinaries({ targets: [linux] });
+  const sim = await startSimCluster({ recs: [{ name: 'rec' }], pods: 1 });
+  const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'reccred-bench-kubectl-'));
+  try {
+    const env = { ...process.env, KUBECONFIG: sim.kubeconfig };
+    const rows: Array<[string, number, string]> = [];
+    const nodeZero = time(process.execPath, ['-e', '0'], env);
+    const kubectlVersion = time('kubectl', ['version', '--client'], env);
+    const kubectlGet = time('kubectl', ['get', 'secret', 'rec', '--cache-dir', cacheDir], env);
+    const help = time(exe, ['--help'], env);
+    const version = time(exe, ['version'], env);
+    const get = time(exe, ['get', 'rec'], env);
+    rows.push([`\`node -e 0\` (Node ${process.versions.node}, for scale)`, nodeZero, '']);
+    rows.push(['`kubectl version --client`', kubectlVersion, '1.00 (reference)']);
+    rows.push(['`kubectl-reccred --help`', help, `${(help / kubectlVersion).toFixed(2)} of kubectl version (target ≤ 2.5)`]);
+    rows.push(['`kubectl-reccred version`', version, `${(version / kubectlVersion).toFixed(2)} of kubectl version`]);
+    rows.push(['`kubectl get secret rec` (sim)', kubectlGet, '1.00 (reference)']);
+    rows.push(['`kubectl-reccred get rec` (sim)', get, `${(get / kubectlGet).toFixed(2)} of kubectl get secret (target ≤ 3)`]);
+    return [
+      `### Start-up (median of ${RUNS} runs after ${WARMUP} warm-up, ${os.cpus().length} cores, executable ${path.basename(path.dirname(exe))})`,
+      '',
+      '| command | median ms | ratio |',
+      '|---|---:|---|',
+      ...rows.map(([c, ms, ratio]) => `| ${c} | ${ms.toFixed(0)} | ${ratio} |`),
+    ].join('\n');
+  } finally {
+    await sim.stop();
+    fs.rmSync(cacheDir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) process.stdout.write(`${await run()}\n`);

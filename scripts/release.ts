@@ -1,0 +1,138 @@
+// `npm run release [-- --no-build] [-- --base-url URL]`: krew archives in dist/release/, their sha256,
+// plugin.yaml at the repository root (generated from those archives, then validated) and the
+// .krew.yaml template that krew-release-bot renders for krew-index on each tag.
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import yaml from 'js-yaml';
+import { binaryPath, buildBinaries } from './build-binaries.js';
+import { repoRoot } from './build-bundle.js';
+import { validateArchive, validateManifest, type Platform, type PluginManifest } from './krew/validate-manifest.js';
+import { tarGz, zip, type ArchiveEntry } from './release/archive.js';
+import { completionLauncher, COMPLETE_EXE } from './release/complete-launcher.js';
+import { exeName, TARGETS, type Target } from './sea/runtime.js';
+
+export const PLUGIN_NAME = 'reccred';
+const DEFAULT_BASE_URL = 'https://github.com/redis-field/kubectl-reccred';
+export const releaseDir = path.join(repoRoot, 'dist', 'release');
+
+const SHORT_DESCRIPTION = 'Rotate Redis Enterprise cluster credentials safely';
+const DESCRIPTION = `Performs the documented Redis Enterprise (REC) credential procedures on
+Kubernetes in one safe, resumable command: zero-downtime rotation of the
+admin password (both passwords valid until every pod has the new one),
+finish/abort after an interruption, status. Needs only the Kubernetes API:
+it execs into a REC pod and calls the cluster REST API from inside it.
+`;
+const CAVEATS = `Passwords are never taken as arguments: use --password-stdin or
+--password-file, or let one be generated.
+
+krew links only kubectl-reccred onto PATH. For "kubectl reccred <TAB>"
+(kubectl 1.26+), link the completion helper too:
+  ln -s "\${KREW_ROOT:-$HOME/.krew}/store/reccred/{{VERSION}}/${COMPLETE_EXE}" \\
+    "\${KREW_ROOT:-$HOME/.krew}/bin/"
+`;
+
+export const archiveName = (t: Target, version: string) => `kubectl-reccred_${version}_${t.os}_${t.arch}.${t.os === 'windows' ? 'zip' : 'tar.gz'}`;
+
+function archiveEntries(t: Target): ArchiveEntry[] {
+  return [
+    { name: 'LICENSE', data: fs.readFileSync(path.join(repoRoot, 'LICENSE')), mode: 0o644 },
+    { name: exeName(t), data: fs.readFileSync(binaryPath(t)), mode: 0o755 },
+    { ...completionLauncher(t), mode: 0o755 },
+  ];
+}
+
+function platformFor(t: Target, uri: string, sha256: string): Platform {
+  const launcher = completionLauncher(t).name;
+  return {
+    selector: { matchLabels: { os: t.os, arch: t.arch } },
+    uri,
+    sha256,
+    bin: exeName(t),
+    files: ['LICENSE', exeName(t), launcher].map((f) => ({ from: f, to: '.' })),
+  };
+}
+
+export function manifestFor(version: string, platforms: Platform[], homepage: string): PluginManifest {
+  return {
+    apiVersion: 'krew.googlecontainertools.github.com/v1alpha2',
+    kind: 'Plugin',
+    metadata: { name: PLUGIN_NAME },
+    spec: {
+      version,
+      homepage,
+      shortDescription: SHORT_DESCRIPTION,
+      description: DESCRIPTION,
+      caveats: CAVEATS.replace('{{VERSION}}', version),
+      platforms,
+    },
+  };
+}
+
+const dump = (doc: unknown) => yaml.dump(doc, { lineWidth: -1, noRefs: true, sortKeys: false });
+
+/** krew-release-bot's template: it fills in the tag, each URI and its sha256 when a release is published. */
+function krewReleaseBotTemplate(baseUrl: string): string {
+  const m = manifestFor('{{ .TagName }}', [], baseUrl);
+  const head = dump({ ...m, spec: { ...m.spec, platforms: undefined } }).replace(/^\s+platforms: null\n/m, '');
+  const platforms = TARGETS.map((t) => {
+    const p = platformFor(t, '', '');
+    const uri = `${baseUrl}/releases/download/{{ .TagName }}/${archiveName(t, '{{ .TagName }}')}`;
+    return [
+      `    - selector:`,
+      `        matchLabels:`,
+      `          os: ${t.os}`,
+      `          arch: ${t.arch}`,
+      `      {{ addURIAndSha "${uri}" .TagName }}`,
+      `      bin: ${p.bin}`,
+      `      files:`,
+      ...p.files!.flatMap((f) => [`        - from: ${f.from}`, `          to: "${f.to}"`]),
+    ].join('\n');
+  });
+  return `# krew-release-bot renders this into plugins/${PLUGIN_NAME}.yaml of krew-index on each release tag.\n${head.replace("version: '{{ .TagName }}'", 'version: "{{ .TagName }}"')}  platforms:\n${platforms.join('\n')}\n`;
+}
+
+export interface ReleaseResult {
+  manifestPath: string;
+  archives: Array<{ target: Target; file: string; sha256: string; bytes: number }>;
+}
+
+export async function release(options: { build?: boolean; baseUrl?: string } = {}): Promise<ReleaseResult> {
+  const baseUrl = (options.baseUrl ?? process.env.RECCRED_RELEASE_BASE_URL ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
+  const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string };
+  const version = `v${pkg.version}`;
+  if (options.build !== false) await buildBinaries();
+  fs.rmSync(releaseDir, { recursive: true, force: true });
+  fs.mkdirSync(releaseDir, { recursive: true });
+  const archives: ReleaseResult['archives'] = [];
+  const platforms: Platform[] = [];
+  for (const t of TARGETS) {
+    const name = archiveName(t, version);
+    const entries = archiveEntries(t);
+    const data = t.os === 'windows' ? zip(entries) : tarGz(entries);
+    const file = path.join(releaseDir, name);
+    fs.writeFileSync(file, data);
+    const sha256 = createHash('sha256').update(data).digest('hex');
+    archives.push({ target: t, file, sha256, bytes: data.length });
+    platforms.push(platformFor(t, `${baseUrl}/releases/download/${version}/${name}`, sha256));
+  }
+  fs.writeFileSync(path.join(releaseDir, 'SHA256SUMS'), archives.map((a) => `${a.sha256}  ${path.basename(a.file)}\n`).join(''));
+
+  const manifest = manifestFor(version, platforms, baseUrl);
+  const errors = validateManifest(manifest, PLUGIN_NAME);
+  archives.forEach((a, i) => errors.push(...validateArchive(platforms[i]!, path.basename(a.file), fs.readFileSync(a.file))));
+  if (errors.length) throw new Error(`the generated manifest fails validation:\n  ${errors.join('\n  ')}`);
+  const manifestPath = path.join(repoRoot, 'plugin.yaml');
+  fs.writeFileSync(manifestPath, `# Generated by npm run release from the archives in dist/release/; do not edit.\n${dump(manifest)}`);
+  fs.writeFileSync(path.join(repoRoot, '.krew.yaml'), krewReleaseBotTemplate(baseUrl));
+  return { manifestPath, archives };
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const args = process.argv.slice(2);
+  const baseAt = args.indexOf('--base-url');
+  const r = await release({ build: !args.includes('--no-build'), baseUrl: baseAt >= 0 ? args[baseAt + 1] : undefined });
+  for (const a of r.archives) process.stdout.write(`${a.sha256}  ${path.relative(repoRoot, a.file)} (${a.bytes} bytes)\n`);
+  process.stdout.write(`${path.relative(repoRoot, r.manifestPath)} written and validated; .krew.yaml template written\n`);
+}

@@ -1,0 +1,57 @@
+// kubectl reccred reset: the emergency replace-all (seed 2, PUT), journaled like rotate.
+import { confirmDestructive } from '../../cli/confirm.js';
+import { parseDuration } from '../../cli/duration.js';
+import { ExitCode, ReccredError } from '../../cli/exit-codes.js';
+import type { GlobalFlags } from '../../cli/global-flags.js';
+import { openSession } from '../../cli/session.js';
+import { holderIdentity, type JournalRecord } from '../../journal/journal.js';
+import { redactor } from '../../output/redactor.js';
+import { newPassword, type PasswordFlags } from '../../password/password-source.js';
+import { loadRecTarget } from '../../rec/rec-target.js';
+import { runJournaled } from '../../rotation/journaled-run.js';
+import { runReset } from '../../rotation/password-reset.js';
+import { rotationPreflight } from '../../rotation/preflight.js';
+import { baseResult, report } from '../../rotation/procedure-run.js';
+
+export interface ResetFlags extends GlobalFlags, PasswordFlags {
+  rec: string;
+  propagationTimeout: string;
+}
+
+export async function reset(flags: ResetFlags): Promise<number> {
+  const propagationTimeoutMs = parseDuration(flags.propagationTimeout, '--propagation-timeout');
+  const session = await openSession(flags);
+  const target = await loadRecTarget(session, flags.rec);
+  const result = baseResult('reset', session, flags.rec, target);
+  try {
+    const { stored } = await rotationPreflight(session.cluster, target, session.progress);
+    redactor.add(stored.password);
+    result.username = stored.username;
+    const { password } = await newPassword(flags, stored.username);
+    redactor.add(password);
+    if (password === stored.password) throw new ReccredError('the new password equals the current one', ExitCode.Usage);
+    await confirmDestructive(`Replace EVERY password of ${stored.username} on REC ${target.name} with one new password`, target.name, flags.yes, flags.passwordStdin === true);
+    session.progress.note(
+      `Warning: from the PUT until they reload ${target.store.location}, the operator and the REC pods authenticate with a password that no longer works (kubelet syncs in 60-90 s); their failures count towards the lockout (5 in 15 minutes).`,
+    );
+    const now = new Date().toISOString();
+    const record: JournalRecord = {
+      version: 1,
+      operation: 'reset',
+      phase: 'recorded',
+      rec: target.name,
+      username: stored.username,
+      oldPassword: stored.password,
+      newPassword: password,
+      ...holderIdentity(),
+      startedAt: now,
+      heartbeatAt: now,
+      settleMs: 0,
+    };
+    return await runJournaled(session, target, result, record, { settleMs: 0, propagationTimeoutMs, noWait: false }, runReset, () =>
+      `Every password of ${stored.username} on REC ${target.name} was replaced by one; ${target.store.location} holds it and every pod mounts it.`,
+    );
+  } catch (err) {
+    return report(session, result, err);
+  }
+}

@@ -1,0 +1,50 @@
+// Starting a journaled admin operation (change-user, reset): take the lock with the record, run the
+// state machine, and turn whatever stops it into the exit code and message SPEC 2 asks for.
+import { resumable } from '../cli/exit-codes.js';
+import { explainError } from '../cli/explain-error.js';
+import type { Session } from '../cli/session.js';
+import type { JournalRecord } from '../journal/journal.js';
+import type { Result } from '../output/result.js';
+import type { RecTarget } from '../rec/rec-target.js';
+import { AuthenticationFailedError, RestApiError } from '../rest/rest-errors.js';
+import type { ProcedureContext, RotationOptions } from './procedure-steps.js';
+import { interruptSignal, procedureContext, report, resumeHint } from './procedure-run.js';
+
+export async function runJournaled(
+  session: Session,
+  target: RecTarget,
+  result: Result,
+  record: JournalRecord,
+  options: RotationOptions,
+  machine: (ctx: ProcedureContext) => Promise<string>,
+  messageFor: (end: string, ctx: ProcedureContext) => string,
+): Promise<number> {
+  const { signal, dispose } = interruptSignal(session.progress);
+  let ctx: ProcedureContext | undefined;
+  try {
+    await session.progress.step(`record the journal ${target.journal.name}`, () => target.journal.create(record));
+    ctx = procedureContext(session, target, record, options, signal);
+    const end = await machine(ctx);
+    result.phase = end;
+    result.pods = (ctx.pods ?? []).map((p) => ({ name: p.pod, propagation: p.state }));
+    result.message = messageFor(end, ctx);
+    return report(session, result);
+  } catch (err) {
+    if (!ctx) return report(session, result, err);
+    const current = (await target.journal.read().catch(() => undefined)) ?? ctx.record;
+    result.phase = current.phase;
+    // The cluster refused the very first call: nothing changed, so the lock goes too.
+    const refusedOutright =
+      current.phase === 'recorded' && !current.replaceSentAt && (err instanceof AuthenticationFailedError || (err instanceof RestApiError && err.status >= 400 && err.status < 500));
+    const refusedPut = current.phase === 'recorded' && current.replaceSentAt && err instanceof RestApiError && err.status >= 400 && err.status < 500 && !(err instanceof AuthenticationFailedError);
+    if (refusedOutright || refusedPut) {
+      await target.journal.delete().catch(() => undefined);
+      result.phase = 'not-started';
+      return report(session, result, err);
+    }
+    const why = explainError(err);
+    return report(session, result, resumable(`the ${current.operation} of REC ${target.name} stopped in phase "${current.phase}": ${why.message}; the journal ${target.journal.name} keeps every credential`, resumeHint(target)));
+  } finally {
+    dispose();
+  }
+}

@@ -1,0 +1,86 @@
+// Steps every procedure shares: recording progress in the journal, swapping the store only from the
+// value this operation expects, and the settle the store requires.
+import { formatDuration } from '../cli/duration.js';
+import { resumable } from '../cli/exit-codes.js';
+import type { Journal, JournalRecord, Phase } from '../journal/journal.js';
+import { StoreConflictError } from '../store/credential-store.js';
+import type { PodPropagation, WaitContext } from './waits.js';
+
+export interface RotationOptions {
+  settleMs: number;
+  propagationTimeoutMs: number;
+  noWait: boolean;
+}
+
+export interface ProcedureContext extends WaitContext {
+  journal: Journal;
+  record: JournalRecord;
+  options: RotationOptions;
+  pods?: PodPropagation[];
+}
+
+const ORDER: Phase[] = ['recorded', 'added', 'stored', 'propagated', 'removed'];
+export const phaseAtLeast = (p: Phase, min: Phase) => ORDER.indexOf(p) >= ORDER.indexOf(min);
+
+export async function advance(ctx: ProcedureContext, changes: Partial<JournalRecord>): Promise<void> {
+  ctx.record = { ...ctx.record, ...changes, heartbeatAt: new Date().toISOString() };
+  await ctx.journal.update(ctx.record);
+}
+
+export function heartbeat(ctx: ProcedureContext): () => Promise<void> {
+  return () => advance(ctx, {});
+}
+
+/** The settle asked for, but never shorter than the store's cache (the operator caches Vault secrets). */
+export function settleMs(ctx: ProcedureContext): number {
+  const minimum = ctx.target.store.minimumSettleMs;
+  if (ctx.options.settleMs >= minimum) return ctx.options.settleMs;
+  ctx.progress.note(`settle raised to ${formatDuration(minimum)}: the operator caches ${ctx.target.store.location} that long (VAULT_CACHE_SECRET_EXPIRATION_SECONDS)`);
+  return minimum;
+}
+
+/** Writes `want` into the store unless it already holds it; refuses if it holds neither `want` nor `from`. */
+export async function storeSwap(
+  ctx: ProcedureContext,
+  from: { username: string; password: string },
+  want: { username: string; password: string },
+): Promise<'written' | 'already'> {
+  const store = ctx.target.store;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const current = await store.read();
+    if (current.username === want.username && current.password === want.password) return 'already';
+    if (current.username !== from.username || current.password !== from.password) {
+      throw resumable(`${store.location} holds credentials this operation did not write; someone else changed it`, 'inspect it, then run finish or abort');
+    }
+    try {
+      await store.write(want, current.version);
+      return 'written';
+    } catch (err) {
+      // A conflict is not an authentication: re-read and decide again.
+      if (!(err instanceof StoreConflictError)) throw err;
+    }
+  }
+  throw resumable(`${store.location} kept changing while this operation tried to write it`);
+}
+
+
+const same = (a: { username: string; password: string }, b: { username: string; password: string }) => a.username === b.username && a.password === b.password;
+
+/**
+ * Puts the old credentials back into the store during a rollback, and records in `restoredAt` whether
+ * components may have seen the new ones (then the caller waits for propagation and a settle). The
+ * intent is journaled before the write, so a crash between the two cannot hide that the store changed.
+ */
+export async function restoreStore(ctx: ProcedureContext, current: { username: string; password: string }, previous: { username: string; password: string }): Promise<void> {
+  const holds = await ctx.target.store.read();
+  if (same(holds, current)) {
+    if (!ctx.record.restoredAt) await advance(ctx, { restoredAt: new Date().toISOString() });
+    await storeSwap(ctx, current, previous);
+    await advance(ctx, { restoredAt: new Date().toISOString() });
+  } else if (!same(holds, previous)) {
+    await storeSwap(ctx, current, previous); // throws: someone else wrote it
+  } else if (!ctx.record.restoredAt && phaseAtLeast(ctx.record.abortedFrom ?? 'recorded', 'stored')) {
+    // The store held the new credentials once; pods may still mount them.
+    await advance(ctx, { restoredAt: new Date().toISOString() });
+  }
+}

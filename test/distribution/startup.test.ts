@@ -1,0 +1,54 @@
+// --help and version must not pay for the Kubernetes client: the bundle is built with a marker in every
+// module of @kubernetes/client-node (and zod, to prove the marker fires) and run as the executable runs it.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { buildBundle } from '../../scripts/build-bundle.js';
+
+describe('start-up of the bundled executable', function () {
+  this.timeout(120_000);
+  let dir: string;
+  let bundle: string;
+  const preload = () => path.join(dir, 'report.cjs');
+
+  before(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'reccred-startup-'));
+    bundle = (await buildBundle(path.join(dir, 'kubectl-reccred.cjs'), { markEvaluated: /node_modules[\\/](@kubernetes[\\/]client-node|zod)[\\/]/ })).path;
+    // Prints what was evaluated when the process exits, on fd 3 so that the command's own output stays apart.
+    fs.writeFileSync(preload(), `process.on('exit', () => require('fs').writeSync(3, JSON.stringify(globalThis.__reccredEvaluated ?? [])));\n`);
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  function evaluated(args: string[], env: NodeJS.ProcessEnv = {}): string[] {
+    const r = spawnSync(process.execPath, ['-r', preload(), bundle, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
+      encoding: 'utf8',
+    });
+    return JSON.parse(String(r.output[3])) as string[];
+  }
+
+  const kubeClient = (mods: string[]) => mods.filter((m) => m.includes('@kubernetes/client-node'));
+
+  it('--help does not evaluate @kubernetes/client-node', () => {
+    assert.deepEqual(kubeClient(evaluated(['--help'])), []);
+  });
+
+  it('version does not evaluate @kubernetes/client-node', () => {
+    assert.deepEqual(kubeClient(evaluated(['version'])), []);
+  });
+
+  it('the marker works: a command that talks to the cluster does evaluate the client', () => {
+    // No cluster needed: the connection to a closed port fails after the client is loaded.
+    const kubeconfig = path.join(dir, 'kubeconfig');
+    fs.writeFileSync(
+      kubeconfig,
+      'apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters: [{name: k, cluster: {server: "https://127.0.0.1:1"}}]\n' +
+        'users: [{name: u, user: {token: t}}]\ncontexts: [{name: c, context: {cluster: k, user: u}}]\n',
+    );
+    const mods = evaluated(['get', 'rec', '--request-timeout', '1s'], { KUBECONFIG: kubeconfig });
+    assert.ok(kubeClient(mods).length > 0, `expected @kubernetes/client-node among ${mods.length} modules`);
+  });
+});
