@@ -29,8 +29,8 @@ const CAVEATS = `Passwords are never taken as arguments: use --password-stdin or
 
 krew links only kubectl-reccred onto PATH. For "kubectl reccred <TAB>"
 (kubectl 1.26+), link the completion helper too:
-  ln -s "\${KREW_ROOT:-$HOME/.krew}/store/reccred/{{VERSION}}/${COMPLETE_EXE}" \\
-    "\${KREW_ROOT:-$HOME/.krew}/bin/"
+  cd "\${KREW_ROOT:-$HOME/.krew}/bin" &&
+    ln -sf ../store/reccred/{{VERSION}}/${COMPLETE_EXE} .
 `;
 
 export const archiveName = (t: Target, version: string) => `kubectl-reccred_${version}_${t.os}_${t.arch}.${t.os === 'windows' ? 'zip' : 'tar.gz'}`;

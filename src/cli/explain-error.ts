@@ -29,7 +29,7 @@ function classify(err: unknown): ReccredError {
     return new ReccredError(`the Kubernetes API answered ${err.status} ${err.reason}: ${err.apiMessage}`, ExitCode.Failed);
   }
   if (err instanceof ExecRefusedError) {
-    if (err.httpStatus === 403) return new ReccredError(`exec into pod ${err.pod} is forbidden`, ExitCode.Refused, 'you need "create pods/exec" in the REC namespace');
+    if (err.httpStatus === 403) return new ReccredError(`exec into pod ${err.pod} is forbidden`, ExitCode.Refused, 'you need "create" and "get" on pods/exec in the REC namespace');
     return new ReccredError(`exec into pod ${err.pod} failed: ${err.message}`, ExitCode.Failed);
   }
   if (err instanceof ExecOutcomeUnknownError) return new ReccredError(err.message, ExitCode.Resumable);

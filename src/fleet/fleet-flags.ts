@@ -11,10 +11,5 @@ export function withFleetFlags<T>(y: Argv<T>) {
       type: 'number',
       default: DEFAULT_CONCURRENCY,
       describe: 'RECs in active steps at once; waits (propagation, settle) of all RECs overlap and take no slot',
-    })
-    .check((argv) => {
-      const names = (argv.rec as string[] | undefined) ?? [];
-      if (!names.length && argv.selector === undefined && !argv['all-namespaces']) throw new Error('name a REC, or select RECs with -l/--selector or -A/--all-namespaces');
-      return true;
     });
 }

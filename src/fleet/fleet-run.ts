@@ -3,7 +3,7 @@
 import { ExitCode, worstExitCode } from '../cli/exit-codes.js';
 import type { Session } from '../cli/session.js';
 import { formatDuration } from '../cli/duration.js';
-import { Cluster } from '../kube/cluster.js';
+import { Cluster, type AccessCache } from '../kube/cluster.js';
 import type { FleetResult, Result } from '../output/result.js';
 import { baseResult, settleResult } from '../rotation/procedure-run.js';
 import type { Idle } from '../rotation/waits.js';
@@ -29,6 +29,8 @@ export async function runFleet(base: Session, run: FleetRun): Promise<FleetResul
   const slots = new Slots(run.concurrency);
   const top = fleetProgress(base.flags.quiet);
   let done = 0;
+  // RECs of one namespace ask the same access reviews: ask once (7 round trips per namespace, not per REC).
+  const access: AccessCache = new Map();
   top.note(`${run.command}: ${run.members.length} RECs, at most ${run.concurrency} in active steps at a time (waits overlap)`);
   const ticker = setInterval(() => {
     top.note(`${run.command}: ${done}/${run.members.length} RECs done, ${slots.active} active, ${slots.waiting} waiting (${formatDuration(Date.now() - started)})`);
@@ -42,7 +44,7 @@ export async function runFleet(base: Session, run: FleetRun): Promise<FleetResul
         const session: Session = {
           ...base,
           namespace: member.namespace,
-          cluster: new Cluster(base.api, member.namespace),
+          cluster: new Cluster(base.api, member.namespace, access),
           progress: recProgress(base.flags.quiet, label(member)),
         };
         let result: Result;

@@ -7,9 +7,10 @@ import { rotateRec, rotationTiming, type RotateFlags } from '../commands/rotate/
 import { interruptSignal } from '../rotation/procedure-run.js';
 import { concurrencyOf } from './concurrency.js';
 import { fleetTable, runFleet } from './fleet-run.js';
-import { selectRecs } from './selection.js';
+import { checkSelection, selectRecs } from './selection.js';
 
 export async function rotateFleet(flags: RotateFlags): Promise<number> {
+  checkSelection(flags);
   if (flags.passwordStdin || flags.passwordFile !== undefined) {
     throw usageError(
       '--password-stdin and --password-file take one password, and one password must not be shared by several clusters',

@@ -21,14 +21,22 @@ export function describeSelection(flags: SelectionFlags, namespace: string): str
   return flags.selector ? `RECs matching ${flags.selector} in ${where}` : `every REC in ${where}`;
 }
 
-export async function selectRecs(session: Session, flags: SelectionFlags): Promise<FleetMember[]> {
+/** The usage checks, before anything connects. */
+export function checkSelection(flags: SelectionFlags): void {
+  if (!flags.rec.length && flags.selector === undefined && !flags.allNamespaces) {
+    throw usageError('name a REC, or select RECs with -l/--selector or -A/--all-namespaces', 'see: kubectl reccred rotate --help');
+  }
   if (flags.rec.length && (flags.selector !== undefined || flags.allNamespaces)) {
     throw usageError('name RECs or select them with -l/--selector or -A/--all-namespaces, not both');
   }
   if (flags.selector !== undefined && !flags.selector.trim()) throw usageError('--selector is empty');
+  for (const name of flags.rec) validateRecName(name);
+}
+
+export async function selectRecs(session: Session, flags: SelectionFlags): Promise<FleetMember[]> {
+  checkSelection(flags);
   let members: FleetMember[];
   if (flags.rec.length) {
-    for (const name of flags.rec) validateRecName(name);
     members = [...new Set(flags.rec)].map((name) => ({ namespace: session.namespace, name }));
   } else {
     const recs = await session.cluster.listRecs(flags.allNamespaces === true, flags.selector);

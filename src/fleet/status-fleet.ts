@@ -6,9 +6,10 @@ import { printFleetResult } from '../output/result.js';
 import { loadRecTarget } from '../rec/rec-target.js';
 import { concurrencyOf } from './concurrency.js';
 import { fleetTable, runFleet } from './fleet-run.js';
-import { selectRecs } from './selection.js';
+import { checkSelection, selectRecs } from './selection.js';
 
 export async function statusFleet(flags: StatusFlags): Promise<number> {
+  checkSelection(flags);
   const concurrency = concurrencyOf(flags);
   const session = await openSession(flags);
   const members = await selectRecs(session, flags);

@@ -1,6 +1,7 @@
 // A small typed client for the few Kubernetes API calls the plugin makes. client-node supplies the
 // authentication (certificates, tokens, exec plugins, in-cluster); the requests are plain HTTPS so that
 // preconditions, error bodies and timeouts stay under our control.
+import { createHash } from 'node:crypto';
 import https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { z } from 'zod';
@@ -26,7 +27,12 @@ export interface RequestOptions {
   contentType?: string;
 }
 
+// The TLS material of a request's agent: requests with the same material can share one agent.
+const TLS_KEYS = ['ca', 'cert', 'key', 'pfx', 'passphrase', 'rejectUnauthorized', 'servername'] as const;
+
 export class KubeApi {
+  private shared: { key: string; agent: https.Agent } | undefined;
+
   private constructor(
     readonly kubeConfig: KubeConfig,
     readonly server: string,
@@ -40,9 +46,16 @@ export class KubeApi {
     const { KubeConfig } = await import('@kubernetes/client-node');
     const { newClusters, newUsers, newContexts } = await import('@kubernetes/client-node/dist/config_types.js');
     const kc = new KubeConfig();
+    const users = newUsers([config.user]);
+    // kubectl spells it tokenFile (and in-cluster config uses it); client-node reads only "token-file",
+    // once. Its tokenFile auth provider re-reads the file, so a rotated service-account token is picked up.
+    const tokenFile = config.user.user.tokenFile;
+    if (typeof tokenFile === 'string' && tokenFile && users[0] && !users[0].token && !users[0].authProvider) {
+      users[0] = { ...users[0], authProvider: { name: 'tokenFile', config: { tokenFile } } };
+    }
     kc.loadFromOptions({
       clusters: newClusters([config.cluster]),
-      users: newUsers([config.user]),
+      users,
       contexts: newContexts([
         { name: config.contextName, context: { cluster: config.cluster.name, user: config.user.name, namespace: config.namespace } },
       ]),
@@ -50,6 +63,37 @@ export class KubeApi {
     });
     const server = kc.getCurrentCluster()!.server.replace(/\/+$/, '');
     return new KubeApi(kc, server, timeoutMs, trace);
+  }
+
+  /** Credentials (token, exec plugin, certificates) and the session's shared agent, for a request or an exec upgrade. */
+  async authorize(opts: https.RequestOptions): Promise<void> {
+    await this.kubeConfig.applyToHTTPSOptions(opts);
+    this.shareAgent(opts);
+  }
+
+  /**
+   * client-node builds a new Agent for every request: a new connection and a full TLS handshake each time,
+   * which a fleet run pays thousands of times. One keep-alive agent per session instead (it also resumes
+   * TLS sessions for exec upgrades), rebuilt only when the TLS material changes (an exec plugin's new
+   * client certificate). With a proxy, client-node's own agent stays: it knows how to reach the proxy.
+   */
+  shareAgent(opts: https.RequestOptions): void {
+    if (this.kubeConfig.getCurrentCluster()?.proxyUrl) return;
+    const tls: https.AgentOptions = {};
+    const hash = createHash('sha256');
+    for (const k of TLS_KEYS) {
+      const v = (opts as Record<string, unknown>)[k];
+      if (v === undefined) continue;
+      (tls as Record<string, unknown>)[k] = v;
+      hash.update(`${k}=${Buffer.isBuffer(v) ? v.toString('base64') : JSON.stringify(v)};`);
+    }
+    const key = hash.digest('hex');
+    if (this.shared?.key !== key) {
+      this.shared?.agent.destroy();
+      // Node unrefs idle keep-alive sockets, so they never hold the process open at exit.
+      this.shared = { key, agent: new https.Agent({ ...tls, keepAlive: true, maxSockets: 50 }) };
+    }
+    opts.agent = this.shared.agent;
   }
 
   async request<S extends z.ZodTypeAny>(method: string, path: string, schema: S, options: RequestOptions = {}): Promise<z.infer<S>> {
@@ -70,7 +114,7 @@ export class KubeApi {
       method,
       headers: { Accept: 'application/json', 'User-Agent': 'kubectl-reccred' },
     };
-    await this.kubeConfig.applyToHTTPSOptions(opts);
+    await this.authorize(opts);
     const payload = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
     if (payload) {
       (opts.headers as Record<string, string>)['Content-Type'] = options.contentType ?? 'application/json';

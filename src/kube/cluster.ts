@@ -26,10 +26,14 @@ export interface AccessCheck {
   name?: string;
 }
 
+/** Access review answers by namespace and check; a fleet run shares one between the RECs of a namespace. */
+export type AccessCache = Map<string, Promise<boolean>>;
+
 export class Cluster {
   constructor(
     readonly api: KubeApi,
     readonly namespace: string,
+    private readonly accessCache?: AccessCache,
   ) {}
 
   async getRec(name: string): Promise<Rec> {
@@ -118,6 +122,19 @@ export class Cluster {
 
   /** SelfSubjectAccessReview, as `kubectl auth can-i` does it. */
   async canI(check: AccessCheck): Promise<boolean> {
+    if (!this.accessCache) return this.review(check);
+    const key = JSON.stringify([this.namespace, check.verb, check.group ?? '', check.resource, check.subresource ?? '', check.name ?? '']);
+    let answer = this.accessCache.get(key);
+    if (!answer) {
+      answer = this.review(check);
+      this.accessCache.set(key, answer);
+      // A failed review is not an answer: the next REC asks again.
+      answer.catch(() => this.accessCache?.delete(key));
+    }
+    return answer;
+  }
+
+  private async review(check: AccessCheck): Promise<boolean> {
     const review = await this.api.request('POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', AccessReviewSchema, {
       body: {
         apiVersion: 'authorization.k8s.io/v1',

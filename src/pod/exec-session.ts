@@ -2,6 +2,7 @@
 // library leaves to its caller: exec() resolves when the socket opens, not when the command ends, and a
 // socket that closes without the status frame says nothing about whether the command ran.
 import { PassThrough, Writable } from 'node:stream';
+import WebSocket from 'ws';
 import { z } from 'zod';
 import type { KubeApi } from '../kube/api-client.js';
 
@@ -45,6 +46,23 @@ function collector(chunks: Buffer[]): Writable {
   });
 }
 
+/**
+ * client-node's Exec, with its WebSocket opened through the session's shared agent (TLS session reuse).
+ * The socket factory is an internal of client-node's WebSocketHandler (the version is pinned); without it
+ * the default agent is used, which works, only slower.
+ */
+function execClient<E>(ExecClass: new (config: KubeApi['kubeConfig']) => E, api: KubeApi): E {
+  const exec = new ExecClass(api.kubeConfig);
+  const handler = (exec as { handler?: { socketFactory?: unknown } }).handler;
+  if (handler && 'socketFactory' in handler) {
+    handler.socketFactory = (uri: string, protocols: string[], opts: WebSocket.ClientOptions) => {
+      api.shareAgent(opts as never);
+      return new WebSocket(uri, protocols, opts);
+    };
+  }
+  return exec;
+}
+
 export async function execInPod(
   api: KubeApi,
   target: { namespace: string; pod: string; container: string },
@@ -62,7 +80,7 @@ export async function execInPod(
 
   let socket: Awaited<ReturnType<InstanceType<typeof Exec>['exec']>>;
   try {
-    socket = await new Exec(api.kubeConfig).exec(target.namespace, target.pod, target.container, command, collector(out), collector(err), stdin, false, (s) => {
+    socket = await execClient(Exec, api).exec(target.namespace, target.pod, target.container, command, collector(out), collector(err), stdin, false, (s) => {
       status = ExecStatus.parse(s);
       statusSeen();
     });

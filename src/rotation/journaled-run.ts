@@ -43,7 +43,12 @@ export async function runJournaled(
       return report(session, result, err);
     }
     const why = explainError(err);
-    return report(session, result, resumable(`the ${current.operation} of REC ${target.name} stopped in phase "${current.phase}": ${why.message}; the journal ${target.journal.name} keeps every credential`, resumeHint(target)));
+    // After the PUT of a reset the store may hold a password that no longer works: every minute counts.
+    const hint =
+      current.operation === 'reset' && (current.phase === 'added' || current.replaceSentAt)
+        ? `run "kubectl reccred finish ${target.name} -n ${target.namespace}" NOW: until it runs, components using the store fail to log in and count towards the lockout`
+        : resumeHint(target);
+    return report(session, result, resumable(`the ${current.operation} of REC ${target.name} stopped in phase "${current.phase}": ${why.message}; the journal ${target.journal.name} keeps every credential`, hint));
   } finally {
     dispose();
   }

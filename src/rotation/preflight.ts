@@ -11,7 +11,10 @@ import { podPropagation } from './waits.js';
 export const ROTATION_PERMISSIONS: AccessCheck[] = [
   { verb: 'get', resource: 'redisenterpriseclusters', group: 'app.redislabs.com' },
   { verb: 'list', resource: 'pods' },
+  // Exec over WebSocket is a GET, which clusters before 1.35 authorize as "get pods/exec"; 1.35+ also
+  // want "create" (AuthorizePodWebsocketUpgradeCreatePermission). A Role needs both to work everywhere.
   { verb: 'create', resource: 'pods', subresource: 'exec' },
+  { verb: 'get', resource: 'pods', subresource: 'exec' },
   { verb: 'get', resource: 'secrets' },
   { verb: 'patch', resource: 'secrets' },
   { verb: 'create', resource: 'secrets' },

@@ -1,7 +1,7 @@
 // finish and abort: pick up the journal whatever state a crash left, take the lock over from a dead
 // holder, and drive the operation forward or back.
 import { parseDuration } from '../cli/duration.js';
-import { refused, usageError } from '../cli/exit-codes.js';
+import { ExitCode, ReccredError, refused, usageError } from '../cli/exit-codes.js';
 import type { GlobalFlags } from '../cli/global-flags.js';
 import { openSession } from '../cli/session.js';
 import { holderIdentity, holderIsAlive } from '../journal/journal.js';
@@ -75,6 +75,8 @@ export async function resumeOperation(flags: ResumeFlags, direction: 'finish' | 
     return report(session, result);
   } catch (err) {
     result.phase = ctx.record.phase;
+    // A refusal to go in that direction (a reset cannot be rolled back) changed nothing: say it as it is.
+    if (err instanceof ReccredError && err.exitCode === ExitCode.Usage) return report(session, result, err);
     const why = explainError(err);
     return report(session, result, resumable(`${direction} of REC ${target.name} stopped in phase "${ctx.record.phase}": ${why.message}`, resumeHint(target)));
   } finally {

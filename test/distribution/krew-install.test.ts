@@ -2,11 +2,12 @@
 // folder on PATH) and drives it through the real kubectl: plugin discovery, `version`, and shell
 // completion (kubectl 1.26+ runs kubectl_complete-reccred) against the simulated cluster.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import yaml from 'js-yaml';
 import { binaryPath, buildBinaries } from '../../scripts/build-binaries.js';
 import { repoRoot } from '../../scripts/build-bundle.js';
@@ -76,27 +77,28 @@ describe('krew-style install of the linux-amd64 archive, through the real kubect
     if (root) fs.rmSync(root, { recursive: true, force: true });
   });
 
-  const kubectl = (...args: string[]) => execFileSync('kubectl', args, { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  // Asynchronous: the simulated API server runs in this process and must keep answering.
+  const kubectl = async (...args: string[]) => (await promisify(execFile)('kubectl', args, { env, encoding: 'utf8' })).stdout;
 
-  it('kubectl plugin list finds kubectl-reccred in the bin folder', () => {
-    const out = kubectl('plugin', 'list', '--name-only');
+  it('kubectl plugin list finds kubectl-reccred in the bin folder', async () => {
+    const out = await kubectl('plugin', 'list', '--name-only');
     assert.match(out, /^kubectl-reccred$/m);
   });
 
-  it('kubectl reccred version runs the single executable (Node inside, none needed outside)', () => {
-    const out = kubectl('reccred', 'version');
+  it('kubectl reccred version runs the single executable (Node inside, none needed outside)', async () => {
+    const out = await kubectl('reccred', 'version');
     assert.match(out, /^kubectl-reccred \d+\.\d+\.\d+ \(node v22\.\d+\.\d+, linux\/x64\)$/m);
   });
 
-  it('kubectl completes subcommands, flags, REC names and namespaces through kubectl_complete-reccred', () => {
+  it('kubectl completes subcommands, flags, REC names and namespaces through kubectl_complete-reccred', async () => {
     const lines = (s: string) => s.trim().split('\n');
-    const commands = lines(kubectl('__complete', 'reccred', ''));
+    const commands = lines(await kubectl('__complete', 'reccred', ''));
     assert.equal(commands.at(-1), ':4');
     assert.ok(commands.some((l) => l.startsWith('rotate\t')), commands.join('|'));
-    assert.deepEqual(lines(kubectl('__complete', 'reccred', 'get', '')), ['rec', 'rec-two', ':4']);
-    assert.deepEqual(lines(kubectl('__complete', 'reccred', 'get', 'rec-')), ['rec-two', ':4']);
-    assert.ok(lines(kubectl('__complete', 'reccred', 'get', '--rev')).includes('--reveal'));
-    assert.ok(lines(kubectl('__complete', 'reccred', 'status', '-n', '')).includes('default'));
-    assert.deepEqual(lines(kubectl('__complete', 'reccred', '-o', '')), ['text', 'json', 'yaml', ':4']);
+    assert.deepEqual(lines(await kubectl('__complete', 'reccred', 'get', '')), ['rec', 'rec-two', ':4']);
+    assert.deepEqual(lines(await kubectl('__complete', 'reccred', 'get', 'rec-')), ['rec-two', ':4']);
+    assert.ok(lines(await kubectl('__complete', 'reccred', 'get', '--rev')).includes('--reveal'));
+    assert.ok(lines(await kubectl('__complete', 'reccred', 'status', '-n', '')).includes('default'));
+    assert.deepEqual(lines(await kubectl('__complete', 'reccred', '-o', '')), ['text', 'json', 'yaml', ':4']);
   });
 });

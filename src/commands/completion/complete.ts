@@ -7,16 +7,20 @@ import yaml from 'js-yaml';
 import yargs, { type Argv, type CommandModule } from 'yargs';
 import { withGlobalFlags } from '../../cli/global-flags.js';
 import { abortCommand } from '../abort/cmd.js';
+import { changeUserCommand } from '../change-user/cmd.js';
 import { finishCommand } from '../finish/cmd.js';
 import { getCommand } from '../get/cmd.js';
+import { resetCommand } from '../reset/cmd.js';
 import { rotateCommand } from '../rotate/cmd.js';
 import { statusCommand } from '../status/cmd.js';
+import { userCommand } from '../user/cmd.js';
 import { versionCommand } from '../version/cmd.js';
 import { completionCommand, SHELLS } from './cmd.js';
 
 /** The commands offered; test/distribution/completion.test.ts checks this against `--help`. */
 export const COMPLETABLE_COMMANDS: CommandModule<any, any>[] = [
-  getCommand, rotateCommand, finishCommand, abortCommand, statusCommand, versionCommand, completionCommand,
+  getCommand, rotateCommand, finishCommand, abortCommand, statusCommand, changeUserCommand, resetCommand, userCommand, versionCommand,
+  completionCommand,
 ];
 
 /** cobra's ShellCompDirective bits. */
@@ -146,7 +150,8 @@ async function listNames(values: Record<string, string>, path: (namespace: strin
     const api = await KubeApi.connect(resolved, LOOKUP_TIMEOUT_MS, () => {});
     const list = (await api.send('GET', path(resolved.namespace))) as { items?: Array<{ metadata?: { name?: string } }> };
     return (list.items ?? []).flatMap((i) => (i.metadata?.name ? [i.metadata.name] : [])).sort();
-  } catch {
+  } catch (err) {
+    if (process.env.RECCRED_COMPLETE_DEBUG) process.stderr.write(`completion lookup failed: ${(err as Error).message}\n`);
     return [];
   }
 }

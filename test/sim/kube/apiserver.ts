@@ -567,8 +567,11 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
         if (!target || target === 'discovery' || target.info.name !== 'pods' || target.subresource !== 'exec' || target.name === undefined) {
           throw badRequest('Upgrade requests are only served on pods/{name}/exec');
         }
-        // kubectl and client-node upgrade with GET; authorization asks for create, as real clusters do.
+        // kubectl and client-node upgrade with GET: clusters before 1.35 authorize it as "get", 1.35+ also
+        // as "create" (AuthorizePodWebsocketUpgradeCreatePermission). The sim wants both, so a Role that
+        // works here works on either.
         authorize(caller, { verb: 'create', group: '', resource: 'pods', subresource: 'exec', namespace: target.namespace!, name: target.name });
+        authorize(caller, { verb: 'get', group: '', resource: 'pods', subresource: 'exec', namespace: target.namespace!, name: target.name });
         const exec = validateExec({ namespace: target.namespace!, pod: target.name, query: u.searchParams, user: caller.name }, {
           store, executor, audit, faults, protocols: () => execProtocols,
         });

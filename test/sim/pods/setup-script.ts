@@ -33,16 +33,24 @@ for b in curl dash bash; do
   [ -e "/usr/bin/$b" ] || continue
   [ -e "/opt/.sim/$b" ] || continue
   w="/opt/.sim/wrap-$b"
+  if [ "$SIM_LIGHT" = 1 ]; then
+    # Fleet mode: dash wrappers (bash costs 15 ms a start, twice per REST call); dash has no exec -a,
+    # which only kept argv[0] for the real binary. Light pods have no forwarder, so curl is pointed at
+    # the pod's REST socket, after its argv was logged as given.
+    extra=''
+    [ "$b" = curl ] && extra="--unix-socket '$s' "
+    {
+      printf '%s\n' '#!/opt/.sim/dash'
+      printf '%s\n' "printf '%s\\0' \"\$#\" \"\$0\" \"\$@\" >> '$q'"
+      printf '%s\n' "exec /opt/.sim/$b $extra\"\$@\""
+    } > "$w"
+  else
   {
     printf '%s\n' '#!/opt/.sim/bash'
     printf '%s\n' "printf '%s\\0' \"\$#\" \"\$0\" \"\$@\" >> '$q'"
-    # Light pods have no forwarder: the wrapper points curl at the pod's REST socket after logging argv.
-    if [ "$b" = curl ] && [ "$SIM_LIGHT" = 1 ]; then
-      printf '%s\n' "exec -a \"\$0\" /opt/.sim/curl --unix-socket '$s' \"\$@\""
-    else
-      printf '%s\n' "exec -a \"\$0\" /opt/.sim/$b \"\$@\""
-    fi
+    printf '%s\n' "exec -a \"\$0\" /opt/.sim/$b \"\$@\""
   } > "$w"
+  fi
   chmod 755 "$w"
   mount --bind "$w" "/usr/bin/$b"
 done
