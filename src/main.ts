@@ -3,7 +3,6 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { ExitCode } from './cli/exit-codes.js';
-import { explainError } from './cli/explain-error.js';
 import { withGlobalFlags } from './cli/global-flags.js';
 import { abortCommand } from './commands/abort/cmd.js';
 import { changeUserCommand } from './commands/change-user/cmd.js';
@@ -50,6 +49,8 @@ export async function main(argv: string[]): Promise<void> {
   try {
     await parser.parseAsync();
   } catch (err) {
+    // Loaded only on failure: its error classes pull in zod schemas that --help never needs.
+    const { explainError } = await import('./cli/explain-error.js');
     const e = explainError(err);
     process.stderr.write(`error: ${e.message}\n${e.hint ? `  ${e.hint}\n` : ''}`);
     if (process.argv.includes('-vv') || process.argv.includes('-vvv')) process.stderr.write(`${(err as Error)?.stack ?? ''}\n`);
