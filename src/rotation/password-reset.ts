@@ -3,8 +3,7 @@
 // may have reached the cluster: the old passwords are gone.
 import { failed, usageError } from '../cli/exit-codes.js';
 import type { JournalRecord } from '../journal/journal.js';
-import { AuthenticationFailedError } from '../rest/rest-errors.js';
-import { advance, storeSwap, type ProcedureContext } from './procedure-steps.js';
+import { advance, settleUncertainReplace, storeSwap, type ProcedureContext } from './procedure-steps.js';
 import { waitForPropagation } from './waits.js';
 
 const oldCreds = (r: JournalRecord) => ({ username: r.username, password: r.oldPassword });
@@ -15,18 +14,7 @@ export async function runReset(ctx: ProcedureContext): Promise<'completed'> {
   const r = () => ctx.record;
 
   if (r().phase === 'recorded' && r().replaceSentAt) {
-    // A crash inside the PUT: it either replaced everything or nothing. The new password is the likely
-    // answer; if it is refused (one failed login, never repeated), the old one is then known to be valid.
-    const applied = await progress.step('did the replacement reach the cluster', async () => {
-      try {
-        await target.rest.authenticate(newCreds(r()));
-        return true;
-      } catch (err) {
-        if (err instanceof AuthenticationFailedError) return false;
-        throw err;
-      }
-    }, (x) => (x ? 'yes' : 'no: the old password is still the valid one'));
-    await advance(ctx, applied ? { phase: 'added' } : { replaceSentAt: undefined });
+    await settleUncertainReplace(ctx);
   }
   if (r().phase === 'recorded') {
     await advance(ctx, { replaceSentAt: new Date().toISOString() });

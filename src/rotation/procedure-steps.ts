@@ -3,6 +3,7 @@
 import { formatDuration } from '../cli/duration.js';
 import { resumable } from '../cli/exit-codes.js';
 import type { Journal, JournalRecord, Phase } from '../journal/journal.js';
+import { AuthenticationFailedError } from '../rest/rest-errors.js';
 import { StoreConflictError } from '../store/credential-store.js';
 import type { PodPropagation, WaitContext } from './waits.js';
 
@@ -83,4 +84,23 @@ export async function restoreStore(ctx: ProcedureContext, current: { username: s
     // The store held the new credentials once; pods may still mount them.
     await advance(ctx, { restoredAt: new Date().toISOString() });
   }
+}
+
+/**
+ * After a crash inside a PUT that replaces every password, settles whether it applied: one login with
+ * the new password (refused at most once, never repeated). Refused means the PUT did not apply, and
+ * the previous password is then known to be the valid one, so the PUT is sent again.
+ */
+export async function settleUncertainReplace(ctx: ProcedureContext): Promise<void> {
+  const creds = { username: ctx.record.username, password: ctx.record.newPassword };
+  const applied = await ctx.progress.step('did the replacement reach the cluster', async () => {
+    try {
+      await ctx.target.rest.authenticate(creds);
+      return true;
+    } catch (err) {
+      if (err instanceof AuthenticationFailedError) return false;
+      throw err;
+    }
+  }, (x) => (x ? 'yes' : 'no: the previous password is still the valid one'));
+  await advance(ctx, applied ? { phase: 'added' } : { replaceSentAt: undefined });
 }

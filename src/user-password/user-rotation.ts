@@ -5,9 +5,8 @@
 // without the user's current password). Each user has its own journal, so the admin is never blocked.
 import { refused, usageError } from '../cli/exit-codes.js';
 import type { JournalRecord } from '../journal/journal.js';
-import { AuthenticationFailedError } from '../rest/rest-errors.js';
 import type { Credentials } from '../rest/rest-client.js';
-import { advance, type ProcedureContext } from '../rotation/procedure-steps.js';
+import { advance, settleUncertainReplace, type ProcedureContext } from '../rotation/procedure-steps.js';
 import type { SecretKeyTarget } from './to-secret.js';
 
 const oldCreds = (r: JournalRecord): Credentials => ({ username: r.username, password: r.oldPassword });
@@ -78,17 +77,7 @@ export async function runUserReset(ctx: ProcedureContext, admin: Credentials, de
   const { target, progress } = ctx;
   const r = () => ctx.record;
   if (r().phase === 'recorded' && r().replaceSentAt) {
-    // A crash inside the PUT: ask as the user with the new password; a refusal (one, never repeated) means it did not apply.
-    const applied = await progress.step('did the replacement reach the cluster', async () => {
-      try {
-        await target.rest.authenticate(newCreds(r()));
-        return true;
-      } catch (err) {
-        if (err instanceof AuthenticationFailedError) return false;
-        throw err;
-      }
-    });
-    await advance(ctx, applied ? { phase: 'added' } : { replaceSentAt: undefined });
+    await settleUncertainReplace(ctx);
   }
   if (r().phase === 'recorded') {
     await advance(ctx, { replaceSentAt: new Date().toISOString() });

@@ -3,7 +3,7 @@ import type { ResumeFlags } from '../../rotation/resume.js';
 
 export const abortCommand: CommandModule<object, ResumeFlags> = {
   command: 'abort <rec>',
-  describe: 'Roll an unfinished rotation back to the previous password',
+  describe: 'Roll an unfinished rotate or change-user back to the previous credentials',
   builder: (y) =>
     y
       .positional('rec', { type: 'string', demandOption: true, describe: 'Name of the RedisEnterpriseCluster' })

@@ -3,7 +3,7 @@ import type { ResumeFlags } from '../../rotation/resume.js';
 
 export const finishCommand: CommandModule<object, ResumeFlags> = {
   command: 'finish <rec>',
-  describe: 'Complete a deferred (--no-wait) or interrupted rotation',
+  describe: 'Complete a deferred (--no-wait) or interrupted rotate, change-user or reset',
   builder: (y) =>
     y
       .positional('rec', { type: 'string', demandOption: true, describe: 'Name of the RedisEnterpriseCluster' })
