@@ -51,13 +51,14 @@ function collector(chunks: Buffer[]): Writable {
  * The socket factory is an internal of client-node's WebSocketHandler (the version is pinned); without it
  * the default agent is used, which works, only slower.
  */
-function execClient<E>(ExecClass: new (config: KubeApi['kubeConfig']) => E, api: KubeApi): E {
+function execClient<E>(ExecClass: new (config: KubeApi['kubeConfig']) => E, api: KubeApi, timeoutMs: number): E {
   const exec = new ExecClass(api.kubeConfig);
   const handler = (exec as { handler?: { socketFactory?: unknown } }).handler;
   if (handler && 'socketFactory' in handler) {
     handler.socketFactory = (uri: string, protocols: string[], opts: WebSocket.ClientOptions) => {
       api.shareAgent(opts as never);
-      return new WebSocket(uri, protocols, opts);
+      // client-node sets no timeout on the upgrade: an API server that stops answering would hang the run.
+      return new WebSocket(uri, protocols, timeoutMs > 0 ? { ...opts, handshakeTimeout: timeoutMs } : opts);
     };
   }
   return exec;
@@ -80,12 +81,15 @@ export async function execInPod(
 
   let socket: Awaited<ReturnType<InstanceType<typeof Exec>['exec']>>;
   try {
-    socket = await execClient(Exec, api).exec(target.namespace, target.pod, target.container, command, collector(out), collector(err), stdin, false, (s) => {
+    socket = await execClient(Exec, api, timeoutMs).exec(target.namespace, target.pod, target.container, command, collector(out), collector(err), stdin, false, (s) => {
       status = ExecStatus.parse(s);
       statusSeen();
     });
   } catch (e) {
-    const text = e instanceof Error ? e.message : String(e);
+    // client-node rejects with the ws ErrorEvent ({ message, error }), not an Error: "[object Object]" otherwise.
+    const text = e instanceof Error ? e.message : typeof (e as { message?: unknown })?.message === 'string' ? (e as { message: string }).message : String(e);
+    // The upgrade was sent and never answered: the API server may still run the command later.
+    if (/handshake has timed out/i.test(text)) throw new ExecOutcomeUnknownError(target.pod, `no answer to the exec upgrade within ${timeoutMs}ms`);
     const code = Number(text.match(/Unexpected server response: (\d{3})/)?.[1]) || undefined;
     throw new ExecRefusedError(target.pod, code, text);
   }

@@ -100,6 +100,8 @@ export class Guard {
     const started = Date.now();
     const env = { HOME: this.home, TMPDIR: this.tmp, ...this.baseEnv, ...options.env };
     const { child, result } = startReccred(this.sim, args, { ...options, env });
+    // A plugin that refuses early (1 MB on stdin) closes the pipe before it is all written: EPIPE is expected.
+    child.stdin?.on('error', () => undefined);
     const sampler = setInterval(() => this.sampleArgv(), 150);
     const guarded = result.then((r): GuardedRun => {
       clearInterval(sampler);

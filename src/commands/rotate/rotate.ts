@@ -92,6 +92,8 @@ async function rotateTarget(session: Session, target: RecTarget, flags: RotateFl
   const result = baseResult('rotate', session, target.name, target);
   const { signal } = control;
   let record: JournalRecord | undefined;
+  // The last state the procedure journaled, for the message when the journal cannot be read back.
+  let ctxRef: { record: JournalRecord } | undefined;
   let journalCreated = false;
   try {
     const { stored } = await rotationPreflight(session.cluster, target, progress);
@@ -134,6 +136,7 @@ async function rotateTarget(session: Session, target: RecTarget, flags: RotateFl
     journalCreated = true;
     const ctx = procedureContext(session, target, record, { settleMs, propagationTimeoutMs, noWait }, signal);
     ctx.idle = control.idle;
+    ctxRef = ctx;
     const end = await runRotation(ctx);
     record = ctx.record;
     result.phase = end;
@@ -141,11 +144,11 @@ async function rotateTarget(session: Session, target: RecTarget, flags: RotateFl
     result.message =
       end === 'completed'
         ? `Rotated the password of ${stored.username} on REC ${target.name}: ${target.store.location} holds the new password and the cluster accepts only it.`
-        : `The store holds the new password and both passwords are valid (--no-wait). After components have moved to it, ${resumeHint(target).replace('run', 'run')}.`;
+        : `The store holds the new password and both passwords are valid (--no-wait). After components have moved to it, ${resumeHint(target)}.`;
     return { result };
   } catch (err) {
     if (!journalCreated || !record) return { result, error: err };
-    const current = (await target.journal.read().catch(() => undefined)) ?? record;
+    const current = (await target.journal.read().catch(() => undefined)) ?? ctxRef?.record ?? record;
     result.phase = current.phase;
     // Nothing reached the cluster when its first call was refused outright: drop the journal, exit as the error says.
     const refusedOutright = current.phase === 'recorded' && (err instanceof AuthenticationFailedError || (err instanceof RestApiError && err.status >= 400 && err.status < 500));
