@@ -148,6 +148,22 @@ export class Journal {
   }
 }
 
+/** The journals of the REC's other users (user rotate/reset), e.g. rotations waiting for user finish. */
+export async function userJournals(cluster: Cluster, rec: string): Promise<JournalRecord[]> {
+  let secrets;
+  try {
+    secrets = await cluster.listSecrets(`reccred.redis.io/rec=${rec},reccred.redis.io/user-uid`);
+  } catch (err) {
+    // "list secrets" is not among the verbs rotate needs; without it status just cannot show these.
+    if (err instanceof KubeApiError && err.status === 403) return [];
+    throw err;
+  }
+  return secrets.flatMap((s) => {
+    const parsed = JournalRecord.safeParse(safeJson(decodeSecretKey(s, KEY)));
+    return parsed.success ? [parsed.data] : [];
+  });
+}
+
 /** A holder is known dead when it ran on this host and its process is gone. */
 export function holderIsAlive(record: JournalRecord): boolean {
   if (record.holderHost !== os.hostname()) return Date.now() - Date.parse(record.heartbeatAt) < 90_000;

@@ -9,6 +9,7 @@ import {
   PodListSchema,
   RecListSchema,
   RecSchema,
+  SecretListSchema,
   SecretSchema,
   type Pod,
   type Rec,
@@ -78,6 +79,10 @@ export class Cluster {
       if (err instanceof KubeApiError && err.status === 404) return undefined;
       throw err;
     }
+  }
+
+  async listSecrets(labelSelector: string): Promise<Secret[]> {
+    return (await this.api.request('GET', `/api/v1/namespaces/${this.namespace}/secrets`, SecretListSchema, { query: { labelSelector } })).items;
   }
 
   async createSecret(secret: { metadata: Record<string, unknown>; data: Record<string, string>; type?: string }): Promise<Secret> {

@@ -44,6 +44,7 @@ export const SecretSchema = z
   })
   .passthrough();
 export type Secret = z.infer<typeof SecretSchema>;
+export const SecretListSchema = z.object({ items: z.array(SecretSchema) }).passthrough();
 
 export const PodSchema = z
   .object({

@@ -30,6 +30,8 @@ export const ResultSchema = z.object({
   journal: z
     .object({ operation: z.string(), phase: z.string(), holder: z.string(), startedAt: z.string(), heartbeatAt: z.string(), storeUpdatedAt: z.string().optional() })
     .optional(),
+  /** status: other users' unfinished operations (user rotate waiting for user finish). */
+  userOperations: z.array(z.object({ username: z.string(), operation: z.string(), phase: z.string(), startedAt: z.string() })).optional(),
 });
 export type Result = z.infer<typeof ResultSchema>;
 

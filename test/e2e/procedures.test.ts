@@ -209,6 +209,14 @@ describe('change-user, reset, user passwords (end to end)', function () {
         const again = await run(['user', 'rotate', rec, '--user', email, '--to-secret', `${NS}/${rec}-app`]);
         assert.equal(again.code, 4, 'a second rotation waits for finish');
 
+        const status = await run(['status', rec, '-o', 'json']);
+        assert.equal(status.code, 0, status.stderr);
+        assert.deepEqual(
+          JSON.parse(status.stdout).userOperations?.map((u: { username: string; phase: string }) => [u.username, u.phase]),
+          [[email, 'stored']],
+          'status shows the user rotation waiting for finish',
+        );
+
         const f = await run(['user', 'finish', rec, '--user', email]);
         assert.equal(f.code, 0, f.stderr);
         assert.deepEqual(sim.redis(rec).findUser(email)!.passwords, [fresh]);

@@ -2,7 +2,7 @@
 // the last rotation. Read-only, and it never authenticates against the REST API.
 import type { GlobalFlags } from '../../cli/global-flags.js';
 import { openSession, type Session } from '../../cli/session.js';
-import { ageOf, holderIsAlive } from '../../journal/journal.js';
+import { ageOf, holderIsAlive, userJournals } from '../../journal/journal.js';
 import { podIsReady } from '../../kube/resources.js';
 import { redactor } from '../../output/redactor.js';
 import { printResult, type Result } from '../../output/result.js';
@@ -33,7 +33,13 @@ export async function status(flags: StatusFlags): Promise<number> {
 
 /** One REC's status document and its text form; prints nothing. */
 export async function recStatus(session: Session, target: RecTarget): Promise<{ result: Result; text: () => string }> {
-  const [creds, journal, secret] = await Promise.all([target.store.read(), target.journal.read(), session.cluster.getSecret(target.secretName)]);
+  const [creds, journal, secret, users] = await Promise.all([
+    target.store.read(),
+    target.journal.read(),
+    session.cluster.getSecret(target.secretName),
+    userJournals(session.cluster, target.name),
+  ]);
+  for (const u of users) redactor.add(u.oldPassword, u.newPassword);
   redactor.add(creds.password, journal?.oldPassword, journal?.newPassword);
   const propagation = await podPropagation(target, creds);
   const result = baseResult('status', session, target.name, target);
@@ -49,6 +55,7 @@ export async function recStatus(session: Session, target: RecTarget): Promise<{ 
     const { operation, phase, holder, startedAt, heartbeatAt, storeUpdatedAt } = journal;
     result.journal = { operation, phase, holder, startedAt, heartbeatAt, storeUpdatedAt };
   }
+  if (users.length) result.userOperations = users.map((u) => ({ username: u.username, operation: u.operation, phase: u.phase, startedAt: u.startedAt }));
   const rotatedAt = secret?.metadata.annotations?.[ROTATED_AT];
   const text = () => {
     const lines = [
@@ -58,6 +65,11 @@ export async function recStatus(session: Session, target: RecTarget): Promise<{ 
       journal
         ? `Operation:      ${journal.operation} in phase "${journal.phase}", held by ${journal.holder} (${holderIsAlive(journal) ? 'running' : 'not running: finish or abort it'}), started ${ageOf(journal.startedAt)} ago`
         : 'Operation:      none in progress',
+      ...users.map((u) =>
+        u.operation === 'user-rotate' && u.phase === 'stored'
+          ? `User:           ${u.username} has two valid passwords since ${ageOf(u.storeUpdatedAt ?? u.startedAt)}; once clients use the new one: kubectl reccred user finish ${target.name} -n ${target.namespace} --user ${u.username}`
+          : `User:           ${u.operation} of ${u.username} unfinished in phase "${u.phase}"; run the same user command again to complete it`,
+      ),
       'Pods (mounted credentials vs store):',
       ...result.pods.map((p) => `  ${p.name.padEnd(24)} ${p.ready ? 'Ready   ' : 'NotReady'} ${p.propagation}`),
       '',
