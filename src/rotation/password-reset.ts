@@ -3,7 +3,7 @@
 // may have reached the cluster: the old passwords are gone.
 import { failed, usageError } from '../cli/exit-codes.js';
 import type { JournalRecord } from '../journal/journal.js';
-import { advance, settleUncertainReplace, storeSwap, type ProcedureContext } from './procedure-steps.js';
+import { advance, replaceAllPasswords, storeSwap, type ProcedureContext } from './procedure-steps.js';
 import { waitForPropagation } from './waits.js';
 
 const oldCreds = (r: JournalRecord) => ({ username: r.username, password: r.oldPassword });
@@ -13,14 +13,7 @@ export async function runReset(ctx: ProcedureContext): Promise<'completed'> {
   const { target, progress } = ctx;
   const r = () => ctx.record;
 
-  if (r().phase === 'recorded' && r().replaceSentAt) {
-    await settleUncertainReplace(ctx);
-  }
-  if (r().phase === 'recorded') {
-    await advance(ctx, { replaceSentAt: new Date().toISOString() });
-    await progress.step('replace every password with the new one (PUT /v1/users/password)', () => target.rest.replacePasswords(oldCreds(r()), r().newPassword));
-    await advance(ctx, { phase: 'added' });
-  }
+  await replaceAllPasswords(ctx, 'replace every password with the new one (PUT /v1/users/password)', () => target.rest.replacePasswords(oldCreds(r()), r().newPassword));
   if (r().phase === 'added') {
     const result = await progress.step(`update ${target.store.location} at once`, () => storeSwap(ctx, oldCreds(r()), newCreds(r())), (x) =>
       x === 'already' ? 'already updated' : undefined,

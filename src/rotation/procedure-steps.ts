@@ -87,20 +87,28 @@ export async function restoreStore(ctx: ProcedureContext, current: { username: s
 }
 
 /**
- * After a crash inside a PUT that replaces every password, settles whether it applied: one login with
- * the new password (refused at most once, never repeated). Refused means the PUT did not apply, and
- * the previous password is then known to be the valid one, so the PUT is sent again.
+ * The replace-all step of reset and user reset: the PUT runs once, from phase "recorded" to "added".
+ * Its intent is journaled first, so after a crash inside it the outcome is settled with one login
+ * with the new password (refused at most once, never repeated). Refused means the PUT did not apply,
+ * and the previous password is then known to be the valid one, so the PUT is sent again.
  */
-export async function settleUncertainReplace(ctx: ProcedureContext): Promise<void> {
-  const creds = { username: ctx.record.username, password: ctx.record.newPassword };
-  const applied = await ctx.progress.step('did the replacement reach the cluster', async () => {
-    try {
-      await ctx.target.rest.authenticate(creds);
-      return true;
-    } catch (err) {
-      if (err instanceof AuthenticationFailedError) return false;
-      throw err;
-    }
-  }, (x) => (x ? 'yes' : 'no: the previous password is still the valid one'));
-  await advance(ctx, applied ? { phase: 'added' } : { replaceSentAt: undefined });
+export async function replaceAllPasswords(ctx: ProcedureContext, label: string, put: () => Promise<void>): Promise<void> {
+  if (ctx.record.phase === 'recorded' && ctx.record.replaceSentAt) {
+    const creds = { username: ctx.record.username, password: ctx.record.newPassword };
+    const applied = await ctx.progress.step('did the replacement reach the cluster', async () => {
+      try {
+        await ctx.target.rest.authenticate(creds);
+        return true;
+      } catch (err) {
+        if (err instanceof AuthenticationFailedError) return false;
+        throw err;
+      }
+    }, (x) => (x ? 'yes' : 'no: the previous password is still the valid one'));
+    await advance(ctx, applied ? { phase: 'added' } : { replaceSentAt: undefined });
+  }
+  if (ctx.record.phase === 'recorded') {
+    await advance(ctx, { replaceSentAt: new Date().toISOString() });
+    await ctx.progress.step(label, put);
+    await advance(ctx, { phase: 'added' });
+  }
 }

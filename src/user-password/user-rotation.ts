@@ -6,7 +6,7 @@
 import { refused, usageError } from '../cli/exit-codes.js';
 import type { JournalRecord } from '../journal/journal.js';
 import type { Credentials } from '../rest/rest-client.js';
-import { advance, settleUncertainReplace, type ProcedureContext } from '../rotation/procedure-steps.js';
+import { advance, replaceAllPasswords, type ProcedureContext } from '../rotation/procedure-steps.js';
 import type { SecretKeyTarget } from './to-secret.js';
 
 const oldCreds = (r: JournalRecord): Credentials => ({ username: r.username, password: r.oldPassword });
@@ -76,14 +76,9 @@ export async function finishUserRotate(ctx: ProcedureContext, delivery: Delivery
 export async function runUserReset(ctx: ProcedureContext, admin: Credentials, delivery: Delivery): Promise<void> {
   const { target, progress } = ctx;
   const r = () => ctx.record;
-  if (r().phase === 'recorded' && r().replaceSentAt) {
-    await settleUncertainReplace(ctx);
-  }
-  if (r().phase === 'recorded') {
-    await advance(ctx, { replaceSentAt: new Date().toISOString() });
-    await progress.step(`replace every password of ${r().username} (PUT /v1/users/${r().userUid}, as the admin)`, () => target.rest.setUserPassword(admin, r().userUid!, r().newPassword));
-    await advance(ctx, { phase: 'added' });
-  }
+  await replaceAllPasswords(ctx, `replace every password of ${r().username} (PUT /v1/users/${r().userUid}, as the admin)`, () =>
+    target.rest.setUserPassword(admin, r().userUid!, r().newPassword),
+  );
   if (r().phase === 'added') {
     await progress.step(delivery.kind === 'secret' ? `write ${delivery.target.location}` : 'hand the new password over (stdout, once)', () => deliver(ctx, delivery));
     await advance(ctx, { phase: 'stored' });
