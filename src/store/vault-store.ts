@@ -14,6 +14,13 @@ export class VaultStore implements CredentialStore {
     this.location = `vault ${entry.mount}/data/${entry.path}`;
   }
 
+  private lastRead: { version: string; data: Record<string, unknown> } | undefined;
+
+  private async readVersion(): Promise<{ version: string; data: Record<string, unknown> } | undefined> {
+    const got = await this.client.kvRead(this.entry.mount, this.entry.path);
+    return got && { version: String(got.version), data: got.data };
+  }
+
   /** The operator serves a cached copy this long, so no settle may be shorter. */
   get minimumSettleMs(): number {
     return this.entry.cacheMs;
@@ -22,6 +29,7 @@ export class VaultStore implements CredentialStore {
   async read(): Promise<StoredCredentials> {
     const got = await this.client.kvRead(this.entry.mount, this.entry.path);
     if (!got) throw new StoreMissingError(this.location, 'does not exist');
+    this.lastRead = { version: String(got.version), data: got.data };
     const { username, password } = got.data;
     if (typeof username !== 'string' || typeof password !== 'string' || !username || !password) {
       throw new StoreMissingError(this.location, 'lacks the username or password key');
@@ -30,9 +38,10 @@ export class VaultStore implements CredentialStore {
   }
 
   async write(credentials: { username: string; password: string }, expectedVersion: string): Promise<StoredCredentials> {
-    // Keys other than these two belong to someone else: carry them over (check-and-set keeps it exact).
-    const current = await this.client.kvRead(this.entry.mount, this.entry.path);
-    if (!current || String(current.version) !== expectedVersion) throw new StoreConflictError(this.location);
+    // Keys other than these two belong to someone else: carry them over from the read this write
+    // follows (check-and-set refuses the write if the entry moved on since).
+    const current = this.lastRead?.version === expectedVersion ? this.lastRead : await this.readVersion();
+    if (!current || current.version !== expectedVersion) throw new StoreConflictError(this.location);
     const others = Object.fromEntries(Object.entries(current.data).filter((e): e is [string, string] => typeof e[1] === 'string'));
     try {
       const data = { ...others, username: credentials.username, password: credentials.password };
