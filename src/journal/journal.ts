@@ -86,6 +86,14 @@ export function holderIdentity(): Pick<JournalRecord, 'holder' | 'holderPid' | '
   return { holder: `${user}@${os.hostname()} (pid ${process.pid})`, holderPid: process.pid, holderHost: os.hostname() };
 }
 
+/** A new record in phase "recorded", held by this process. */
+export function newJournalRecord(
+  fields: Omit<JournalRecord, 'version' | 'phase' | 'holder' | 'holderPid' | 'holderHost' | 'startedAt' | 'heartbeatAt'>,
+): JournalRecord {
+  const now = new Date().toISOString();
+  return { version: 1, phase: 'recorded', ...fields, ...holderIdentity(), startedAt: now, heartbeatAt: now };
+}
+
 /** One journal per REC for the admin account; one per user for other users' passwords (they do not interfere). */
 export const journalName = (rec: string, userUid?: number) => `${rec}-reccred-journal${userUid === undefined ? '' : `-user-${userUid}`}`;
 

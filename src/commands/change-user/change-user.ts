@@ -3,7 +3,7 @@ import { parseDuration, formatDuration } from '../../cli/duration.js';
 import { ExitCode, ReccredError } from '../../cli/exit-codes.js';
 import type { GlobalFlags } from '../../cli/global-flags.js';
 import { openSession } from '../../cli/session.js';
-import { holderIdentity, type JournalRecord } from '../../journal/journal.js';
+import { newJournalRecord } from '../../journal/journal.js';
 import { redactor } from '../../output/redactor.js';
 import { newPassword, type PasswordFlags } from '../../password/password-source.js';
 import { loadRecTarget } from '../../rec/rec-target.js';
@@ -49,22 +49,16 @@ export async function changeUser(flags: ChangeUserFlags): Promise<number> {
       ].join('\n');
       return report(session, result);
     }
-    const now = new Date().toISOString();
-    const record: JournalRecord = {
-      version: 1,
+    const record = newJournalRecord({
       operation: 'change-user',
-      phase: 'recorded',
       rec: target.name,
       username: stored.username,
       oldPassword: stored.password,
       newUsername: flags.username,
       newPassword: password,
       oldUserUid,
-      ...holderIdentity(),
-      startedAt: now,
-      heartbeatAt: now,
       settleMs,
-    };
+    });
     return await runJournaled(session, target, result, record, { settleMs, propagationTimeoutMs, noWait }, runUserChange, (end) =>
       end === 'completed'
         ? `REC ${target.name} now uses the admin user ${flags.username}: ${target.store.location} and spec.username hold it, and ${stored.username} is deleted.`

@@ -4,7 +4,7 @@ import { parseDuration } from '../../cli/duration.js';
 import { ExitCode, ReccredError } from '../../cli/exit-codes.js';
 import type { GlobalFlags } from '../../cli/global-flags.js';
 import { openSession } from '../../cli/session.js';
-import { holderIdentity, type JournalRecord } from '../../journal/journal.js';
+import { newJournalRecord } from '../../journal/journal.js';
 import { redactor } from '../../output/redactor.js';
 import { newPassword, type PasswordFlags } from '../../password/password-source.js';
 import { loadRecTarget } from '../../rec/rec-target.js';
@@ -34,20 +34,14 @@ export async function reset(flags: ResetFlags): Promise<number> {
     session.progress.note(
       `Warning: from the PUT until they reload ${target.store.location}, the operator and the REC pods authenticate with a password that no longer works (kubelet syncs in 60-90 s); their failures count towards the lockout (5 in 15 minutes).`,
     );
-    const now = new Date().toISOString();
-    const record: JournalRecord = {
-      version: 1,
+    const record = newJournalRecord({
       operation: 'reset',
-      phase: 'recorded',
       rec: target.name,
       username: stored.username,
       oldPassword: stored.password,
       newPassword: password,
-      ...holderIdentity(),
-      startedAt: now,
-      heartbeatAt: now,
       settleMs: 0,
-    };
+    });
     return await runJournaled(session, target, result, record, { settleMs: 0, propagationTimeoutMs, noWait: false }, runReset, () =>
       `Every password of ${stored.username} on REC ${target.name} was replaced by one; ${target.store.location} holds it and every pod mounts it.`,
     );

@@ -4,7 +4,7 @@ import { explainError } from '../../cli/explain-error.js';
 import { parseDuration, formatDuration } from '../../cli/duration.js';
 import type { GlobalFlags } from '../../cli/global-flags.js';
 import { openSession, type Session } from '../../cli/session.js';
-import { holderIdentity, type JournalRecord } from '../../journal/journal.js';
+import { newJournalRecord, type JournalRecord } from '../../journal/journal.js';
 import { redactor } from '../../output/redactor.js';
 import { newPassword, type PasswordFlags } from '../../password/password-source.js';
 import type { Result } from '../../output/result.js';
@@ -118,20 +118,14 @@ async function rotateTarget(session: Session, target: RecTarget, flags: RotateFl
       return { result };
     }
 
-    const now = new Date().toISOString();
-    record = {
-      version: 1,
+    record = newJournalRecord({
       operation: 'rotate',
-      phase: 'recorded',
       rec: target.name,
       username: stored.username,
       oldPassword: stored.password,
       newPassword: password,
-      ...holderIdentity(),
-      startedAt: now,
-      heartbeatAt: now,
       settleMs,
-    };
+    });
     await progress.step(`record the journal ${target.journal.name}`, () => target.journal.create(record!));
     journalCreated = true;
     const ctx = procedureContext(session, target, record, { settleMs, propagationTimeoutMs, noWait }, signal);

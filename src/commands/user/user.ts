@@ -4,7 +4,7 @@ import { confirmDestructive } from '../../cli/confirm.js';
 import { ExitCode, ReccredError, refused, usageError } from '../../cli/exit-codes.js';
 import type { GlobalFlags } from '../../cli/global-flags.js';
 import { openSession, type Session } from '../../cli/session.js';
-import { holderIdentity, holderIsAlive, type Journal, type JournalRecord } from '../../journal/journal.js';
+import { holderIdentity, holderIsAlive, newJournalRecord, type Journal, type JournalRecord } from '../../journal/journal.js';
 import type { AccessCheck } from '../../kube/cluster.js';
 import { redactor } from '../../output/redactor.js';
 import { printResult, type Result } from '../../output/result.js';
@@ -192,22 +192,16 @@ export async function userReset(flags: UserFlags): Promise<number> {
 }
 
 function record(u: UserTarget, operation: 'user-rotate' | 'user-reset', oldPassword: string, newPassword: string): JournalRecord {
-  const now = new Date().toISOString();
-  return {
-    version: 1,
+  return newJournalRecord({
     operation,
-    phase: 'recorded',
     rec: u.target.name,
     username: u.user.email,
     userUid: u.user.uid,
     oldPassword,
     newPassword,
     ...(u.toSecret ? { toSecret: u.toSecret.toString() } : {}),
-    ...holderIdentity(),
-    startedAt: now,
-    heartbeatAt: now,
     settleMs: 0,
-  };
+  });
 }
 
 function rotatedMessage(u: UserTarget): string {
