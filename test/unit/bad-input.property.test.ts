@@ -4,7 +4,6 @@
 // namespaces, usernames, --to-secret and durations. Every input gives the exact value or a usage error
 // (exit 2) whose message names the problem and never repeats the secret. Seeded: RECCRED_SEED replays.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -17,7 +16,7 @@ import { ExitCode, ReccredError } from '../../src/cli/exit-codes.js';
 import type { KubeApi } from '../../src/kube/api-client.js';
 import { newPassword, readStdinLine, validateSupplied } from '../../src/password/password-source.js';
 import { curlConfig, parseCurlOutput } from '../../src/pod/curl-config.js';
-import { IN_POD_SCRIPT } from '../../src/pod/in-pod-script.js';
+import { runInPodScript } from './in-pod-runner.js';
 import { validateRecName } from '../../src/rec/rec-target.js';
 import type { RestClient } from '../../src/rest/rest-client.js';
 import { checkNewUsername } from '../../src/rotation/user-change.js';
@@ -156,21 +155,6 @@ describe('bad input, property-based (unit)', function () {
     });
     after(() => server.close());
 
-    const runScript = (stdin: Buffer) =>
-      new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-        const child = spawn('sh', ['-c', IN_POD_SCRIPT], { stdio: ['pipe', 'pipe', 'pipe'] });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (d) => (stdout += d));
-        child.stderr.on('data', (d) => (stderr += d));
-        child.on('exit', (code) => {
-          child.stdin.destroy();
-          resolve({ code, stdout, stderr });
-        });
-        child.stdin.on('error', () => undefined);
-        child.stdin.write(stdin); // never ended: as over exec v4
-      });
-
     // Injection attempts carry a canary command; a shell that evaluated any of them would create the file.
     const withCanary = fc.tuple(validPassword, fc.constantFrom(`$(touch ${canary})`, `\`touch ${canary}\``, `;touch ${canary};`, `"; touch ${canary}; "`, '')).map(([p, c]) => (p + c).slice(0, 256));
     const oddUser = fc.tuple(nastyString(10), nastyString(10)).map(([a, b]) => `${a}@${b}`.replace(/[\r\n\0]/g, '')).filter((u) => u.length > 1);
@@ -182,7 +166,7 @@ describe('bad input, property-based (unit)', function () {
           last = undefined;
           const body = { username: user, old_password: oldPw, new_password: newPw };
           const config = Buffer.from(curlConfig({ method: 'POST', url: `${base}/v1/users/password`, body, basicAuth: { username: user, password: oldPw }, maxTimeSeconds: 5 }));
-          const res = await runScript(Buffer.concat([Buffer.from(`rest\n${config.length}\nstdin\n`), config]));
+          const res = await runInPodScript(Buffer.concat([Buffer.from(`rest\n${config.length}\nstdin\n`), config]));
           assert.equal(res.code, 0, res.stderr);
           const seen = last as { auth: string; body: string } | undefined; // set by the server's handler
           assert.ok(seen, 'the request arrived');
@@ -200,7 +184,7 @@ describe('bad input, property-based (unit)', function () {
         fc.asyncProperty(fc.oneof(nastyString(30), fc.string({ unit: 'binary', maxLength: 80 })), async (junk) => {
           count('in-pod script');
           const res = await Promise.race([
-            runScript(Buffer.from(`${junk}\n`)),
+            runInPodScript(Buffer.from(`${junk}\n`)),
             new Promise<{ code: number | null; stdout: string; stderr: string }>((r) => setTimeout(() => r({ code: -1, stdout: '', stderr: 'waiting for more input' }), 2000)),
           ]);
           // A first line that is not an operation exits 64; "rest" with a bad length waits for more (the

@@ -1,11 +1,10 @@
 // The in-pod script and its curl config, run for real: a real sh, a real curl, a local HTTP server.
 // stdin is never closed, as over exec protocol v4.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { curlConfig, curlQuote, parseCurlOutput } from '../../src/pod/curl-config.js';
-import { IN_POD_SCRIPT } from '../../src/pod/in-pod-script.js';
+import { runInPodScript } from './in-pod-runner.js';
 
 interface Seen {
   method: string;
@@ -14,21 +13,6 @@ interface Seen {
   body: string;
 }
 
-function runScript(stdin: Buffer): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn('sh', ['-c', IN_POD_SCRIPT], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('exit', (code) => {
-      child.stdin.destroy();
-      resolve({ code, stdout, stderr });
-    });
-    // Never end(): the script must not need EOF.
-    child.stdin.write(stdin);
-  });
-}
 
 const NASTY = [
   'pl41n-Passw0rd!',
@@ -63,7 +47,7 @@ describe('in-pod script and curl config (real sh and curl)', () => {
     it(`carries ${JSON.stringify(password).slice(0, 40)} exactly, in body and header`, async () => {
       const body = { username: 'demo@redis.com', old_password: password, new_password: `${password}-new` };
       const config = Buffer.from(curlConfig({ method: 'POST', url: `${base}/v1/users/password`, body, basicAuth: { username: 'demo@redis.com', password }, maxTimeSeconds: 5 }));
-      const res = await runScript(Buffer.concat([Buffer.from(`rest\n${config.length}\nstdin\n`), config]));
+      const res = await runInPodScript(Buffer.concat([Buffer.from(`rest\n${config.length}\nstdin\n`), config]));
       assert.equal(res.code, 0, res.stderr);
       assert.equal(seen.length, 1);
       assert.deepEqual(JSON.parse(seen[0]!.body), body);
@@ -76,7 +60,7 @@ describe('in-pod script and curl config (real sh and curl)', () => {
 
   it('reports a redirect and its location', async () => {
     const config = Buffer.from(curlConfig({ method: 'GET', url: `${base}/redirect`, maxTimeSeconds: 5 }));
-    const res = await runScript(Buffer.concat([Buffer.from(`rest\n${config.length}\nstdin\n`), config]));
+    const res = await runInPodScript(Buffer.concat([Buffer.from(`rest\n${config.length}\nstdin\n`), config]));
     const parsed = parseCurlOutput(res.stdout);
     assert.equal(parsed?.status, 307);
     assert.equal(parsed?.redirect, 'https://10.244.0.9:9443/v1/cluster');
@@ -84,12 +68,12 @@ describe('in-pod script and curl config (real sh and curl)', () => {
 
   it('passes curl exit codes through (connection refused is 7)', async () => {
     const config = Buffer.from(curlConfig({ method: 'GET', url: 'http://127.0.0.1:1/v1/cluster', maxTimeSeconds: 5 }));
-    const res = await runScript(Buffer.concat([Buffer.from(`rest\n${config.length}\nstdin\n`), config]));
+    const res = await runInPodScript(Buffer.concat([Buffer.from(`rest\n${config.length}\nstdin\n`), config]));
     assert.equal(res.code, 7);
   });
 
   it('rejects an unknown operation', async () => {
-    const res = await runScript(Buffer.from('rm -rf /\n'));
+    const res = await runInPodScript(Buffer.from('rm -rf /\n'));
     assert.equal(res.code, 64);
   });
 

@@ -1,0 +1,21 @@
+// Runs the constant in-pod script with a real sh, as exec does: stdin written, never ended (exec v4).
+import { spawn } from 'node:child_process';
+import { IN_POD_SCRIPT } from '../../src/pod/in-pod-script.js';
+
+export function runInPodScript(stdin: Buffer): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn('sh', ['-c', IN_POD_SCRIPT], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('exit', (code) => {
+      child.stdin.destroy();
+      resolve({ code, stdout, stderr });
+    });
+    // The script may exit before reading everything: a write to a closed pipe is not a test failure.
+    child.stdin.on('error', () => undefined);
+    // Never end(): the script must not need EOF.
+    child.stdin.write(stdin);
+  });
+}
