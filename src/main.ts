@@ -53,7 +53,11 @@ export async function main(argv: string[]): Promise<void> {
     const { explainError } = await import('./cli/explain-error.js');
     const e = explainError(err);
     process.stderr.write(`error: ${e.message}\n${e.hint ? `  ${e.hint}\n` : ''}`);
-    if (process.argv.includes('-vv') || process.argv.includes('-vvv')) process.stderr.write(`${(err as Error)?.stack ?? ''}\n`);
+    if (process.argv.includes('-vv') || process.argv.includes('-vvv')) {
+      // A stack carries the error's raw message: scrubbed like every other text.
+      const { redactor } = await import('./output/redactor.js');
+      process.stderr.write(`${redactor.stack(err)}\n`);
+    }
     process.exitCode = e.exitCode;
   }
 }

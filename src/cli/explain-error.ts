@@ -1,5 +1,5 @@
 // Turns any error into what the user reads: a scrubbed message, what to do, and the exit code.
-import { JournalConflictError, JournalHeldError } from '../journal/journal.js';
+import { JournalHeldError, LeaseHeldError, LeaseLostError } from '../journal/journal.js';
 import { KubeApiError } from '../kube/api-client.js';
 import { VaultError } from '../vault/vault-client.js';
 import { redactor } from '../output/redactor.js';
@@ -12,6 +12,14 @@ import { ExitCode, ReccredError } from './exit-codes.js';
 
 export const LOCKOUT_ADVICE =
   'the plugin never retries a refused login: 5 failures within 15 minutes lock the account for 30 minutes. Check the account in the admin console (Access control > Users) before trying again';
+
+/**
+ * Ctrl-C (or SIGTERM) that stopped a run before its journal existed: nothing was changed, so it is a
+ * plain failure (exit 1), not a resumable state (3) with nothing to finish or abort.
+ */
+export function interruptedBeforeChange(what: string): ReccredError {
+  return new ReccredError(`interrupted before anything changed: ${what} is as it was, and no journal was written`, ExitCode.Failed);
+}
 
 export function explainError(err: unknown): ReccredError {
   const e = classify(err);
@@ -46,8 +54,10 @@ function classify(err: unknown): ReccredError {
     return new ReccredError(`${err.message}`, ExitCode.Failed, err.curlExit === 7 ? 'the REST API on port 9443 is not listening in that pod: is the cluster healthy?' : undefined);
   }
   if (err instanceof PodCommandError) return new ReccredError(err.message, ExitCode.Failed);
+  if (err instanceof LeaseHeldError) return new ReccredError(err.message, ExitCode.Refused, 'wait for that run to end; if it was stopped, its lease expires and finish or abort can then take over');
   if (err instanceof JournalHeldError) return new ReccredError(err.message, ExitCode.Refused, 'see it with: kubectl reccred status REC; then finish or abort it');
-  if (err instanceof JournalConflictError) return new ReccredError(err.message, ExitCode.Resumable);
+  if (err instanceof LeaseLostError) return new ReccredError(`another run took over: ${err.message}`, ExitCode.Resumable);
+  // Reached only once a journal exists: the commands turn an interruption before it into interruptedBeforeChange.
   if (err instanceof InterruptedError) return new ReccredError('interrupted', ExitCode.Resumable);
   if (err instanceof StoreConflictError) return new ReccredError(err.message, ExitCode.Resumable);
   if (err instanceof VaultError) {

@@ -26,7 +26,7 @@ export function withGlobalFlags<T>(y: Argv<T>) {
     .option('color', { type: 'boolean', default: true, description: 'Colour on a terminal (--no-color to disable)', global: true })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, description: 'No progress output', global: true })
     .option('yes', { alias: 'y', type: 'boolean', default: false, description: 'Assume yes to confirmations', global: true })
-    .option('vault-addr', { type: 'string', description: 'Vault address for Vault-backed RECs (default: $VAULT_ADDR, else the operator ConfigMap\'s)', global: true })
+    .option('vault-addr', { type: 'string', description: 'Vault address for Vault-backed RECs (default: $VAULT_ADDR; required, the operator ConfigMap\'s is only suggested)', global: true })
     .option('vault-namespace', { type: 'string', description: 'Vault Enterprise namespace (default: $VAULT_NAMESPACE, else the operator\'s)', global: true })
     .option('vault-cacert', { type: 'string', description: 'CA certificate file for Vault\'s TLS (default: $VAULT_CACERT)', global: true })
     .option('vault-token-file', { type: 'string', description: 'File holding the Vault token (default: $VAULT_TOKEN, else ~/.vault-token); never a token in argv', global: true })

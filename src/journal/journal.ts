@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { KubeApiError } from '../kube/api-client.js';
 import type { Cluster } from '../kube/cluster.js';
 import { decodeSecretKey } from '../kube/resources.js';
+import { Lease, ownLease } from './lease.js';
 
 export const Operation = z.enum(['rotate', 'change-user', 'reset', 'user-rotate', 'user-reset']);
 export type Operation = z.infer<typeof Operation>;
@@ -36,10 +37,14 @@ export const JournalRecord = z.object({
   toSecret: z.string().optional(),
   /** reset: the PUT may have reached the cluster (a crash after this leaves it unknown). */
   replaceSentAt: z.string().optional(),
+  /** reset: the one check after such a crash was refused (the PUT never applied, or the account is locked). */
+  replaceRefusedAt: z.string().optional(),
+  /** Who holds it, for people (user@host, pid); liveness is judged from the lease alone. */
   holder: z.string(),
-  holderPid: z.number(),
-  holderHost: z.string(),
+  /** Absent in journals written before the lease: a taker then waits the default lease duration. */
+  lease: Lease.optional(),
   startedAt: z.string(),
+  /** The holder's clock at its last write: shown to people, never used to judge liveness. */
   heartbeatAt: z.string(),
   storeUpdatedAt: z.string().optional(),
   restoredAt: z.string().optional(),
@@ -48,6 +53,8 @@ export const JournalRecord = z.object({
   /** The phase an abort started from. */
   abortedFrom: Phase.optional(),
   settleMs: z.number(),
+  /** --allow-managed-secret: the controllers that write the store, which the operation was told to proceed despite. */
+  managedSecretAllowed: z.array(z.string()).optional(),
 });
 export type JournalRecord = z.infer<typeof JournalRecord>;
 
@@ -64,10 +71,20 @@ export class JournalHeldError extends Error {
   }
 }
 
-export class JournalConflictError extends Error {
-  constructor(name: string) {
-    super(`the journal ${name} was changed by another process; this one stops to avoid two writers`);
-    this.name = 'JournalConflictError';
+/** The holder of an existing journal is alive (its lease changes), so it is not taken over. */
+export class LeaseHeldError extends JournalHeldError {
+  constructor(record: JournalRecord, journalName: string, readonly detail: string) {
+    super(record, journalName);
+    this.message = `${this.message}; the holder is ${detail}`;
+    this.name = 'LeaseHeldError';
+  }
+}
+
+/** The journal changed under this run, or could not be renewed in time: another run may act now, so this one stops. */
+export class LeaseLostError extends Error {
+  constructor(name: string, detail: string) {
+    super(`this run lost the lease on the journal ${name} (${detail}); it stopped before changing anything more`);
+    this.name = 'LeaseLostError';
   }
 }
 
@@ -76,19 +93,20 @@ export function ageOf(iso: string, now = Date.now()): string {
   return s < 120 ? `${s}s` : s < 7200 ? `${Math.round(s / 60)}m` : `${Math.round(s / 3600)}h`;
 }
 
-export function holderIdentity(): Pick<JournalRecord, 'holder' | 'holderPid' | 'holderHost'> {
+/** The holder fields of a record this process is about to hold. */
+export function holderIdentity(): Pick<JournalRecord, 'holder' | 'lease'> {
   let user = 'unknown';
   try {
     user = os.userInfo().username;
   } catch {
     // No passwd entry (a container's random UID): keep "unknown".
   }
-  return { holder: `${user}@${os.hostname()} (pid ${process.pid})`, holderPid: process.pid, holderHost: os.hostname() };
+  return { holder: `${user}@${os.hostname()} (pid ${process.pid})`, lease: ownLease() };
 }
 
 /** A new record in phase "recorded", held by this process. */
 export function newJournalRecord(
-  fields: Omit<JournalRecord, 'version' | 'phase' | 'holder' | 'holderPid' | 'holderHost' | 'startedAt' | 'heartbeatAt'>,
+  fields: Omit<JournalRecord, 'version' | 'phase' | 'holder' | 'lease' | 'startedAt' | 'heartbeatAt'>,
 ): JournalRecord {
   const now = new Date().toISOString();
   return { version: 1, phase: 'recorded', ...fields, ...holderIdentity(), startedAt: now, heartbeatAt: now };
@@ -100,6 +118,13 @@ export const journalName = (rec: string, userUid?: number) => `${rec}-reccred-jo
 export class Journal {
   private resourceVersion = '';
   readonly name: string;
+  /** The record this process holds the lease with (the last one it wrote). */
+  private held: JournalRecord | undefined;
+  private lost: string | undefined;
+  /** Writes go out one at a time, so renewals never race the procedure's own writes. */
+  private writes: Promise<unknown> = Promise.resolve();
+  private renewal: NodeJS.Timeout | undefined;
+  private renewedAt = 0;
 
   constructor(
     private readonly cluster: Cluster,
@@ -112,6 +137,11 @@ export class Journal {
   /** The journal of one non-admin user of the same REC. */
   forUser(uid: number): Journal {
     return new Journal(this.cluster, this.rec, uid);
+  }
+
+  /** The resourceVersion of the last read or write: a taker watches it for a lease duration. */
+  get version(): string {
+    return this.resourceVersion;
   }
 
   async read(): Promise<JournalRecord | undefined> {
@@ -138,21 +168,111 @@ export class Journal {
       if (err instanceof KubeApiError && err.status === 409) throw new JournalHeldError(await this.read().catch(() => undefined), this.name);
       throw err;
     }
+    this.hold(record);
   }
 
-  /** Writes the next state; the resourceVersion precondition makes a second writer fail instead of interleave. */
+  /**
+   * Takes the lease over from the holder whose record was last read, if the journal has not changed
+   * since that read (the caller has watched it stay unchanged for a lease duration, or knows its
+   * process is gone). Returns the record now held.
+   */
+  async takeOver(record: JournalRecord): Promise<JournalRecord> {
+    const mine = { ...record, ...holderIdentity(), heartbeatAt: new Date().toISOString() };
+    await this.write(mine);
+    this.hold(mine);
+    return mine;
+  }
+
+  /** Writes the next state; the resourceVersion precondition makes a run that lost the lease fail instead of interleave. */
   async update(record: JournalRecord): Promise<void> {
-    try {
-      const s = await this.cluster.patchSecret(this.name, { data: { [KEY]: encode(record) } }, this.resourceVersion);
-      this.resourceVersion = s.metadata.resourceVersion ?? '';
-    } catch (err) {
-      if (err instanceof KubeApiError && err.status === 409) throw new JournalConflictError(this.name);
-      throw err;
-    }
+    this.assertHeld();
+    await this.write(record);
   }
 
+  /**
+   * Renews the lease right before a change to the cluster, the store or another Secret: if another run
+   * has written the journal since this one last did, the change is not made.
+   */
+  async fence(): Promise<void> {
+    this.assertHeld();
+    await this.write({ ...this.held!, heartbeatAt: new Date().toISOString() });
+  }
+
+  /** Deletes the journal, only if it is still the version this run wrote last. */
   async delete(): Promise<void> {
-    await this.cluster.deleteSecret(this.name);
+    this.assertHeld();
+    await this.serially(async () => {
+      try {
+        await this.cluster.deleteSecret(this.name, this.resourceVersion || undefined);
+      } catch (err) {
+        throw this.conflictToLost(err);
+      }
+    });
+    this.release();
+    this.held = undefined;
+  }
+
+  /** Stops renewing (the run ends; a taker may take over once the lease has expired). */
+  release(): void {
+    clearInterval(this.renewal);
+    this.renewal = undefined;
+  }
+
+  private hold(record: JournalRecord): void {
+    this.held = record;
+    this.lost = undefined;
+    this.renewedAt = Date.now();
+    const durationMs = record.lease?.durationMs ?? ownLease().durationMs;
+    this.release();
+    // Renew three times per lease duration, as leader election does (retry period well inside it).
+    this.renewal = setInterval(() => this.renew(durationMs), Math.max(100, Math.floor(durationMs / 3)));
+    this.renewal.unref();
+  }
+
+  private renew(durationMs: number): void {
+    if (!this.held || this.lost) return this.release();
+    this.fence().catch((err) => {
+      if (err instanceof LeaseLostError) return this.release();
+      // Not renewed for two thirds of the lease: a taker may soon judge it expired, so act no more.
+      if (Date.now() - this.renewedAt > (durationMs * 2) / 3) {
+        this.lost = `not renewed for ${Math.round((Date.now() - this.renewedAt) / 1000)}s: ${err instanceof Error ? err.message : String(err)}`;
+        this.release();
+      }
+    });
+  }
+
+  private assertHeld(): void {
+    if (this.lost) throw new LeaseLostError(this.name, this.lost);
+    if (!this.held) throw new LeaseLostError(this.name, 'this run does not hold it');
+  }
+
+  private async write(record: JournalRecord): Promise<void> {
+    await this.serially(async () => {
+      if (this.lost) throw new LeaseLostError(this.name, this.lost);
+      try {
+        const s = await this.cluster.patchSecret(this.name, { data: { [KEY]: encode(record) } }, this.resourceVersion);
+        this.resourceVersion = s.metadata.resourceVersion ?? '';
+      } catch (err) {
+        throw this.conflictToLost(err);
+      }
+      if (this.held) this.held = record;
+      this.renewedAt = Date.now();
+    });
+  }
+
+  private conflictToLost(err: unknown): unknown {
+    if (err instanceof KubeApiError && (err.status === 409 || err.status === 404)) {
+      this.lost = err.status === 409 ? 'another run wrote it' : 'another run deleted it';
+      this.release();
+      return new LeaseLostError(this.name, this.lost);
+    }
+    return err;
+  }
+
+  private serially<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.writes.then(fn, fn);
+    this.writes = next.catch(() => undefined);
+    return next;
   }
 }
 
@@ -170,18 +290,6 @@ export async function userJournals(cluster: Cluster, rec: string): Promise<Journ
     const parsed = JournalRecord.safeParse(safeJson(decodeSecretKey(s, KEY)));
     return parsed.success ? [parsed.data] : [];
   });
-}
-
-/** A holder is known dead when it ran on this host and its process is gone. */
-export function holderIsAlive(record: JournalRecord): boolean {
-  if (record.holderHost !== os.hostname()) return Date.now() - Date.parse(record.heartbeatAt) < 90_000;
-  if (record.holderPid === process.pid) return false;
-  try {
-    process.kill(record.holderPid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 const encode = (r: JournalRecord) => Buffer.from(JSON.stringify(r), 'utf8').toString('base64');

@@ -7,6 +7,14 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { z } from 'zod';
 import { redactor } from '../output/redactor.js';
 import type { ResolvedConfig } from './kubeconfig.js';
+import { VERSION } from '../version.js';
+
+/**
+ * The name every write is recorded under in metadata.managedFields (sent as `?fieldManager=` on create
+ * and patch), so whoever looks at the Secret sees which change was this plugin's. The User-Agent's
+ * product is the same, for the calls that carry no field manager (kube-apiserver derives it from there).
+ */
+export const FIELD_MANAGER = 'kubectl-reccred';
 
 export class KubeApiError extends Error {
   constructor(
@@ -112,7 +120,7 @@ export class KubeApi {
     const url = new URL(this.server + path + (qs ? `?${qs}` : ''));
     const opts: https.RequestOptions = {
       method,
-      headers: { Accept: 'application/json', 'User-Agent': 'kubectl-reccred' },
+      headers: { Accept: 'application/json', 'User-Agent': `${FIELD_MANAGER}/${VERSION} (${process.platform}/${process.arch})` },
     };
     await this.authorize(opts);
     const payload = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
@@ -137,7 +145,7 @@ export class KubeApi {
           }
           if (status >= 200 && status < 300) return resolve(body);
           const st = (body ?? {}) as { reason?: string; message?: string };
-          reject(new KubeApiError(status, st.reason ?? res.statusMessage ?? 'Error', redactor.scrub(st.message ?? text.slice(0, 300)), method, url.pathname));
+          reject(new KubeApiError(status, st.reason ?? res.statusMessage ?? 'Error', redactor.excerpt(st.message ?? text, 300), method, url.pathname));
         });
         res.on('error', reject);
       });

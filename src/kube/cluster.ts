@@ -1,7 +1,7 @@
 // The Kubernetes objects a credential procedure touches: the REC, its pods, Secrets, the operator's
 // ConfigMap, and access reviews. Errors come back as KubeApiError; callers turn them into user messages.
 import { z } from 'zod';
-import { KubeApi, KubeApiError } from './api-client.js';
+import { FIELD_MANAGER, KubeApi, KubeApiError } from './api-client.js';
 import {
   AccessReviewSchema,
   ConfigMapSchema,
@@ -18,6 +18,8 @@ import {
 
 const REC_PATH = '/apis/app.redislabs.com/v1';
 const Anything = z.unknown();
+/** Creates and patches name their field manager (a delete has none). */
+const AS_MANAGER = { fieldManager: FIELD_MANAGER };
 
 export interface AccessCheck {
   verb: string;
@@ -48,6 +50,7 @@ export class Cluster {
 
   async patchRec(name: string, patch: unknown): Promise<Rec> {
     return this.api.request('PATCH', `${REC_PATH}/namespaces/${this.namespace}/redisenterpriseclusters/${name}`, RecSchema, {
+      query: AS_MANAGER,
       body: patch,
       contentType: 'application/merge-patch+json',
     });
@@ -87,6 +90,7 @@ export class Cluster {
 
   async createSecret(secret: { metadata: Record<string, unknown>; data: Record<string, string>; type?: string }): Promise<Secret> {
     return this.api.request('POST', `/api/v1/namespaces/${this.namespace}/secrets`, SecretSchema, {
+      query: AS_MANAGER,
       body: { apiVersion: 'v1', kind: 'Secret', type: 'Opaque', ...secret },
     });
   }
@@ -100,6 +104,7 @@ export class Cluster {
     const metadata = { ...(resourceVersion ? { resourceVersion } : {}), ...(patch.annotations ? { annotations: patch.annotations } : {}) };
     const body = { ...(patch.data ? { data: patch.data } : {}), ...(Object.keys(metadata).length ? { metadata } : {}) };
     return this.api.request('PATCH', `/api/v1/namespaces/${this.namespace}/secrets/${name}`, SecretSchema, {
+      query: AS_MANAGER,
       body,
       contentType: 'application/merge-patch+json',
     });

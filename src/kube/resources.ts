@@ -1,5 +1,24 @@
 // The shapes of the Kubernetes objects the plugin reads, validated at the boundary.
 import { z } from 'zod';
+import { usageError } from '../cli/exit-codes.js';
+
+/** Who set which fields, and when (server-side field tracking): read to name another writer of a Secret. */
+const ManagedFieldsEntry = z
+  .object({
+    manager: z.string().optional(),
+    operation: z.string().optional(),
+    apiVersion: z.string().optional(),
+    time: z.string().nullish(),
+    fieldsType: z.string().optional(),
+    fieldsV1: z.record(z.string(), z.unknown()).nullish(),
+    subresource: z.string().optional(),
+  })
+  .passthrough();
+export type ManagedFieldsEntry = z.infer<typeof ManagedFieldsEntry>;
+
+const OwnerReference = z
+  .object({ apiVersion: z.string().optional(), kind: z.string().optional(), name: z.string().optional(), uid: z.string().optional(), controller: z.boolean().nullish() })
+  .passthrough();
 
 const Metadata = z
   .object({
@@ -9,6 +28,8 @@ const Metadata = z
     creationTimestamp: z.string().optional(),
     labels: z.record(z.string(), z.string()).optional(),
     annotations: z.record(z.string(), z.string()).optional(),
+    ownerReferences: z.array(OwnerReference).nullish(),
+    managedFields: z.array(ManagedFieldsEntry).nullish(),
   })
   .passthrough();
 
@@ -41,6 +62,7 @@ export const SecretSchema = z
     metadata: Metadata,
     type: z.string().optional(),
     data: z.record(z.string(), z.string()).nullish(),
+    immutable: z.boolean().nullish(),
   })
   .passthrough();
 export type Secret = z.infer<typeof SecretSchema>;
@@ -77,7 +99,25 @@ export function podIsReady(pod: Pod): boolean {
   return pod.status?.phase === 'Running' && (pod.status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
 }
 
+// fatal: bytes that are not UTF-8 are refused, never replaced by U+FFFD; ignoreBOM: a leading U+FEFF
+// is part of the value, not dropped.
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * A Secret key's value as text. A value that is not valid UTF-8 is refused (exit 2) rather than
+ * mangled: a password decoded leniently would be sent altered and fail a login, which counts towards
+ * the lockout. The message names the key, never the value.
+ */
 export function decodeSecretKey(secret: Secret, key: string): string | undefined {
   const v = secret.data?.[key];
-  return v === undefined ? undefined : Buffer.from(v, 'base64').toString('utf8');
+  if (v === undefined) return undefined;
+  try {
+    return strictUtf8.decode(Buffer.from(v, 'base64'));
+  } catch {
+    const where = `secret ${secret.metadata.namespace ? `${secret.metadata.namespace}/` : ''}${secret.metadata.name}`;
+    throw usageError(
+      `key "${key}" of ${where} is not valid UTF-8 text; the plugin does not send an altered copy of it`,
+      `the REST API takes credentials as UTF-8 text: store the value there as UTF-8 (the one the cluster accepts), then run the command again`,
+    );
+  }
 }

@@ -1,23 +1,124 @@
-// Every text that leaves the process (errors, API bodies, logs) passes through here first.
+// Every text that leaves the process (errors, API bodies, logs, stack traces) passes through here first.
+// A secret is scrubbed in every form it travels in: as is; JSON-escaped (short escapes and \uXXXX, as
+// JSON.stringify and ASCII-only encoders write it); URL- and form-encoded; hex; and base64 of any text
+// that contains it (a Basic header carries `user:password`, so the secret can sit at any of the three
+// alignments), standard or URL-safe.
+const MASK = '********';
+
 export class Redactor {
   private readonly secrets = new Set<string>();
+  /** One per secret, longest secret first; rebuilt after add(). */
+  private patterns: Array<(text: string) => string> | undefined;
 
+  /** Registers secrets; call it the moment a secret is known, before anything can print it. */
   add(...values: Array<string | undefined>): void {
-    for (const v of values) if (v && v.length >= 1) this.secrets.add(v);
+    for (const v of values) {
+      if (v && v.length >= 1 && !this.secrets.has(v)) {
+        this.secrets.add(v);
+        this.patterns = undefined;
+      }
+    }
   }
 
   scrub(text: string): string {
+    if (!this.secrets.size || !text) return text;
+    // Longest first: a secret that contains another is removed whole. One expression per secret: a
+    // single one for hundreds of secrets (a fleet run) can exceed the regex engine's limits.
+    this.patterns ??= [...this.secrets].sort((a, b) => b.length - a.length).map(matcher);
     let out = text;
-    // Longest first, so a secret that contains another is removed whole.
-    for (const s of [...this.secrets].sort((a, b) => b.length - a.length)) {
-      out = out.split(s).join('********');
-      const json = JSON.stringify(s).slice(1, -1);
-      if (json !== s) out = out.split(json).join('********');
-      const b64 = Buffer.from(s).toString('base64');
-      out = out.split(b64).join('********');
-    }
+    for (const scrubOne of this.patterns) out = scrubOne(out);
     return out;
   }
+
+  /** At most `max` characters of `text`, scrubbed first: a secret crossing the cut is found whole. */
+  excerpt(text: string, max: number): string {
+    return this.scrub(text).slice(0, max);
+  }
+
+  /** An error's stack (and its causes'), scrubbed: the message in a stack is the raw one. */
+  stack(err: unknown): string {
+    const parts: string[] = [];
+    const seen = new Set<unknown>();
+    for (let e: unknown = err; e !== undefined && e !== null && !seen.has(e) && parts.length < 8; e = (e as { cause?: unknown }).cause) {
+      seen.add(e);
+      const text = e instanceof Error ? (e.stack ?? `${e.name}: ${e.message}`) : typeof e === 'object' ? safeJson(e) : String(e);
+      parts.push(parts.length ? `caused by: ${text}` : text);
+      if (!(e instanceof Error)) break;
+    }
+    return this.scrub(parts.join('\n'));
+  }
+}
+
+function safeJson(v: unknown): string {
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return String(v);
+  }
+}
+
+const reEscape = (s: string) => s.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
+
+/** A hex digit of either case. */
+const hexDigit = (d: string) => (/[0-9]/.test(d) ? d : `[${d.toLowerCase()}${d.toUpperCase()}]`);
+const hexOf = (n: number, width: number) => [...n.toString(16).padStart(width, '0')].map(hexDigit).join('');
+
+const JSON_SHORT: Record<string, string> = { '"': '\\"', '\\': '\\\\', '/': '\\/', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/**
+ * One character (code point) in any of its textual encodings. Per character, so a text that escapes
+ * only some characters (JSON.stringify escapes quotes but not "é"; encodeURIComponent leaves "-" raw)
+ * still matches.
+ */
+function charForms(ch: string): string {
+  const forms = [reEscape(ch)];
+  if (JSON_SHORT[ch]) forms.push(reEscape(JSON_SHORT[ch]));
+  // \uXXXX for each UTF-16 unit (a character outside the BMP is a surrogate pair).
+  forms.push([...Array(ch.length).keys()].map((i) => `\\\\u${hexOf(ch.charCodeAt(i), 4)}`).join(''));
+  // %XX for each UTF-8 byte, and + for a space (application/x-www-form-urlencoded).
+  forms.push([...Buffer.from(ch, 'utf8')].map((b) => `%${hexOf(b, 2)}`).join(''));
+  if (ch === ' ') forms.push('\\+');
+  return forms.length === 1 ? forms[0]! : `(?:${forms.join('|')})`;
+}
+
+/**
+ * The base64 characters that depend on the secret's bytes alone, for each alignment k of the secret
+ * after a prefix (of length k mod 3): character c encodes bits 6c..6c+5, so it is kept when they all lie
+ * inside the secret. The one or two boundary characters, shared with the neighbours, are left.
+ */
+function base64Cores(bytes: Buffer): string[] {
+  const cores: string[] = [];
+  for (let k = 0; k < 3; k++) {
+    const text = Buffer.concat([Buffer.alloc(k), bytes]).toString('base64');
+    const first = Math.ceil((8 * k) / 6);
+    const last = Math.floor((8 * (k + bytes.length) - 6) / 6);
+    // Fewer than 4 characters would match unrelated base64.
+    if (last - first + 1 >= 4) cores.push(text.slice(first, last + 1));
+  }
+  return cores;
+}
+
+/**
+ * Past this length a secret is matched by its whole-string forms only, without a regular expression: a
+ * group per character would exceed the regex engine's limits. (Passwords are at most 256 characters.)
+ */
+const PER_CHARACTER_MAX = 1024;
+
+function matcher(secret: string): (text: string) => string {
+  const bytes = Buffer.from(secret, 'utf8');
+  const cores = base64Cores(bytes);
+  if (secret.length > PER_CHARACTER_MAX) {
+    const forms = [secret, JSON.stringify(secret).slice(1, -1), bytes.toString('hex'), ...cores];
+    // encodeURIComponent throws on a lone surrogate.
+    if (!/[\uD800-\uDFFF]/u.test(secret)) forms.push(encodeURIComponent(secret));
+    return (text) => forms.reduce((out, f) => out.split(f).join(MASK), text);
+  }
+  const alternatives = [[...secret].map(charForms).join('')];
+  // Standard and URL-safe alphabets at once.
+  for (const core of cores) alternatives.push([...core].map((c) => (c === '+' ? '[+-]' : c === '/' ? '[/_]' : c)).join(''));
+  if (bytes.length >= 3) alternatives.push([...bytes.toString('hex')].map(hexDigit).join(''));
+  const re = new RegExp(alternatives.join('|'), 'g');
+  return (text) => text.replace(re, MASK);
 }
 
 /** One redactor per process: a secret once seen is scrubbed from everything printed after. */

@@ -30,6 +30,8 @@ export const ResultSchema = z.object({
   journal: z
     .object({ operation: z.string(), phase: z.string(), holder: z.string(), startedAt: z.string(), heartbeatAt: z.string(), storeUpdatedAt: z.string().optional() })
     .optional(),
+  /** --allow-managed-secret: the controllers that write the store, which this run was told to proceed despite. */
+  managedSecretAllowed: z.array(z.string()).optional(),
   /** status: other users' unfinished operations (user rotate waiting for user finish). */
   userOperations: z.array(z.object({ username: z.string(), operation: z.string(), phase: z.string(), startedAt: z.string() })).optional(),
 });

@@ -2,7 +2,23 @@
 // takes the password itself: argv is visible to every process on the machine and lands in shell history.
 import fs from 'node:fs';
 import { usageError } from '../cli/exit-codes.js';
+import { redactor } from '../output/redactor.js';
 import { MAX_LENGTH, generatePassword } from './generate.js';
+
+// fatal: input that is not UTF-8 is refused, never set with U+FFFD in its place; ignoreBOM keeps a
+// leading U+FEFF as part of the text, as it was given.
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+function decodeInput(bytes: Buffer, origin: string): string {
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    throw usageError(
+      `${origin}: the input is not valid UTF-8 text; nothing was changed`,
+      'the REST API takes passwords as UTF-8 text: give the password as UTF-8, or omit --password-stdin/--password-file to have one generated',
+    );
+  }
+}
 
 export interface PasswordFlags {
   passwordStdin?: boolean;
@@ -21,38 +37,55 @@ function firstLine(text: string): string {
   return text.replace(/\r?\n$/, '');
 }
 
-export async function readStdinLine(stream: NodeJS.ReadableStream = process.stdin): Promise<string> {
+export async function readStdinLine(stream: NodeJS.ReadableStream = process.stdin, flag = '--password-stdin'): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of stream) {
     const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
     chunks.push(b);
     size += b.length;
-    if (size > 64 * 1024) throw usageError('--password-stdin: more than 64 KiB on stdin; expected one line');
+    if (size > 64 * 1024) throw usageError(`${flag}: more than 64 KiB on stdin; expected one line`);
     if (b.includes(10)) break;
   }
-  const text = Buffer.concat(chunks).toString('utf8');
+  const text = decodeInput(Buffer.concat(chunks), flag);
   const nl = text.indexOf('\n');
-  if (nl >= 0 && text.slice(nl + 1).trim() !== '') throw usageError('--password-stdin: expected one line, got several');
+  if (nl >= 0 && text.slice(nl + 1).trim() !== '') throw usageError(`${flag}: expected one line, got several`);
   return firstLine(nl >= 0 ? text.slice(0, nl + 1) : text);
 }
 
-export async function newPassword(flags: PasswordFlags, username?: string): Promise<{ password: string; generated: boolean }> {
-  if (flags.passwordStdin && flags.passwordFile) throw usageError('--password-stdin and --password-file cannot be used together');
+/**
+ * The password given on stdin or in a file, read and checked at once: a command reads it before its
+ * first login, so bad input (not UTF-8, several lines) is refused with nothing sent to the cluster.
+ */
+export async function suppliedPassword(flags: PasswordFlags, names = { stdin: '--password-stdin', file: '--password-file' }): Promise<string | undefined> {
+  if (flags.passwordStdin && flags.passwordFile) throw usageError(`${names.stdin} and ${names.file} cannot be used together`);
   if (flags.passwordStdin) {
-    if (process.stdin.isTTY) throw usageError('--password-stdin reads from a pipe; stdin is a terminal', 'example: vault kv get -field=pw secret/x | kubectl reccred rotate REC --password-stdin');
-    return { password: validateSupplied(await readStdinLine(), 'stdin'), generated: false };
+    if (process.stdin.isTTY) throw usageError(`${names.stdin} reads from a pipe; stdin is a terminal`, 'example: vault kv get -field=pw secret/x | kubectl reccred rotate REC --password-stdin');
+    // Registered the moment it is known to be a password: nothing after this can print it.
+    const password = validateSupplied(await readStdinLine(process.stdin, names.stdin), 'stdin');
+    redactor.add(password);
+    return password;
   }
   if (flags.passwordFile) {
-    let text: string;
+    let bytes: Buffer;
     try {
-      text = fs.readFileSync(flags.passwordFile, 'utf8');
+      bytes = fs.readFileSync(flags.passwordFile);
     } catch (err) {
-      throw usageError(`cannot read --password-file ${flags.passwordFile}: ${(err as NodeJS.ErrnoException).code ?? err}`);
+      throw usageError(`cannot read ${names.file} ${flags.passwordFile}: ${(err as NodeJS.ErrnoException).code ?? err}`);
     }
-    return { password: validateSupplied(firstLine(text), flags.passwordFile), generated: false };
+    const password = validateSupplied(firstLine(decodeInput(bytes, `${names.file} ${flags.passwordFile}`)), flags.passwordFile);
+    redactor.add(password);
+    return password;
   }
+  return undefined;
+}
+
+/** The new password: the supplied one (read earlier by suppliedPassword), else one generated for this username. */
+export function newPassword(flags: PasswordFlags, supplied: string | undefined, username?: string): { password: string; generated: boolean } {
+  if (supplied !== undefined) return { password: supplied, generated: false };
   const length = flags.length ?? 32;
   if (!Number.isInteger(length) || length < 12 || length > MAX_LENGTH) throw usageError(`--length must be a whole number from 12 to ${MAX_LENGTH}`);
-  return { password: generatePassword(length, username), generated: true };
+  const password = generatePassword(length, username);
+  redactor.add(password);
+  return { password, generated: true };
 }

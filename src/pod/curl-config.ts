@@ -1,4 +1,4 @@
-// curl reads its options from stdin (`curl -K -`), so URL, body and Authorization header never become
+// curl reads its options from stdin (`curl -q -K -`), so URL, body and Authorization header never become
 // arguments. This builds that config text; quoting follows curl's config-file rules.
 
 export function curlQuote(value: string): string {

@@ -1,10 +1,15 @@
-// One exec session over the API server's WebSocket (client-node's Exec), with the two facts the
-// library leaves to its caller: exec() resolves when the socket opens, not when the command ends, and a
-// socket that closes without the status frame says nothing about whether the command ran.
-import { PassThrough, Writable } from 'node:stream';
+// One exec session over the API server's WebSocket, spoken directly: channel-prefixed binary frames
+// (0 stdin, 1 stdout, 2 stderr, 3 status). client-node's Exec is not used: it offers the old
+// v1-v3 protocols too (in v1 the status channel carries plain text), throws from inside the socket's
+// message handler on a status frame that is not JSON (an uncaught exception: the process dies mid-run),
+// and resolves when the socket opens rather than when the command ends.
+// A session whose status is missing or unreadable says nothing about whether the command ran.
+import type https from 'node:https';
+import querystring from 'node:querystring';
 import WebSocket from 'ws';
 import { z } from 'zod';
 import type { KubeApi } from '../kube/api-client.js';
+import { redactor } from '../output/redactor.js';
 
 export interface ExecResult {
   exitCode: number;
@@ -12,7 +17,7 @@ export interface ExecResult {
   stderr: Buffer;
 }
 
-/** The session ended without a status: the command may or may not have run. */
+/** The session ended without a usable status: the command may or may not have run. */
 export class ExecOutcomeUnknownError extends Error {
   constructor(readonly pod: string, detail: string) {
     super(`the exec session to pod ${pod} ended without an exit status (${detail}); the command may or may not have run`);
@@ -28,40 +33,76 @@ export class ExecRefusedError extends Error {
   }
 }
 
+/**
+ * The only protocols offered: both carry a JSON metav1.Status on channel 3 (SPEC 5). v5 (Kubernetes
+ * 1.30+) first; v4 for older API servers. Stdin is never half-closed, so v4 loses nothing.
+ */
+export const EXEC_PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'] as const;
+
+const STDIN = 0;
+const STDOUT = 1;
+const STDERR = 2;
+const STATUS = 3;
+
 const ExecStatus = z
   .object({
     status: z.string().optional(),
     reason: z.string().optional(),
     message: z.string().optional(),
-    details: z.object({ causes: z.array(z.object({ reason: z.string().optional(), message: z.string().optional() })).optional() }).passthrough().optional(),
+    details: z.object({ causes: z.array(z.object({ reason: z.string().optional(), message: z.string().optional() }).passthrough()).optional() }).passthrough().optional(),
   })
   .passthrough();
 
-function collector(chunks: Buffer[]): Writable {
-  return new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      chunks.push(Buffer.from(chunk));
-      cb();
-    },
-  });
-}
+export type ExecStatusOutcome =
+  | { kind: 'exit'; exitCode: number }
+  /** The runtime reports a failure that is not the command's exit code (it could not start it). */
+  | { kind: 'failed'; message: string }
+  | { kind: 'unknown'; detail: string };
+
+const quoted = (text: string) => JSON.stringify(redactor.excerpt(text, 120));
 
 /**
- * client-node's Exec, with its WebSocket opened through the session's shared agent (TLS session reuse).
- * The socket factory is an internal of client-node's WebSocketHandler (the version is pinned); without it
- * the default agent is used, which works, only slower.
+ * What a channel-3 frame says about the command. Strict: only `Success`, or `NonZeroExitCode` with
+ * exactly one ExitCode cause that is a whole number from 1 to 255, is an exit code. Anything else that
+ * claims an exit (text, an empty or odd cause) is "unknown", never success.
  */
-function execClient<E>(ExecClass: new (config: KubeApi['kubeConfig']) => E, api: KubeApi, timeoutMs: number): E {
-  const exec = new ExecClass(api.kubeConfig);
-  const handler = (exec as { handler?: { socketFactory?: unknown } }).handler;
-  if (handler && 'socketFactory' in handler) {
-    handler.socketFactory = (uri: string, protocols: string[], opts: WebSocket.ClientOptions) => {
-      api.shareAgent(opts as never);
-      // client-node sets no timeout on the upgrade: an API server that stops answering would hang the run.
-      return new WebSocket(uri, protocols, timeoutMs > 0 ? { ...opts, handshakeTimeout: timeoutMs } : opts);
-    };
+export function parseExecStatus(frame: string): ExecStatusOutcome {
+  let json: unknown;
+  try {
+    json = JSON.parse(frame);
+  } catch {
+    return { kind: 'unknown', detail: `the status channel carried text, not a Status: ${quoted(frame)}` };
   }
-  return exec;
+  const parsed = ExecStatus.safeParse(json);
+  if (!parsed.success) {
+    return { kind: 'unknown', detail: `the status channel carried something other than a Status: ${quoted(frame)}` };
+  }
+  const s = parsed.data;
+  if (s.status === 'Success') return { kind: 'exit', exitCode: 0 };
+  if (s.status !== 'Failure') return { kind: 'unknown', detail: `a Status with status ${quoted(s.status ?? '')}` };
+  if (s.reason === 'NonZeroExitCode') {
+    const causes = (s.details?.causes ?? []).filter((c) => c.reason === 'ExitCode');
+    const text = causes.length === 1 ? causes[0]!.message : undefined;
+    // Number('') is 0 and Number(' 1') is 1: only plain digits are an exit code.
+    const code = text !== undefined && /^\d{1,3}$/.test(text) ? Number(text) : NaN;
+    if (!(code >= 1 && code <= 255)) {
+      return { kind: 'unknown', detail: `a NonZeroExitCode Status without a usable exit code (${causes.length === 1 ? `cause ${quoted(text ?? '')}` : `${causes.length} ExitCode causes`})` };
+    }
+    return { kind: 'exit', exitCode: code };
+  }
+  return { kind: 'failed', message: redactor.scrub(s.message ?? s.reason ?? 'unknown error') };
+}
+
+const toBuffer = (d: WebSocket.RawData): Buffer => (Buffer.isBuffer(d) ? d : Array.isArray(d) ? Buffer.concat(d) : Buffer.from(d));
+
+function statusMessage(body: string): string {
+  try {
+    const m = (JSON.parse(body) as { message?: unknown }).message;
+    if (typeof m === 'string') return m;
+  } catch {
+    // not a Status: the text itself
+  }
+  return body.trim();
 }
 
 export async function execInPod(
@@ -71,51 +112,81 @@ export async function execInPod(
   stdinPayload: Buffer,
   timeoutMs: number,
 ): Promise<ExecResult> {
-  const { Exec } = await import('@kubernetes/client-node');
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  const stdin = new PassThrough();
-  let status: z.infer<typeof ExecStatus> | undefined;
-  let statusSeen!: () => void;
-  const statusArrived = new Promise<void>((resolve) => (statusSeen = resolve));
+  const query = querystring.stringify({ stdout: true, stderr: true, stdin: true, tty: false, command, container: target.container });
+  const url = `${api.server.replace(/^http/, 'ws')}/api/v1/namespaces/${encodeURIComponent(target.namespace)}/pods/${encodeURIComponent(target.pod)}/exec?${query}`;
+  // Credentials (token, client certificate, exec plugin) and the session's shared agent (TLS reuse).
+  const opts: https.RequestOptions = {};
+  await api.authorize(opts);
 
-  let socket: Awaited<ReturnType<InstanceType<typeof Exec>['exec']>>;
-  try {
-    socket = await execClient(Exec, api, timeoutMs).exec(target.namespace, target.pod, target.container, command, collector(out), collector(err), stdin, false, (s) => {
-      status = ExecStatus.parse(s);
-      statusSeen();
+  return await new Promise<ExecResult>((resolve, reject) => {
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let settled = false;
+    let opened = false;
+    let timer: NodeJS.Timeout | undefined;
+    // The upgrade has no timeout of its own in ws: an API server that stops answering would hang the run.
+    const ws = new WebSocket(url, [...EXEC_PROTOCOLS], { ...(opts as WebSocket.ClientOptions), ...(timeoutMs > 0 ? { handshakeTimeout: timeoutMs } : {}) });
+
+    const settle = (outcome: () => void) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (ws.readyState === WebSocket.OPEN) ws.close(1000);
+      else if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
+      outcome();
+    };
+    const unknown = (detail: string) => settle(() => reject(new ExecOutcomeUnknownError(target.pod, detail)));
+
+    ws.on('unexpected-response', (req, res) => {
+      // The upgrade was answered with a Status instead of 101: nothing ran.
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (c: Buffer) => {
+        if ((size += c.length) <= 64 * 1024) chunks.push(c);
+      });
+      const refuse = () => {
+        req.destroy();
+        const detail = statusMessage(Buffer.concat(chunks).toString('utf8'));
+        settle(() => reject(new ExecRefusedError(target.pod, res.statusCode, `the API server refused the exec upgrade (HTTP ${res.statusCode})${detail ? `: ${redactor.excerpt(detail, 300)}` : ''}`)));
+      };
+      res.on('end', refuse);
+      res.on('error', refuse);
     });
-  } catch (e) {
-    // client-node rejects with the ws ErrorEvent ({ message, error }), not an Error: "[object Object]" otherwise.
-    const text = e instanceof Error ? e.message : typeof (e as { message?: unknown })?.message === 'string' ? (e as { message: string }).message : String(e);
-    // The upgrade was sent and never answered: the API server may still run the command later.
-    if (/handshake has timed out/i.test(text)) throw new ExecOutcomeUnknownError(target.pod, `no answer to the exec upgrade within ${timeoutMs}ms`);
-    const code = Number(text.match(/Unexpected server response: (\d{3})/)?.[1]) || undefined;
-    throw new ExecRefusedError(target.pod, code, text);
-  }
-  // Write the request but never end stdin: over v4 ending it closes the socket and loses the status.
-  stdin.write(stdinPayload);
-
-  const closed = new Promise<string>((resolve) => {
-    socket.on('close', (code: number) => resolve(`socket closed with code ${code}`));
-    socket.on('error', (e: Error) => resolve(`socket error: ${e.message}`));
+    // Registered for the socket's whole life: an 'error' event without a listener would be thrown.
+    ws.on('error', (e: Error) => {
+      if (settled) return;
+      if (ws.readyState !== WebSocket.OPEN && /handshake has timed out/i.test(e.message)) {
+        // The upgrade was sent and never answered: the API server may still run the command later.
+        return unknown(`no answer to the exec upgrade within ${timeoutMs}ms`);
+      }
+      if (!opened) return settle(() => reject(new ExecRefusedError(target.pod, undefined, redactor.scrub(e.message))));
+      unknown(`socket error: ${redactor.scrub(e.message)}`);
+    });
+    ws.on('open', () => {
+      opened = true;
+      // The request, but never the end of stdin: over v4 ending it closes the socket and loses the status.
+      ws.send(Buffer.concat([Buffer.from([STDIN]), stdinPayload]));
+      if (timeoutMs > 0) timer = setTimeout(() => unknown(`no exit status after ${timeoutMs}ms`), timeoutMs);
+    });
+    ws.on('message', (data, isBinary) => {
+      if (settled) return;
+      // Both protocols send binary frames only; a text frame carries nothing this session reads.
+      if (!isBinary) return;
+      const frame = toBuffer(data);
+      if (frame.length === 0) return;
+      const payload = frame.subarray(1);
+      if (frame[0] === STDOUT) out.push(Buffer.from(payload));
+      else if (frame[0] === STDERR) err.push(Buffer.from(payload));
+      else if (frame[0] === STATUS) {
+        const outcome = parseExecStatus(payload.toString('utf8'));
+        if (outcome.kind === 'unknown') return unknown(outcome.detail);
+        if (outcome.kind === 'failed') {
+          return settle(() => reject(new ExecRefusedError(target.pod, undefined, `exec in pod ${target.pod} failed: ${outcome.message}`)));
+        }
+        settle(() => resolve({ exitCode: outcome.exitCode, stdout: Buffer.concat(out), stderr: Buffer.concat(err) }));
+      }
+      // 4 (resize) and 255 (v5 close signal) carry nothing this session needs.
+    });
+    ws.on('close', (code: number) => unknown(`socket closed with code ${code}`));
   });
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<string>((resolve) => {
-    timer = setTimeout(() => resolve(`no exit status after ${timeoutMs}ms`), timeoutMs);
-  });
-  const outcome = await Promise.race([statusArrived.then(() => 'status'), closed, timedOut]);
-  clearTimeout(timer);
-  // The status frame may race the close event; give buffered frames a tick to land.
-  if (outcome !== 'status' && !status) await new Promise((r) => setImmediate(r));
-  socket.close();
-  stdin.destroy();
-  if (!status) throw new ExecOutcomeUnknownError(target.pod, outcome);
-
-  if (status.status === 'Success') return { exitCode: 0, stdout: Buffer.concat(out), stderr: Buffer.concat(err) };
-  const exitCause = status.details?.causes?.find((c) => c.reason === 'ExitCode');
-  if (status.reason === 'NonZeroExitCode' && exitCause?.message !== undefined) {
-    return { exitCode: Number(exitCause.message), stdout: Buffer.concat(out), stderr: Buffer.concat(err) };
-  }
-  throw new ExecRefusedError(target.pod, undefined, `exec in pod ${target.pod} failed: ${status.message ?? status.reason ?? 'unknown error'}`);
 }

@@ -4,7 +4,11 @@
 //   rest:   line 2: byte length N of a curl config; line 3: "file" (credentials from the mounted
 //           files) or "stdin" (the config carries the Authorization header); then N bytes of config.
 // It never waits for stdin EOF: over exec protocol v4 the client cannot half-close stdin.
-// Secrets reach curl through a pipe into `curl -K -`, never as arguments.
+// Secrets reach curl through a pipe into `curl -q -K -`, never as arguments. -q, which curl honours
+// only as the first argument, keeps it from reading ~/.curlrc: a `verbose`, `trace`, `proxy` or
+// `location-trusted` line there would print or send the Authorization header elsewhere.
+export const CURL_ARGS = ['-q', '-K', '-'] as const;
+
 export const IN_POD_SCRIPT = `set -u
 c=/opt/redislabs/credentials
 IFS= read -r op || exit 64
@@ -27,7 +31,7 @@ rest)
       b=$(printf '%s:%s' "$(cat "$c/username")" "$(cat "$c/password")" | base64 | tr -d '\\n')
       printf 'header = "Authorization: Basic %s"\\n' "$b"
     fi
-  } | curl -K -
+  } | curl ${CURL_ARGS.join(' ')}
   ;;
 *) exit 64 ;;
 esac

@@ -101,4 +101,4 @@ export class PodTransport {
   }
 }
 
-const stderrOf = (b: Buffer) => redactor.scrub(b.toString('utf8').trim()).slice(0, 500);
+const stderrOf = (b: Buffer) => redactor.excerpt(b.toString('utf8').trim(), 500);

@@ -29,6 +29,8 @@ const NOT_A_PASSWORD = /not_found|not_exist|no_such|invalid_old_password|passwor
 
 export class RestClient {
   private master: string | undefined;
+  /** Awaited before every request that may change the cluster: a procedure renews its lease there (SPEC 3.6). */
+  beforeChange: () => Promise<void> = () => Promise.resolve();
 
   constructor(
     private readonly transport: PodTransport,
@@ -44,6 +46,7 @@ export class RestClient {
     const auth: RestAuth = credentials === 'mounted-files' ? { source: 'mounted-files' } : { source: 'given', ...credentials };
     const first = this.master ?? this.pods[0]?.metadata.name;
     if (!first) throw new Error('no REC pod to reach the REST API through');
+    if (call.method !== 'GET') await this.beforeChange();
     let reply = await this.transport.rest(first, call, auth);
     if (reply.status === 307) {
       // Not the master: exec into the pod that owns the redirect's address, never send credentials elsewhere.

@@ -28,6 +28,6 @@ export function restErrorFrom(status: number, body: unknown, call: string): Rest
   const b = (body && typeof body === 'object' ? body : {}) as { error_code?: unknown; message?: unknown; description?: unknown };
   const code = typeof b.error_code === 'string' ? b.error_code : undefined;
   const text = typeof b.message === 'string' ? b.message : typeof b.description === 'string' ? b.description : typeof body === 'string' ? body : '';
-  const detail = redactor.scrub(text).slice(0, 300);
+  const detail = redactor.excerpt(text, 300);
   return code === 'password_not_complex' ? new PasswordRejectedError(status, code, detail, call) : new RestApiError(status, code, detail, call);
 }

@@ -1,14 +1,14 @@
 // Starting a journaled admin operation (change-user, reset): take the lock with the record, run the
 // state machine, and turn whatever stops it into the exit code and message SPEC 2 asks for.
 import { resumable } from '../cli/exit-codes.js';
-import { explainError } from '../cli/explain-error.js';
+import { explainError, interruptedBeforeChange } from '../cli/explain-error.js';
 import type { Session } from '../cli/session.js';
 import type { JournalRecord } from '../journal/journal.js';
 import type { Result } from '../output/result.js';
 import type { RecTarget } from '../rec/rec-target.js';
 import { AuthenticationFailedError, RestApiError } from '../rest/rest-errors.js';
 import type { ProcedureContext, RotationOptions } from './procedure-steps.js';
-import { interruptSignal, procedureContext, report, resumeHint } from './procedure-run.js';
+import { procedureContext, report, resumeHint } from './procedure-run.js';
 
 export async function runJournaled(
   session: Session,
@@ -18,10 +18,13 @@ export async function runJournaled(
   options: RotationOptions,
   machine: (ctx: ProcedureContext) => Promise<string>,
   messageFor: (end: string, ctx: ProcedureContext) => string,
+  /** The caller's Ctrl-C signal, installed before its preflight. */
+  signal: AbortSignal,
 ): Promise<number> {
-  const { signal, dispose } = interruptSignal(session.progress);
   let ctx: ProcedureContext | undefined;
   try {
+    // Ctrl-C during the preflight: nothing changed, and no journal is written.
+    if (signal.aborted) return report(session, result, interruptedBeforeChange(`REC ${target.name}`));
     await session.progress.step(`record the journal ${target.journal.name}`, () => target.journal.create(record));
     ctx = procedureContext(session, target, record, options, signal);
     const end = await machine(ctx);
@@ -50,6 +53,6 @@ export async function runJournaled(
         : resumeHint(target);
     return report(session, result, resumable(`the ${current.operation} of REC ${target.name} stopped in phase "${current.phase}": ${why.message}; the journal ${target.journal.name} keeps every credential`, hint));
   } finally {
-    dispose();
+    target.journal.release();
   }
 }

@@ -4,8 +4,9 @@ import { failed } from '../cli/exit-codes.js';
 import type { JournalRecord } from '../journal/journal.js';
 import { advance, restoreStore, settleMs, storeSwap, type ProcedureContext } from './procedure-steps.js';
 import { waitForPropagation, waitUntil } from './waits.js';
+import { lastMomentCheck } from './last-moment-check.js';
 
-export { advance, heartbeat, phaseAtLeast, settleMs, storeSwap, type ProcedureContext, type RotationOptions } from './procedure-steps.js';
+export { advance, phaseAtLeast, settleMs, storeSwap, type ProcedureContext, type RotationOptions } from './procedure-steps.js';
 
 const oldCreds = (r: JournalRecord) => ({ username: r.username, password: r.oldPassword });
 const newCreds = (r: JournalRecord) => ({ username: r.username, password: r.newPassword });
@@ -37,6 +38,7 @@ export async function runRotation(ctx: ProcedureContext): Promise<'completed' | 
   if (r().phase === 'propagated') {
     const deadline = Date.parse(r().storeUpdatedAt ?? new Date().toISOString()) + settleMs(ctx);
     await progress.step('settle (components re-read the secret)', () => waitUntil(ctx, deadline, 'settle'));
+    await lastMomentCheck(ctx, 'new');
     await progress.step('remove the old password (DELETE /v1/users/password)', () => target.rest.deletePassword(newCreds(r()), r().oldPassword), (x) =>
       x === 'absent' ? 'already removed' : undefined,
     );
@@ -80,6 +82,7 @@ export async function rollBackRotation(ctx: ProcedureContext): Promise<'rolled-b
   } else {
     progress.skip('wait for the pods', 'the store never held the new password');
   }
+  await lastMomentCheck(ctx, 'old');
   await progress.step('remove the new password from the cluster', () => target.rest.deletePassword(oldCreds(r()), r().newPassword), (x) =>
     x === 'absent' ? 'it was never added' : undefined,
   );

@@ -6,30 +6,78 @@ import type { Progress } from '../output/progress.js';
 import type { RecTarget } from '../rec/rec-target.js';
 import { AuthenticationFailedError } from '../rest/rest-errors.js';
 import type { StoredCredentials } from '../store/credential-store.js';
+import { checkManagedSecret } from './managed-secret.js';
 import { podPropagation } from './waits.js';
 
-export const ROTATION_PERMISSIONS: AccessCheck[] = [
-  { verb: 'get', resource: 'redisenterpriseclusters', group: 'app.redislabs.com' },
+/** Which of the REC's objects a check is about: the review names it, since a Role may grant it only by name (resourceNames). */
+export type CheckedObject = 'rec' | 'pods' | 'credentials' | 'journal';
+export type PermissionCheck = AccessCheck & { of?: CheckedObject };
+
+// Each check is asked with the object's name where a request names one, because an access review
+// without a name is denied by a Role that lists resourceNames (kubernetes/website
+// content/en/docs/reference/access-authn-authz/rbac.md, "Referring to resources").
+export const ROTATION_PERMISSIONS: PermissionCheck[] = [
+  { verb: 'get', resource: 'redisenterpriseclusters', group: 'app.redislabs.com', of: 'rec' },
+  // Found by label: a list can be limited by name only with a metadata.name field selector.
   { verb: 'list', resource: 'pods' },
   // Exec over WebSocket is a GET, which clusters before 1.35 authorize as "get pods/exec"; 1.35+ also
   // want "create" (AuthorizePodWebsocketUpgradeCreatePermission). A Role needs both to work everywhere.
-  { verb: 'create', resource: 'pods', subresource: 'exec' },
-  { verb: 'get', resource: 'pods', subresource: 'exec' },
-  { verb: 'get', resource: 'secrets' },
-  { verb: 'patch', resource: 'secrets' },
+  // The pod's name is in the URL (pods/NAME/exec), so even the create can be limited to the REC's pods.
+  { verb: 'create', resource: 'pods', subresource: 'exec', of: 'pods' },
+  { verb: 'get', resource: 'pods', subresource: 'exec', of: 'pods' },
+  { verb: 'get', resource: 'secrets', of: 'credentials' },
+  { verb: 'patch', resource: 'secrets', of: 'credentials' },
+  { verb: 'get', resource: 'secrets', of: 'journal' },
+  { verb: 'patch', resource: 'secrets', of: 'journal' },
+  // Creating the journal names no existing object: RBAC cannot limit a create by name, so it is asked
+  // unnamed (a named review would be allowed by resourceNames that the real create never matches).
   { verb: 'create', resource: 'secrets' },
-  { verb: 'delete', resource: 'secrets' },
+  { verb: 'delete', resource: 'secrets', of: 'journal' },
 ];
 
-const describe = (c: AccessCheck) => `${c.verb} ${c.resource}${c.subresource ? `/${c.subresource}` : ''}${c.group ? `.${c.group}` : ''}`;
+/** The names the checks are asked with: the REC, its pods, its credential Secret (none for Vault), its journal. */
+export type CheckedNames = Pick<RecTarget, 'name' | 'pods' | 'storeType' | 'secretName'> & { journal: { name: string } };
 
-export async function checkPermissions(cluster: Cluster, checks: AccessCheck[]): Promise<void> {
-  const results = await Promise.all(checks.map(async (c) => ({ c, allowed: await cluster.canI(c) })));
-  const missing = results.filter((r) => !r.allowed).map((r) => describe(r.c));
+function objectNames(of: CheckedObject, target: CheckedNames): string[] {
+  switch (of) {
+    case 'rec':
+      return [target.name];
+    case 'pods':
+      return target.pods.map((p) => p.metadata.name);
+    case 'credentials':
+      return target.storeType === 'kubernetes' ? [target.secretName] : [];
+    case 'journal':
+      return [target.journal.name];
+  }
+}
+
+/** The access reviews to ask: named after the target's objects when it is known, else by kind only. */
+export function accessReviews(checks: PermissionCheck[], target?: CheckedNames): AccessCheck[] {
+  const reviews = new Map<string, AccessCheck>();
+  for (const { of, ...check } of checks) {
+    const names: (string | undefined)[] = of && target ? objectNames(of, target) : [undefined];
+    for (const name of names) {
+      const review: AccessCheck = name === undefined ? check : { ...check, name };
+      reviews.set(JSON.stringify([review.verb, review.group, review.resource, review.subresource, review.name]), review);
+    }
+  }
+  return [...reviews.values()];
+}
+
+const kind = (c: AccessCheck) => `${c.resource}${c.subresource ? `/${c.subresource}` : ''}${c.group ? `.${c.group}` : ''}`;
+const describe = (c: AccessCheck) => `${c.verb} ${kind(c)}${c.name ? ` "${c.name}"` : ''}`;
+/** kubectl's spelling: `pods/exec` would mean a pod named exec there; the subresource is a flag. */
+const canICommand = (c: AccessCheck, namespace: string) =>
+  `kubectl auth can-i ${c.verb} ${c.resource}${c.group ? `.${c.group}` : ''}${c.name ? `/${c.name}` : ''}${c.subresource ? ` --subresource=${c.subresource}` : ''} -n ${namespace}`;
+
+export async function checkPermissions(cluster: Cluster, checks: PermissionCheck[], target?: CheckedNames): Promise<void> {
+  const reviews = accessReviews(checks, target);
+  const results = await Promise.all(reviews.map(async (c) => ({ c, allowed: await cluster.canI(c) })));
+  const missing = results.filter((r) => !r.allowed).map((r) => r.c);
   if (missing.length) {
     throw refused(
-      `permission missing in namespace ${cluster.namespace}: ${missing.join(', ')}`,
-      `ask your cluster admin for a Role with these verbs; check with: kubectl auth can-i ${missing[0]} -n ${cluster.namespace}`,
+      `permission missing in namespace ${cluster.namespace}: ${missing.map(describe).join(', ')}`,
+      `ask your cluster admin for a Role with these verbs (on these names, where named); check with: ${canICommand(missing[0]!, cluster.namespace)}`,
     );
   }
 }
@@ -88,18 +136,27 @@ export async function checkCurrentCredentials(target: RecTarget, stored: StoredC
 
 export interface PreflightResult {
   stored: StoredCredentials;
+  /** --allow-managed-secret: the controllers that write the store, proceeded despite (for the journal and the result). */
+  managedSecretAllowed?: string[];
 }
 
-export async function rotationPreflight(cluster: Cluster, target: RecTarget, progress: Progress): Promise<PreflightResult> {
+export async function rotationPreflight(cluster: Cluster, target: RecTarget, progress: Progress, allowManagedSecret = false): Promise<PreflightResult> {
   await progress.step('REC is Running', async () => checkRecRunning(target));
-  await progress.step('permissions (SelfSubjectAccessReview)', () => checkPermissions(cluster, ROTATION_PERMISSIONS));
+  await progress.step('permissions (SelfSubjectAccessReview)', () => checkPermissions(cluster, ROTATION_PERMISSIONS, target));
   await progress.step('pods Ready', async () => checkPodsReady(target), () => `${target.pods.length} pods`);
   await progress.step('no operation in progress', () => checkNoJournal(target));
+  // A controller that writes the store would put its own value back during the settle (issue 12).
+  const managedSecretAllowed =
+    target.storeType === 'kubernetes'
+      ? await progress.step(`no controller writes ${target.store.location}`, () => checkManagedSecret(target, allowManagedSecret, progress), (x) =>
+          x ? 'one does: proceeding, as --allow-managed-secret asks' : undefined,
+        )
+      : undefined;
   const stored = await progress.step(`read ${target.store.location}`, () => target.store.read(), (s) => `user ${s.username}`);
   // Both are read-only and independent, so they overlap (a fleet pays every round trip a hundred times).
   // The login uses the stored credentials the operator itself uses: at most one failure, never retried.
   await progress.step('pods mount the stored credentials, and they authenticate', () =>
     Promise.all([checkMountedEqualsStore(target, stored), checkCurrentCredentials(target, stored)]),
   );
-  return { stored };
+  return { stored, ...(managedSecretAllowed ? { managedSecretAllowed } : {}) };
 }

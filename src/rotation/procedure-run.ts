@@ -29,20 +29,19 @@ export function interruptSignal(progress: { note(t: string): void }): { signal: 
   };
 }
 
-export function procedureContext(session: Session, target: RecTarget, record: JournalRecord, options: RotationOptions, signal: AbortSignal): ProcedureContext {
+export function procedureContext(session: Session, target: RecTarget, record: JournalRecord, options: RotationOptions, signal: AbortSignal, journal = target.journal): ProcedureContext {
   const ctx: ProcedureContext = {
     target,
-    journal: target.journal,
+    journal,
     record,
     options,
     progress: session.progress,
     signal,
     pollMs: Number(process.env.RECCRED_POLL_MS) || 2000,
-    heartbeat: async () => {
-      ctx.record = { ...ctx.record, heartbeatAt: new Date().toISOString() };
-      await ctx.journal.update(ctx.record);
-    },
+    // The journal renews its lease on its own; a wait also checks it, so a run that lost it stops waiting.
+    heartbeat: () => ctx.journal.fence(),
   };
+  target.rest.beforeChange = () => ctx.journal.fence();
   return ctx;
 }
 

@@ -1,7 +1,7 @@
 // Steps every procedure shares: recording progress in the journal, swapping the store only from the
 // value this operation expects, and the settle the store requires.
 import { formatDuration } from '../cli/duration.js';
-import { resumable } from '../cli/exit-codes.js';
+import { type ReccredError, resumable } from '../cli/exit-codes.js';
 import type { Journal, JournalRecord, Phase } from '../journal/journal.js';
 import { AuthenticationFailedError } from '../rest/rest-errors.js';
 import { StoreConflictError } from '../store/credential-store.js';
@@ -28,10 +28,6 @@ export async function advance(ctx: ProcedureContext, changes: Partial<JournalRec
   await ctx.journal.update(ctx.record);
 }
 
-export function heartbeat(ctx: ProcedureContext): () => Promise<void> {
-  return () => advance(ctx, {});
-}
-
 /** The settle asked for, but never shorter than the store's cache (the operator caches Vault secrets). */
 export function settleMs(ctx: ProcedureContext): number {
   const minimum = ctx.target.store.minimumSettleMs;
@@ -54,6 +50,7 @@ export async function storeSwap(
       throw resumable(`${store.location} holds credentials this operation did not write; someone else changed it`, 'inspect it, then run finish or abort');
     }
     try {
+      await ctx.journal.fence();
       await store.write(want, current.version);
       return 'written';
     } catch (err) {
@@ -86,25 +83,47 @@ export async function restoreStore(ctx: ProcedureContext, current: { username: s
   }
 }
 
+/** Why a refused check after a crash inside a replace-all PUT stops the run, and how to go on. */
+function replaceRefused(ctx: ProcedureContext, resendable: boolean): ReccredError {
+  const { name, namespace } = ctx.target;
+  const user = ctx.record.username;
+  return resumable(
+    `the cluster refused the new password of ${user} once: either the replacement (PUT) never applied, or the account is locked. Nothing more was tried: no login is ever retried`,
+    `check the account of ${user} in the admin console (Access control > Users; a locked account shows status "locked") and unlock it if needed (an admin sets its password, or wait for login_lockout_duration). Then ` +
+      (resendable
+        ? `run the same "kubectl reccred user reset" command again: it sends the replacement again as the admin, then checks once`
+        : `if the previous password still works, run "kubectl reccred abort ${name} -n ${namespace}" (it checks the previous password once); otherwise run "kubectl reccred finish ${name} -n ${namespace}" (it checks the new password once)`),
+  );
+}
+
 /**
  * The replace-all step of reset and user reset: the PUT runs once, from phase "recorded" to "added".
- * Its intent is journaled first, so after a crash inside it the outcome is settled with one login
- * with the new password (refused at most once, never repeated). Refused means the PUT did not apply,
- * and the previous password is then known to be the valid one, so the PUT is sent again.
+ * Its intent is journaled first, so after a crash inside it the outcome is settled with one login with
+ * the new password. A refusal there may mean a locked account as well as a PUT that never applied, so
+ * the run stops: never a second login. Only a PUT that authenticates as someone else (user reset, as
+ * the admin) is sent again on the next run.
  */
-export async function replaceAllPasswords(ctx: ProcedureContext, label: string, put: () => Promise<void>): Promise<void> {
+export async function replaceAllPasswords(ctx: ProcedureContext, label: string, put: () => Promise<void>, resendable = false): Promise<void> {
   if (ctx.record.phase === 'recorded' && ctx.record.replaceSentAt) {
-    const creds = { username: ctx.record.username, password: ctx.record.newPassword };
-    const applied = await ctx.progress.step('did the replacement reach the cluster', async () => {
-      try {
-        await ctx.target.rest.authenticate(creds);
-        return true;
-      } catch (err) {
-        if (err instanceof AuthenticationFailedError) return false;
-        throw err;
+    if (resendable && ctx.record.replaceRefusedAt) {
+      await advance(ctx, { replaceSentAt: undefined, replaceRefusedAt: undefined });
+    } else {
+      const creds = { username: ctx.record.username, password: ctx.record.newPassword };
+      const applied = await ctx.progress.step('did the replacement reach the cluster', async () => {
+        try {
+          await ctx.target.rest.authenticate(creds);
+          return true;
+        } catch (err) {
+          if (err instanceof AuthenticationFailedError) return false;
+          throw err;
+        }
+      }, (x) => (x ? 'yes' : 'refused'));
+      if (!applied) {
+        await advance(ctx, { replaceRefusedAt: new Date().toISOString() });
+        throw replaceRefused(ctx, resendable);
       }
-    }, (x) => (x ? 'yes' : 'no: the previous password is still the valid one'));
-    await advance(ctx, applied ? { phase: 'added' } : { replaceSentAt: undefined });
+      await advance(ctx, { phase: 'added', replaceRefusedAt: undefined });
+    }
   }
   if (ctx.record.phase === 'recorded') {
     await advance(ctx, { replaceSentAt: new Date().toISOString() });

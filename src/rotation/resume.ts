@@ -4,7 +4,8 @@ import { parseDuration } from '../cli/duration.js';
 import { ExitCode, ReccredError, refused, usageError } from '../cli/exit-codes.js';
 import type { GlobalFlags } from '../cli/global-flags.js';
 import { openSession } from '../cli/session.js';
-import { holderIdentity, holderIsAlive } from '../journal/journal.js';
+import { JournalHeldError } from '../journal/journal.js';
+import { takeOverLease } from '../journal/takeover.js';
 import { redactor } from '../output/redactor.js';
 import { loadRecTarget } from '../rec/rec-target.js';
 import type { Operation } from '../journal/journal.js';
@@ -43,27 +44,25 @@ export async function resumeOperation(flags: ResumeFlags, direction: 'finish' | 
   }
   redactor.add(record.oldPassword, record.newPassword);
   result.username = record.username;
+  if (record.managedSecretAllowed) result.managedSecretAllowed = record.managedSecretAllowed;
   const machine = MACHINES[record.operation];
   if (!machine) throw usageError(`the journal holds a ${record.operation}, which ${direction} does not handle`, 'use the matching "kubectl reccred user ..." command');
   if (direction === 'finish' && record.phase === 'aborting') {
     throw usageError(`the operation was being aborted (from phase ${record.abortedFrom}); it can only be aborted now`, `run: kubectl reccred abort ${target.name} -n ${target.namespace}`);
-  }
-  if (holderIsAlive(record) && !flags.force) {
-    throw refused(
-      `the ${record.operation} of REC ${target.name} is held by ${record.holder}, which is still running (last heartbeat ${record.heartbeatAt})`,
-      'wait for it, or stop it; --force takes the lock over anyway',
-    );
   }
   const { signal, dispose } = interruptSignal(progress);
   const settleMs = flags.settle ? parseDuration(flags.settle, '--settle') : record.settleMs;
   const propagationTimeoutMs = parseDuration(flags.propagationTimeout, '--propagation-timeout');
   const ctx = procedureContext(session, target, record, { settleMs, propagationTimeoutMs, noWait: false }, signal);
   try {
-    await progress.step('permissions (SelfSubjectAccessReview)', () => checkPermissions(session.cluster, ROTATION_PERMISSIONS));
-    await progress.step(`take over the journal from ${record.holder}`, async () => {
-      ctx.record = { ...ctx.record, ...holderIdentity(), heartbeatAt: new Date().toISOString() };
-      await ctx.journal.update(ctx.record);
-    });
+    await progress.step('permissions (SelfSubjectAccessReview)', () => checkPermissions(session.cluster, ROTATION_PERMISSIONS, target));
+    const held = await takeOverLease(target.journal, record, { note: (t) => progress.note(t), waiting: (t) => progress.waiting(t), signal, force: flags.force });
+    if (!held) {
+      result.phase = 'none';
+      result.message = `The journal of REC ${target.name} disappeared while its lease was watched: its holder completed the ${record.operation}; nothing to ${direction}.`;
+      return report(session, result);
+    }
+    ctx.record = held;
     const end = direction === 'finish' ? await machine.forward(ctx) : await machine.back(ctx);
     result.phase = end;
     result.pods = (ctx.pods ?? []).map((p) => ({ name: p.pod, propagation: p.state }));
@@ -77,9 +76,12 @@ export async function resumeOperation(flags: ResumeFlags, direction: 'finish' | 
     result.phase = ctx.record.phase;
     // A refusal to go in that direction (a reset cannot be rolled back) changed nothing: say it as it is.
     if (err instanceof ReccredError && err.exitCode === ExitCode.Usage) return report(session, result, err);
+    // The holder is alive: nothing was taken over or changed.
+    if (err instanceof JournalHeldError) return report(session, result, err);
     const why = explainError(err);
-    return report(session, result, resumable(`${direction} of REC ${target.name} stopped in phase "${ctx.record.phase}": ${why.message}`, resumeHint(target)));
+    return report(session, result, resumable(`${direction} of REC ${target.name} stopped in phase "${ctx.record.phase}": ${why.message}`, err instanceof ReccredError && err.hint ? why.hint : resumeHint(target)));
   } finally {
+    target.journal.release();
     dispose();
   }
 }

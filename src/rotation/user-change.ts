@@ -6,6 +6,7 @@ import type { JournalRecord } from '../journal/journal.js';
 import type { RestClient } from '../rest/rest-client.js';
 import { advance, restoreStore, settleMs, storeSwap, type ProcedureContext } from './procedure-steps.js';
 import { waitForPropagation, waitUntil } from './waits.js';
+import { lastMomentCheck } from './last-moment-check.js';
 
 const oldAdmin = (r: JournalRecord) => ({ username: r.username, password: r.oldPassword });
 const newAdmin = (r: JournalRecord) => ({ username: r.newUsername!, password: r.newPassword });
@@ -57,7 +58,10 @@ export async function runUserChange(ctx: ProcedureContext): Promise<'completed' 
   }
   if (r().phase === 'added') {
     await progress.step('the new admin user authenticates', () => target.rest.authenticate(newAdmin(r())));
-    await progress.step(`REC ${target.name}: spec.username`, () => target.cluster.patchRec(target.name, { spec: { username: r().newUsername } }));
+    await progress.step(`REC ${target.name}: spec.username`, async () => {
+      await ctx.journal.fence();
+      await target.cluster.patchRec(target.name, { spec: { username: r().newUsername } });
+    });
     const result = await progress.step(`update ${target.store.location} (username and password)`, () => storeSwap(ctx, oldAdmin(r()), newAdmin(r())), (x) =>
       x === 'already' ? 'already updated' : undefined,
     );
@@ -71,6 +75,7 @@ export async function runUserChange(ctx: ProcedureContext): Promise<'completed' 
   if (r().phase === 'propagated') {
     const deadline = Date.parse(r().storeUpdatedAt ?? new Date().toISOString()) + settleMs(ctx);
     await progress.step('settle (components re-read the secret)', () => waitUntil(ctx, deadline, 'settle'));
+    await lastMomentCheck(ctx, 'new');
     await progress.step(`delete the old admin user ${r().username} (DELETE /v1/users/${r().oldUserUid}) as the new one`, () => target.rest.deleteUser(newAdmin(r()), r().oldUserUid!), (x) =>
       x === 'absent' ? 'already deleted' : undefined,
     );
@@ -104,7 +109,10 @@ export async function rollBackUserChange(ctx: ProcedureContext): Promise<'rolled
   if (r().phase !== 'aborting') await advance(ctx, { phase: 'aborting', abortedFrom: r().phase });
 
   await progress.step(`restore ${target.store.location}`, () => restoreStore(ctx, newAdmin(r()), oldAdmin(r())));
-  await progress.step(`REC ${target.name}: spec.username back to ${r().username}`, () => target.cluster.patchRec(target.name, { spec: { username: r().username } }));
+  await progress.step(`REC ${target.name}: spec.username back to ${r().username}`, async () => {
+    await ctx.journal.fence();
+    await target.cluster.patchRec(target.name, { spec: { username: r().username } });
+  });
 
   if (r().restoredAt) {
     ctx.pods = await progress.step('every pod mounts the old credentials again', () => waitForPropagation(ctx, oldAdmin(r()), ctx.options.propagationTimeoutMs));
@@ -112,6 +120,7 @@ export async function rollBackUserChange(ctx: ProcedureContext): Promise<'rolled
   } else {
     progress.skip('wait for the pods', 'the store never held the new credentials');
   }
+  await lastMomentCheck(ctx, 'old');
   await progress.step(`delete the new user ${r().newUsername}`, async () => {
     const uid = r().newUserUid ?? (await findUserUid(ctx, oldAdmin(r()), r().newUsername!));
     return uid === undefined ? ('absent' as const) : target.rest.deleteUser(oldAdmin(r()), uid);

@@ -2,6 +2,7 @@
 import { KubeApiError } from '../kube/api-client.js';
 import type { Cluster } from '../kube/cluster.js';
 import { decodeSecretKey } from '../kube/resources.js';
+import { redactor } from '../output/redactor.js';
 import { StoreConflictError, StoreMissingError, type CredentialStore, type StoredCredentials } from './credential-store.js';
 
 export const ROTATED_AT = 'reccred.redis.io/rotated-at';
@@ -24,6 +25,8 @@ export class SecretStore implements CredentialStore {
     if (!secret) throw new StoreMissingError(this.location, 'does not exist');
     const username = decodeSecretKey(secret, 'username');
     const password = decodeSecretKey(secret, 'password');
+    // Known from here on: whatever is printed next (a refused login, a preflight error) is scrubbed of it.
+    redactor.add(password);
     if (!username || !password) throw new StoreMissingError(this.location, 'lacks the username or password key');
     return { username, password, version: secret.metadata.resourceVersion ?? '' };
   }

@@ -1,14 +1,19 @@
 // The REC credentials in Vault KV v2, written with check-and-set so a concurrent writer is detected.
+import { usageError } from '../cli/exit-codes.js';
+import { redactor } from '../output/redactor.js';
 import { StoreConflictError, StoreMissingError, type CredentialStore, type StoredCredentials } from './credential-store.js';
 import { VaultError, type VaultClient } from '../vault/vault-client.js';
 import type { VaultEntry } from '../vault/vault-settings.js';
+
+// With the u flag a paired surrogate is one code point, so this finds only unpaired ones.
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 
 export class VaultStore implements CredentialStore {
   readonly type = 'vault' as const;
   readonly location: string;
 
   constructor(
-    private readonly client: VaultClient,
+    readonly client: VaultClient,
     readonly entry: VaultEntry,
   ) {
     this.location = `vault ${entry.mount}/data/${entry.path}`;
@@ -31,8 +36,20 @@ export class VaultStore implements CredentialStore {
     if (!got) throw new StoreMissingError(this.location, 'does not exist');
     this.lastRead = { version: String(got.version), data: got.data };
     const { username, password } = got.data;
+    // Known from here on: whatever is printed next (a refused login, a preflight error) is scrubbed of it.
+    if (typeof password === 'string') redactor.add(password);
     if (typeof username !== 'string' || typeof password !== 'string' || !username || !password) {
       throw new StoreMissingError(this.location, 'lacks the username or password key');
+    }
+    for (const [key, value] of [['username', username], ['password', password]] as const) {
+      // JSON can carry a lone surrogate ("\ud800"), which no UTF-8 encoding represents: it would be
+      // sent as U+FFFD, an altered password that fails a login. Refused before any login instead.
+      if (LONE_SURROGATE.test(value)) {
+        throw usageError(
+          `key "${key}" of ${this.location} is not valid Unicode text (it holds a lone surrogate); the plugin does not send an altered copy of it`,
+          'the REST API takes credentials as UTF-8 text: store the value there as UTF-8 (the one the cluster accepts), then run the command again',
+        );
+      }
     }
     return { username, password, version: String(got.version) };
   }

@@ -8,11 +8,15 @@ import type { JournalRecord } from '../journal/journal.js';
 import type { Credentials } from '../rest/rest-client.js';
 import { advance, replaceAllPasswords, type ProcedureContext } from '../rotation/procedure-steps.js';
 import type { SecretKeyTarget } from './to-secret.js';
+import { lastMomentCheckSecretKey } from '../rotation/last-moment-check.js';
 
 const oldCreds = (r: JournalRecord): Credentials => ({ username: r.username, password: r.oldPassword });
 const newCreds = (r: JournalRecord): Credentials => ({ username: r.username, password: r.newPassword });
 
-/** Where the new password goes: a Secret's key, or stdout once (printed before the journal moves on, so it cannot be lost). */
+/**
+ * Where the new password goes: a Secret's key, or stdout. Either happens before the journal moves on,
+ * and a resumed run hands it over again, so a crash between the two cannot lose the only copy.
+ */
 export type Delivery = { kind: 'secret'; target: SecretKeyTarget } | { kind: 'print'; print: (password: string) => void };
 
 /** The documented reason the database default user is out of reach. */
@@ -31,6 +35,7 @@ async function deliver(ctx: ProcedureContext, delivery: Delivery): Promise<'writ
   if (value !== undefined && r.operation === 'user-rotate' && value !== r.oldPassword) {
     throw refused(`${delivery.target.location} holds a password this operation did not write; someone else changed it`, 'inspect it; the journal keeps both passwords');
   }
+  await ctx.journal.fence();
   await delivery.target.write(r.newPassword, version);
   return 'written';
 }
@@ -44,12 +49,13 @@ export async function runUserRotate(ctx: ProcedureContext, delivery: Delivery): 
     );
     await advance(ctx, { phase: 'added' });
   }
-  if (r().phase === 'added') {
-    await progress.step('the new password authenticates', () => target.rest.authenticate(newCreds(r())));
-    await progress.step(delivery.kind === 'secret' ? `write ${delivery.target.location}` : 'hand the new password over (stdout, once)', () => deliver(ctx, delivery), (x) =>
+  // From "stored" too: a run resumed after a crash hands the password over again.
+  if (r().phase === 'added' || r().phase === 'stored') {
+    if (r().phase === 'added') await progress.step('the new password authenticates', () => target.rest.authenticate(newCreds(r())));
+    await progress.step(delivery.kind === 'secret' ? `write ${delivery.target.location}` : 'hand the new password over (stdout)', () => deliver(ctx, delivery), (x) =>
       x === 'already' ? 'already written' : undefined,
     );
-    await advance(ctx, { phase: 'stored', storeUpdatedAt: new Date().toISOString() });
+    if (r().phase === 'added') await advance(ctx, { phase: 'stored', storeUpdatedAt: new Date().toISOString() });
   }
 }
 
@@ -60,10 +66,7 @@ export async function finishUserRotate(ctx: ProcedureContext, delivery: Delivery
     throw usageError(`the rotation of ${r().username} stopped before the new password was handed over (phase ${r().phase})`, `run "kubectl reccred user rotate ${target.name} --user ${r().username}" again to complete that first`);
   }
   if (r().phase === 'stored' || r().phase === 'propagated') {
-    if (delivery?.kind === 'secret') {
-      const { value } = await delivery.target.read();
-      if (value !== r().newPassword) throw refused(`${delivery.target.location} does not hold the new password, so clients reading it would lose access`, 'put the new password back there, then run user finish again');
-    }
+    if (delivery?.kind === 'secret') await lastMomentCheckSecretKey(ctx, delivery.target);
     await progress.step(`delete the old password of ${r().username} (DELETE /v1/users/password, as the user)`, () => target.rest.deletePassword(newCreds(r()), r().oldPassword), (x) =>
       x === 'absent' ? 'already deleted' : undefined,
     );
@@ -78,10 +81,11 @@ export async function runUserReset(ctx: ProcedureContext, admin: Credentials, de
   const r = () => ctx.record;
   await replaceAllPasswords(ctx, `replace every password of ${r().username} (PUT /v1/users/${r().userUid}, as the admin)`, () =>
     target.rest.setUserPassword(admin, r().userUid!, r().newPassword),
+    true,
   );
-  if (r().phase === 'added') {
-    await progress.step(delivery.kind === 'secret' ? `write ${delivery.target.location}` : 'hand the new password over (stdout, once)', () => deliver(ctx, delivery));
-    await advance(ctx, { phase: 'stored' });
+  if (r().phase === 'added' || r().phase === 'stored') {
+    await progress.step(delivery.kind === 'secret' ? `write ${delivery.target.location}` : 'hand the new password over (stdout)', () => deliver(ctx, delivery));
+    if (r().phase === 'added') await advance(ctx, { phase: 'stored' });
   }
   await progress.step('the new password authenticates', () => target.rest.authenticate(newCreds(r())));
   await progress.step('delete the journal', () => ctx.journal.delete());

@@ -50,12 +50,14 @@ export class VaultClient {
   }
 
   /** GET <mount>/data/<path>: the latest version, or undefined if there is none. */
-  async kvRead(mount: string, path: string): Promise<{ data: Record<string, unknown>; version: number } | undefined> {
+  async kvRead(mount: string, path: string): Promise<{ data: Record<string, unknown>; version: number; createdTime?: string } | undefined> {
     const reply = await this.request('GET', `/v1/${mount}/data/${path}`, undefined, `read ${mount}/${path}`);
     if (reply.status === 404) return undefined;
     const parsed = KvReadReply.parse(reply.body);
     if (!parsed.data.data) return undefined;
-    return { data: parsed.data.data, version: parsed.data.metadata.version };
+    // created_time of the latest version is when the entry was last written (Vault records no writer name).
+    const created = parsed.data.metadata['created_time'];
+    return { data: parsed.data.data, version: parsed.data.metadata.version, ...(typeof created === 'string' ? { createdTime: created } : {}) };
   }
 
   /** POST <mount>/data/<path> with check-and-set: `cas` is the version the write expects to replace. */
@@ -88,7 +90,7 @@ export class VaultClient {
           if (status === 404 && method === 'GET') return resolve({ status, body: parsed });
           if (status >= 400) {
             const errors = ErrorsReply.safeParse(parsed);
-            return reject(new VaultError(status, errors.success ? errors.data.errors : [text.slice(0, 200)], operation));
+            return reject(new VaultError(status, errors.success ? errors.data.errors : [redactor.excerpt(text, 200)], operation));
           }
           resolve({ status, body: parsed });
         });

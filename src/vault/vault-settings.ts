@@ -1,6 +1,7 @@
 // Where a Vault-backed REC's credentials live and how to reach Vault: the path and cache time come
-// from the operator's ConfigMap (as the operator reads them), the address and token from the flags
-// or the environment the vault CLI uses.
+// from the operator's ConfigMap (as the operator reads them), the address and token only from the
+// flags or the environment the vault CLI uses. The ConfigMap is editable by whoever may update
+// ConfigMaps in the REC namespace: an address taken from it would hand them the user's token.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -27,21 +28,45 @@ export interface VaultEntry {
 
 /** KV v2 mount and path of the REC's credentials: <VAULT_SECRET_ROOT>/data/<VAULT_SECRET_PREFIX>/<secret name>. */
 export function vaultEntry(operatorEnv: Record<string, string>, secretName: string): VaultEntry {
-  const trim = (s: string) => s.replace(/^\/+|\/+$/g, '');
   const seconds = Number(operatorEnv.VAULT_CACHE_SECRET_EXPIRATION_SECONDS);
   return {
-    mount: trim(operatorEnv.VAULT_SECRET_ROOT || 'secret'),
-    path: `${trim(operatorEnv.VAULT_SECRET_PREFIX || 'redisenterprise')}/${secretName}`,
+    mount: configuredPath(operatorEnv, 'VAULT_SECRET_ROOT', 'secret'),
+    path: `${configuredPath(operatorEnv, 'VAULT_SECRET_PREFIX', 'redisenterprise')}/${secretName}`,
     cacheMs: (Number.isFinite(seconds) && seconds > 0 ? seconds : DEFAULT_CACHE_SECONDS) * 1000,
   };
 }
 
+/** A path from the ConfigMap, kept inside its KV mount: the token must not reach other Vault endpoints through it. */
+function configuredPath(operatorEnv: Record<string, string>, key: string, fallback: string): string {
+  const value = (operatorEnv[key] || fallback).replace(/^\/+|\/+$/g, '');
+  if (value.split('/').some((s) => s === '.' || s === '..') || /[?#%\\\x00-\x20\x7f]/.test(value)) {
+    throw usageError(
+      `the operator's ConfigMap ${OPERATOR_CONFIGMAP} sets ${key} to "${value.slice(0, 100).replace(/[\x00-\x1f\x7f]/g, '?')}", which is not a plain Vault path`,
+      'the operator reads the REC credentials there too: fix the ConfigMap',
+    );
+  }
+  return value;
+}
+
+/** The address the operator's ConfigMap names, only to be suggested; undefined unless it is a plain host and port. */
+function operatorSuggestion(operatorEnv: Record<string, string>): string | undefined {
+  const host = operatorEnv.VAULT_SERVER_FQDN ?? '';
+  const port = operatorEnv.VAULT_SERVICE_PORT_HTTPS || '8200';
+  return /^[A-Za-z0-9.-]{1,253}$/.test(host) && /^\d{1,5}$/.test(port) ? `https://${host}:${port}` : undefined;
+}
+
 export function vaultConnection(flags: VaultFlags, operatorEnv: Record<string, string>, timeoutMs: number, env = process.env): VaultConnection {
-  const fromOperator = operatorEnv.VAULT_SERVER_FQDN
-    ? `https://${operatorEnv.VAULT_SERVER_FQDN}:${operatorEnv.VAULT_SERVICE_PORT_HTTPS || '8200'}`
-    : undefined;
-  const addr = flags.vaultAddr || env.VAULT_ADDR || fromOperator;
-  if (!addr) throw usageError('this REC keeps its credentials in Vault, and no Vault address is known', 'set VAULT_ADDR or pass --vault-addr');
+  // Only what the user chose; the ConfigMap's address is named in the hint, never contacted.
+  const addr = flags.vaultAddr || env.VAULT_ADDR;
+  if (!addr) {
+    const suggested = operatorSuggestion(operatorEnv);
+    throw usageError(
+      "this REC keeps its credentials in Vault, and no Vault address was given: set VAULT_ADDR or pass --vault-addr (the address in the operator's ConfigMap is not used on its own: whoever can edit that ConfigMap would receive your token)",
+      suggested
+        ? `the operator's ConfigMap suggests ${suggested}; if that is your Vault, export VAULT_ADDR=${suggested}`
+        : 'e.g. export VAULT_ADDR=https://vault.example:8200',
+    );
+  }
   try {
     new URL(addr);
   } catch {

@@ -32,7 +32,7 @@ export function pluginBinDir(): string {
 export type KillEvent = { store?: StoreEvent; audit?: AuditEvent };
 
 export interface RunOptions {
-  stdin?: string;
+  stdin?: string | Buffer;
   kubeconfig?: string;
   env?: Record<string, string>;
   /** SIGKILL the plugin, synchronously, when the sim sees this event (before it answers the request). */
@@ -104,10 +104,37 @@ export function validPasswords(sim: SimCluster, rec: string, email: string): str
   return user ? [...user.passwords] : [];
 }
 
+/**
+ * The base64 of any text that contains `secret`, whatever bytes precede it: for each of the three
+ * alignments, the characters that depend on the secret's bytes alone (an Authorization header carries
+ * `user:password`, so the password sits at an offset the username decides).
+ */
+export function base64Cores(secret: string): string[] {
+  const bytes = Buffer.from(secret, 'utf8');
+  const cores: string[] = [];
+  for (let k = 0; k < 3; k++) {
+    const text = Buffer.concat([Buffer.alloc(k), bytes]).toString('base64');
+    // Character c encodes bits 6c..6c+5: keep those whose bits all lie inside the secret's bytes.
+    const first = Math.ceil((8 * k) / 6);
+    const last = Math.floor((8 * (k + bytes.length) - 6) / 6);
+    if (last >= first) cores.push(text.slice(first, last + 1));
+  }
+  return cores;
+}
+
 export function leaksIn(texts: string[], secrets: string[]): string[] {
   const found: string[] = [];
   for (const s of secrets) {
-    const forms = [s, JSON.stringify(s).slice(1, -1), Buffer.from(s).toString('base64'), encodeURIComponent(s)];
+    const b64 = base64Cores(s);
+    const forms = [
+      s,
+      JSON.stringify(s).slice(1, -1),
+      ...b64,
+      ...b64.map((c) => c.replace(/\+/g, '-').replace(/\//g, '_')),
+      // encodeURIComponent throws on a lone surrogate; URLSearchParams writes it as U+FFFD.
+      /[\uD800-\uDFFF]/u.test(s) ? s : encodeURIComponent(s),
+      new URLSearchParams({ s }).toString().slice(2),
+    ];
     for (const t of texts) if (forms.some((f) => t.includes(f))) found.push(`${s.slice(0, 3)}… in ${t.slice(0, 120)}`);
   }
   return found;

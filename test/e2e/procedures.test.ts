@@ -69,8 +69,7 @@ describe('change-user, reset, user passwords (end to end)', function () {
     if (this.currentTest?.state !== 'failed') return;
     for (const rec of ['rec', 'rec-old', 'rec-norbac']) {
       const { username, password } = creds(rec);
-      const user = sim.redis(rec).findUser(username);
-      if (user) user.passwords = [password];
+      sim.redis(rec).setPasswords(username, [password]);
       sim.redis(rec).unlock(username);
       if (journalExists(sim, NS, rec)) sim.store.delete('secrets', NS, `${rec}-reccred-journal`);
       sim.operator.setEnabled(rec, true);

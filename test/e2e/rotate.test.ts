@@ -60,8 +60,7 @@ describe('rotate, finish, abort, status, get (end to end)', function () {
   // One failed scenario must not cascade into the next: put the cluster back to a settled state.
   afterEach(function () {
     if (this.currentTest?.state !== 'failed') return;
-    const user = sim.redis(REC).findUser(email())!;
-    user.passwords = [stored()];
+    sim.redis(REC).setPasswords(email(), [stored()]);
     sim.redis(REC).unlock(email());
     if (journalExists(sim, NS, REC)) sim.store.delete('secrets', NS, `${REC}-reccred-journal`);
     sim.faults.frozenPods.clear();

@@ -31,8 +31,8 @@ describe('Vault-backed REC (end to end)', function () {
 
   before(async () => {
     sim = await startSimCluster({ recs: [{ name: REC, namespace: NS, secretType: 'vault' }], pods: 2, syncDelayMs: 500, operatorIntervalMs: 250, vaultCacheSeconds: 3 });
-    // The address comes from the operator ConfigMap; the token and CA as the vault CLI takes them.
-    env = { VAULT_TOKEN: sim.vault.token, VAULT_CACERT: sim.vault.caFile };
+    // Address, token and CA as the vault CLI takes them; the ConfigMap's address is never used (security-vault.test.ts).
+    env = { VAULT_ADDR: sim.vault.addr, VAULT_TOKEN: sim.vault.token, VAULT_CACERT: sim.vault.caFile };
     passwords.add(creds().password);
     passwords.add(sim.vault.token);
   });

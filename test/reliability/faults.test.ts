@@ -61,7 +61,7 @@ describe('reliability: fault matrix', function () {
       operatorIntervalMs: 250,
       vaultCacheSeconds: 1,
     });
-    vaultEnv = { VAULT_TOKEN: sim.vault.token, VAULT_CACERT: sim.vault.caFile };
+    vaultEnv = { VAULT_ADDR: sim.vault.addr, VAULT_TOKEN: sim.vault.token, VAULT_CACERT: sim.vault.caFile };
     g = new Guard(sim, vaultEnv);
     g.passwords.add(sim.vault.token);
   });
@@ -74,8 +74,7 @@ describe('reliability: fault matrix', function () {
     if (this.currentTest?.state !== 'failed') return;
     for (const rec of [REC, VREC, 'rec-hang']) {
       const { username, password } = creds(rec);
-      const u = sim.redis(rec).findUser(username);
-      if (u) u.passwords = [password];
+      sim.redis(rec).setPasswords(username, [password]);
       sim.redis(rec).unlock(username);
       if (journalExists(sim, NS, rec)) sim.store.delete('secrets', NS, `${rec}-reccred-journal`);
     }
@@ -120,17 +119,17 @@ describe('reliability: fault matrix', function () {
     {
       name: '409 Conflict on the store write (re-read, then written once)',
       at: 'added',
-      arm: (s) => void (s.faults.secretWriteConflicts = 1),
-      clear: (s) => void (s.faults.secretWriteConflicts = 0),
+      arm: (s) => void Object.assign(s.faults, { secretWriteConflicts: 1, secretWriteConflictName: REC }),
+      clear: (s) => void Object.assign(s.faults, { secretWriteConflicts: 0, secretWriteConflictName: undefined }),
       expect: 'ok',
     },
     {
       name: '409 Conflict on a journal write (another writer): stops, resumable',
       at: 'stored',
-      arm: (s) => void (s.faults.secretWriteConflicts = 1),
-      clear: (s) => void (s.faults.secretWriteConflicts = 0),
+      arm: (s) => void Object.assign(s.faults, { secretWriteConflicts: 1, secretWriteConflictName: `${REC}-reccred-journal` }),
+      clear: (s) => void Object.assign(s.faults, { secretWriteConflicts: 0, secretWriteConflictName: undefined }),
       expect: 'either',
-      message: /changed by another process/,
+      message: /another run took over/,
     },
     {
       name: 'a pod restarted during propagation',

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { IN_POD_SCRIPT } from '../../src/pod/in-pod-script.js';
+import { CURL_ARGS, IN_POD_SCRIPT } from '../../src/pod/in-pod-script.js';
 import type { SimCluster } from '../sim/cluster.js';
 import { leaksIn, reccred, startReccred, type RunOptions, type RunResult } from '../e2e/harness.js';
 
@@ -224,7 +224,7 @@ export class Guard {
 
 /**
  * The injection guard: every argv recorded in a pod (the sim wraps sh/dash, bash and curl) is the
- * constant script or `curl -K -`. A password or username that escaped its quoting would show up here
+ * constant script or `curl -q -K -`. A password or username that escaped its quoting would show up here
  * as another command.
  */
 export function assertOnlyExpectedPodCommands(sim: SimCluster): void {
@@ -236,7 +236,7 @@ export function assertOnlyExpectedPodCommands(sim: SimCluster): void {
     const base = path.basename(argv0 ?? '');
     const ok =
       (['sh', 'dash', 'bash'].includes(base) && rest.length === 2 && rest[0] === '-c' && rest[1] === IN_POD_SCRIPT) ||
-      (base === 'curl' && rest.join(' ') === '-K -');
+      (base === 'curl' && rest.join(' ') === CURL_ARGS.join(' '));
     assert.ok(ok, `unexpected command in pod ${e.pod}: ${JSON.stringify(e.argv).slice(0, 300)}`);
   }
 }

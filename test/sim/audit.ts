@@ -1,7 +1,9 @@
 // What a real cluster's audit trail would show, so tests can prove no secret leaks.
 export type AuditEvent =
   | { kind: 'api'; time: number; user: string; method: string; uri: string; status: number }
-  | { kind: 'exec'; time: number; user: string; namespace: string; pod: string; container: string; command: string[] }
+  | { kind: 'exec'; time: number; user: string; namespace: string; pod: string; container: string; command: string[]; protocols?: string[] }
+  /** What an exec session's command wrote, as the API server streamed it to the client. */
+  | { kind: 'exec-output'; time: number; namespace: string; pod: string; stdout: string; stderr: string }
   | { kind: 'argv'; time: number; namespace: string; pod: string; argv: string[] }
   | {
       kind: 'rest';

@@ -8,6 +8,7 @@ import { AuditLog } from './audit.js';
 import { Faults } from './faults.js';
 import { KubeStore, type KubeObject } from './kube/store.js';
 import { startApiServer, type PolicyRule } from './kube/apiserver.js';
+import { SecretController, type SecretControllerOptions } from './kube/secret-controller.js';
 import { makeSelfSignedCert } from './kube/tls.js';
 import { Kubelet } from './pods/kubelet.js';
 import { PodSandboxes, checkNamespaces, type PodSpec } from './pods/sandbox.js';
@@ -104,6 +105,11 @@ export interface SimCluster {
   setExecProtocols(protocols: ExecProtocol[]): void;
   /** A user whose permissions are the given RBAC rules (e.g. a Role's, with `namespaces` set to the Role's). */
   addUser(name: string, rules: PolicyRule[]): { token: string; kubeconfig: string };
+  /**
+   * Starts a controller that keeps writing its own value into a Secret through the API (External
+   * Secrets' refresh, Argo CD's self-heal), as field manager `manager`; stopped with the sim at the latest.
+   */
+  startSecretController(o: Omit<SecretControllerOptions, 'apiUrl' | 'caFile' | 'token'>): SecretController;
   stop(): Promise<void>;
 }
 
@@ -414,6 +420,11 @@ export async function startSimCluster(options: SimOptions = {}): Promise<SimClus
       collectArgv: () => sandboxes.collectArgv(),
       setExecProtocols: (p) => api.setExecProtocols(p),
       addUser: (name, rules) => api.addUser(name, rules),
+      startSecretController: (o) => {
+        const c = new SecretController({ ...o, apiUrl: api.url, caFile: api.caFile, token: admin.token });
+        cleanups.push(() => c.stop());
+        return c.start();
+      },
       stop: async () => {
         if (stopped) return;
         stopped = true;

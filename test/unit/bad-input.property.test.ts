@@ -14,7 +14,7 @@ import fc from 'fast-check';
 import { parseDuration } from '../../src/cli/duration.js';
 import { ExitCode, ReccredError } from '../../src/cli/exit-codes.js';
 import type { KubeApi } from '../../src/kube/api-client.js';
-import { newPassword, readStdinLine, validateSupplied } from '../../src/password/password-source.js';
+import { readStdinLine, suppliedPassword, validateSupplied } from '../../src/password/password-source.js';
 import { curlConfig, parseCurlOutput } from '../../src/pod/curl-config.js';
 import { runInPodScript } from './in-pod-runner.js';
 import { validateRecName } from '../../src/rec/rec-target.js';
@@ -67,10 +67,9 @@ describe('bad input, property-based (unit)', function () {
           const line = onDisk.replace(/\r?\n$/, '');
           const valid = line.length > 0 && !/[\r\n\0]/.test(line) && line.length <= 256;
           try {
-            const got = await newPassword({ passwordFile: file });
+            const got = await suppliedPassword({ passwordFile: file });
             assert.ok(valid, `accepted an invalid password ${JSON.stringify(line).slice(0, 60)}`);
-            assert.equal(got.password, line, 'exactly the first line');
-            assert.equal(got.generated, false);
+            assert.equal(got, line, 'exactly the first line');
           } catch (err) {
             assert.ok(!valid, `refused a valid password: ${String(err)}`);
             assertUsage(err, /empty|line break|NUL|longer than 256/, line);
@@ -83,9 +82,9 @@ describe('bad input, property-based (unit)', function () {
     it('1 MB file, a folder, a missing file: usage errors that say so', async () => {
       const big = path.join(dir, 'big');
       fs.writeFileSync(big, `${'Ab1!'.repeat(256 * 1024)}\n`);
-      await assert.rejects(newPassword({ passwordFile: big }), (e) => assertUsage(e, /longer than 256/));
-      await assert.rejects(newPassword({ passwordFile: dir }), (e) => assertUsage(e, /cannot read --password-file .*EISDIR/));
-      await assert.rejects(newPassword({ passwordFile: path.join(dir, 'none') }), (e) => assertUsage(e, /cannot read --password-file .*ENOENT/));
+      await assert.rejects(suppliedPassword({ passwordFile: big }), (e) => assertUsage(e, /longer than 256/));
+      await assert.rejects(suppliedPassword({ passwordFile: dir }), (e) => assertUsage(e, /cannot read --password-file .*EISDIR/));
+      await assert.rejects(suppliedPassword({ passwordFile: path.join(dir, 'none') }), (e) => assertUsage(e, /cannot read --password-file .*ENOENT/));
       count('password-file');
       count('password-file');
       count('password-file');

@@ -9,7 +9,7 @@ export const abortCommand: CommandModule<object, ResumeFlags> = {
       .positional('rec', { type: 'string', demandOption: true, describe: 'Name of the RedisEnterpriseCluster' })
       .option('settle', { type: 'string', describe: 'Settle period (default: the one the rotation was started with)' })
       .option('propagation-timeout', { type: 'string', default: '3m', describe: 'How long every pod may take to mount the secret' })
-      .option('force', { type: 'boolean', default: false, describe: 'Take the lock over even if its holder looks alive' })
+      .option('force', { type: 'boolean', default: false, describe: 'Take the journal over without watching its lease first (a live holder stops at its next step)' })
       .example('$0 abort rec -n redis', 'restore the old password everywhere and remove the new one') as never,
   handler: async (argv) => {
     const { resumeOperation } = await import('../../rotation/resume.js');

@@ -15,6 +15,7 @@ export const changeUserCommand: CommandModule<object, ChangeUserFlags> = {
       .option('propagation-timeout', { type: 'string', default: '3m', describe: 'How long every pod may take to mount the new secret' })
       .option('wait', { type: 'boolean', default: true, describe: 'Use --no-wait to stop once the store is updated (both users valid); run finish later' })
       .option('dry-run', { type: 'boolean', default: false, describe: 'Run the read-only checks and print the plan; change nothing' })
+      .option('allow-managed-secret', { type: 'boolean', default: false, describe: 'Proceed although a controller (Argo CD, Flux, External Secrets, ...) writes the credential Secret: hold it off first, see README' })
       .example('$0 change-user rec --username ops@example.com', 'create ops@example.com as admin, move the REC and its secret to it, delete the old user')
       .example('$0 change-user rec --username ops@example.com --no-wait && $0 finish rec', 'switch now, delete the old user later') as never,
   handler: async (argv) => {

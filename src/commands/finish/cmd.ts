@@ -9,7 +9,7 @@ export const finishCommand: CommandModule<object, ResumeFlags> = {
       .positional('rec', { type: 'string', demandOption: true, describe: 'Name of the RedisEnterpriseCluster' })
       .option('settle', { type: 'string', describe: 'Settle period (default: the one the rotation was started with)' })
       .option('propagation-timeout', { type: 'string', default: '3m', describe: 'How long every pod may take to mount the secret' })
-      .option('force', { type: 'boolean', default: false, describe: 'Take the lock over even if its holder looks alive' })
+      .option('force', { type: 'boolean', default: false, describe: 'Take the journal over without watching its lease first (a live holder stops at its next step)' })
       .example('$0 finish rec -n redis', 'resume from the journal and complete the rotation') as never,
   handler: async (argv) => {
     const { resumeOperation } = await import('../../rotation/resume.js');

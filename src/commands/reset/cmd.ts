@@ -11,6 +11,7 @@ export const resetCommand: CommandModule<object, ResetFlags> = {
       .option('password-file', { type: 'string', describe: 'Read the new password from the first line of a file' })
       .option('length', { type: 'number', default: 32, describe: 'Length of the generated password' })
       .option('propagation-timeout', { type: 'string', default: '3m', describe: 'How long every pod may take to mount the new secret' })
+      .option('allow-managed-secret', { type: 'boolean', default: false, describe: 'Proceed although a controller (Argo CD, Flux, External Secrets, ...) writes the credential Secret: hold it off first, see README' })
       .epilogue(
         'Use it when a password may be compromised. Every other password of the admin user stops working at once: the\n' +
           'operator and the pods authenticate with the old one until they reload the secret (kubelet: 60-90 s), and those\n' +

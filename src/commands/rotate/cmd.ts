@@ -14,6 +14,7 @@ export const rotateCommand: CommandModule<object, RotateFlags> = {
       .option('propagation-timeout', { type: 'string', default: '3m', describe: 'How long every pod may take to mount the new secret' })
       .option('wait', { type: 'boolean', default: true, describe: 'Use --no-wait to stop once the store is updated (both passwords valid); run finish later' })
       .option('dry-run', { type: 'boolean', default: false, describe: 'Run the read-only checks and print the plan; change nothing' })
+      .option('allow-managed-secret', { type: 'boolean', default: false, describe: 'Proceed although a controller (Argo CD, Flux, External Secrets, ...) writes the credential Secret: hold it off first, see README' })
       .example('$0 rotate rec -n redis', 'generate a password, rotate, wait 5 minutes, remove the old one')
       .example('pass show rec | $0 rotate rec --password-stdin', 'use a password of your own, never in argv')
       .example('$0 rotate rec --no-wait && $0 finish rec', 'update now, remove the old password later')

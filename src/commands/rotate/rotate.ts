@@ -1,19 +1,19 @@
 // kubectl reccred rotate: preflight, journal, then the rotation state machine (SPEC 4).
 import { ExitCode, ReccredError, resumable } from '../../cli/exit-codes.js';
-import { explainError } from '../../cli/explain-error.js';
+import { explainError, interruptedBeforeChange } from '../../cli/explain-error.js';
 import { parseDuration, formatDuration } from '../../cli/duration.js';
 import type { GlobalFlags } from '../../cli/global-flags.js';
 import { openSession, type Session } from '../../cli/session.js';
 import { newJournalRecord, type JournalRecord } from '../../journal/journal.js';
 import { redactor } from '../../output/redactor.js';
-import { newPassword, type PasswordFlags } from '../../password/password-source.js';
+import { newPassword, suppliedPassword, type PasswordFlags } from '../../password/password-source.js';
 import type { Result } from '../../output/result.js';
 import { loadRecTarget, type RecTarget } from '../../rec/rec-target.js';
 import { AuthenticationFailedError, RestApiError } from '../../rest/rest-errors.js';
 import { runRotation } from '../../rotation/password-rotation.js';
 import { rotationPreflight } from '../../rotation/preflight.js';
 import { baseResult, interruptSignal, procedureContext, report, resumeHint, settleResult } from '../../rotation/procedure-run.js';
-import type { Idle } from '../../rotation/waits.js';
+import { InterruptedError, type Idle } from '../../rotation/waits.js';
 
 export interface RotateFlags extends GlobalFlags, PasswordFlags {
   /** One REC, or several (a fleet run; so are --selector and --all-namespaces). */
@@ -26,6 +26,8 @@ export interface RotateFlags extends GlobalFlags, PasswordFlags {
   noWait?: boolean;
   wait?: boolean;
   dryRun?: boolean;
+  /** Proceed although a controller writes the credential Secret (noted in the journal and the result). */
+  allowManagedSecret?: boolean;
 }
 
 export interface RotationTiming {
@@ -60,13 +62,16 @@ export async function rotate(flags: RotateFlags): Promise<number> {
     return rotateFleet(flags);
   }
   const timing = rotationTiming(flags);
+  // Read before the first login: input that is not a password is refused with nothing sent.
+  const supplied = await suppliedPassword(flags);
   const session = await openSession(flags);
   const target = await loadRecTarget(session, flags.rec[0]!);
   const { signal, dispose } = interruptSignal(session.progress);
   try {
-    const { result, error } = await rotateTarget(session, target, flags, timing, { signal });
+    const { result, error } = await rotateTarget(session, target, flags, timing, { signal }, supplied);
     return report(session, result, error);
   } finally {
+    target.journal.release();
     dispose();
   }
 }
@@ -81,12 +86,16 @@ export async function rotateRec(session: Session, name: string, flags: RotateFla
     settleResult(result, err);
     return result;
   }
-  const { result, error } = await rotateTarget(session, target, flags, timing, control);
-  if (error !== undefined) settleResult(result, error);
-  return result;
+  try {
+    const { result, error } = await rotateTarget(session, target, flags, timing, control);
+    if (error !== undefined) settleResult(result, error);
+    return result;
+  } finally {
+    target.journal.release();
+  }
 }
 
-async function rotateTarget(session: Session, target: RecTarget, flags: RotateFlags, timing: RotationTiming, control: RunControl): Promise<RecOutcome> {
+async function rotateTarget(session: Session, target: RecTarget, flags: RotateFlags, timing: RotationTiming, control: RunControl, supplied?: string): Promise<RecOutcome> {
   const { settleMs, propagationTimeoutMs, noWait } = timing;
   const { progress } = session;
   const result = baseResult('rotate', session, target.name, target);
@@ -96,12 +105,15 @@ async function rotateTarget(session: Session, target: RecTarget, flags: RotateFl
   let ctxRef: { record: JournalRecord } | undefined;
   let journalCreated = false;
   try {
-    const { stored } = await rotationPreflight(session.cluster, target, progress);
+    const { stored, managedSecretAllowed } = await rotationPreflight(session.cluster, target, progress, flags.allowManagedSecret === true);
+    if (managedSecretAllowed) result.managedSecretAllowed = managedSecretAllowed;
     redactor.add(stored.password);
     result.username = stored.username;
-    const { password, generated } = await newPassword(flags, stored.username);
+    const { password, generated } = newPassword(flags, supplied, stored.username);
     redactor.add(password);
     if (password === stored.password) throw new ReccredError('the new password equals the current one', ExitCode.Usage);
+    // Ctrl-C during the read-only preflight: stop before the journal, the first change.
+    if (signal.aborted) throw new InterruptedError();
 
     if (flags.dryRun) {
       result.phase = 'dry-run';
@@ -125,6 +137,7 @@ async function rotateTarget(session: Session, target: RecTarget, flags: RotateFl
       oldPassword: stored.password,
       newPassword: password,
       settleMs,
+      ...(managedSecretAllowed ? { managedSecretAllowed } : {}),
     });
     await progress.step(`record the journal ${target.journal.name}`, () => target.journal.create(record!));
     journalCreated = true;
@@ -141,7 +154,7 @@ async function rotateTarget(session: Session, target: RecTarget, flags: RotateFl
         : `The store holds the new password and both passwords are valid (--no-wait). After components have moved to it, ${resumeHint(target)}.`;
     return { result };
   } catch (err) {
-    if (!journalCreated || !record) return { result, error: err };
+    if (!journalCreated || !record) return { result, error: err instanceof InterruptedError ? interruptedBeforeChange(`REC ${target.name}`) : err };
     const current = (await target.journal.read().catch(() => undefined)) ?? ctxRef?.record ?? record;
     result.phase = current.phase;
     // Nothing reached the cluster when its first call was refused outright: drop the journal, exit as the error says.

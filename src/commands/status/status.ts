@@ -2,7 +2,8 @@
 // the last rotation. Read-only, and it never authenticates against the REST API.
 import type { GlobalFlags } from '../../cli/global-flags.js';
 import { openSession, type Session } from '../../cli/session.js';
-import { ageOf, holderIsAlive, userJournals } from '../../journal/journal.js';
+import { ageOf, userJournals } from '../../journal/journal.js';
+import { holderProcess, takeoverWaitMs } from '../../journal/lease.js';
 import { podIsReady } from '../../kube/resources.js';
 import { redactor } from '../../output/redactor.js';
 import { printResult, type Result } from '../../output/result.js';
@@ -63,7 +64,7 @@ export async function recStatus(session: Session, target: RecTarget): Promise<{ 
       `Store:          ${target.store.location}, user ${creds.username}`,
       `Last rotation:  ${rotatedAt ? `${rotatedAt} (${ageOf(rotatedAt)} ago)` : 'unknown (not rotated by this tool)'}`,
       journal
-        ? `Operation:      ${journal.operation} in phase "${journal.phase}", held by ${journal.holder} (${holderIsAlive(journal) ? 'running' : 'not running: finish or abort it'}), started ${ageOf(journal.startedAt)} ago`
+        ? `Operation:      ${journal.operation} in phase "${journal.phase}", held by ${journal.holder} (${holderProcess(journal.lease) === 'gone' ? 'its process on this machine is gone: finish or abort it' : `finish or abort takes it over once its lease stays unchanged for ${Math.round(takeoverWaitMs(journal.lease) / 1000)}s`}), started ${ageOf(journal.startedAt)} ago`
         : 'Operation:      none in progress',
       ...users.map((u) =>
         u.operation === 'user-rotate' && u.phase === 'stored'

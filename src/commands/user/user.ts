@@ -4,17 +4,19 @@ import { confirmDestructive } from '../../cli/confirm.js';
 import { ExitCode, ReccredError, refused, usageError } from '../../cli/exit-codes.js';
 import type { GlobalFlags } from '../../cli/global-flags.js';
 import { openSession, type Session } from '../../cli/session.js';
-import { holderIdentity, holderIsAlive, newJournalRecord, type Journal, type JournalRecord } from '../../journal/journal.js';
+import { newJournalRecord, type Journal, type JournalRecord } from '../../journal/journal.js';
+import { takeOverLease } from '../../journal/takeover.js';
 import type { AccessCheck } from '../../kube/cluster.js';
 import { redactor } from '../../output/redactor.js';
 import { printResult, type Result } from '../../output/result.js';
-import { newPassword, readStdinLine, validateSupplied, type PasswordFlags } from '../../password/password-source.js';
+import { newPassword, suppliedPassword, type PasswordFlags } from '../../password/password-source.js';
 import { loadRecTarget, type RecTarget } from '../../rec/rec-target.js';
 import type { Credentials } from '../../rest/rest-client.js';
 import { AuthenticationFailedError, RestApiError } from '../../rest/rest-errors.js';
 import { checkCurrentCredentials, checkPermissions, checkPodsReady, checkRecRunning } from '../../rotation/preflight.js';
-import { baseResult, interruptSignal, procedureContext, report } from '../../rotation/procedure-run.js';
+import { baseResult, interruptSignal, procedureContext, report, settleResult } from '../../rotation/procedure-run.js';
 import type { ProcedureContext } from '../../rotation/procedure-steps.js';
+import { interruptedBeforeChange } from '../../cli/explain-error.js';
 import { SecretKeyTarget } from '../../user-password/to-secret.js';
 import { DEFAULT_USER_REFUSAL, finishUserRotate, runUserReset, runUserRotate, type Delivery } from '../../user-password/user-rotation.js';
 
@@ -44,12 +46,22 @@ interface UserTarget {
   journal: Journal;
   toSecret?: SecretKeyTarget;
   result: Result;
+  /** Ctrl-C, watched from the start of the preflight: before the journal it ends the run unchanged (exit 1). */
+  interrupt: { signal: AbortSignal; dispose: () => void };
 }
+
+/**
+ * Whether two logins name the same account. Redis documents no case rule for emails or names
+ * (content/operate/rs/references/rest-api/objects/user.md), and a cluster that matches them
+ * case-insensitively would let "OPS@EXAMPLE.COM" reach ops@example.com: compare as that cluster would.
+ */
+const sameLogin = (a: string | undefined, b: string | undefined) => a !== undefined && b !== undefined && a.toLowerCase() === b.toLowerCase();
 
 /** Everything before a user's journal: checks, the admin's credentials, the user and its journal. */
 async function userTarget(flags: UserFlags, command: string): Promise<UserTarget> {
   if (flags.user === 'default') throw usageError(`cannot rotate the database default user: ${DEFAULT_USER_REFUSAL}`);
   const session = await openSession(flags);
+  const interrupt = interruptSignal(session.progress);
   const target = await loadRecTarget(session, flags.rec);
   const result = baseResult(command, session, flags.rec, target);
   const { progress } = session;
@@ -66,18 +78,27 @@ async function userTarget(flags: UserFlags, command: string): Promise<UserTarget
   redactor.add(admin.password);
   await progress.step('admin credentials authenticate', () => checkCurrentCredentials(target, admin));
   const users = await progress.step('find the user (GET /v1/users)', () => target.rest.users(admin));
+  // The admin account under any spelling the cluster may accept: never the target of a user operation.
+  const adminUids = new Set(users.filter((u) => sameLogin(u.email, admin.username) || sameLogin(u.name, admin.username)).map((u) => u.uid));
+  const refuseAdmin = (name: string) =>
+    usageError(`${name} is the REC admin (${admin.username}), whose password the operator uses`, `rotate it with: kubectl reccred rotate ${target.name} -n ${target.namespace}`);
+  if (sameLogin(flags.user, admin.username)) throw refuseAdmin(flags.user);
   const user = users.find((u) => u.email === flags.user) ?? users.find((u) => u.name === flags.user);
-  if (!user) throw usageError(`REC ${target.name} has no user "${flags.user}"`, `users: ${users.map((u) => u.email ?? u.name).slice(0, 20).join(', ')}`);
+  if (!user) {
+    // Only another spelling matches: on a case-sensitive cluster that is someone else, so ask for the exact one.
+    const other = users.find((u) => sameLogin(u.email, flags.user) || sameLogin(u.name, flags.user));
+    if (other && adminUids.has(other.uid)) throw refuseAdmin(flags.user);
+    throw usageError(`REC ${target.name} has no user "${flags.user}"`, other ? `did you mean ${other.email ?? other.name}? (names are matched exactly)` : `users: ${users.map((u) => u.email ?? u.name).slice(0, 20).join(', ')}`);
+  }
   const email = user.email ?? user.name ?? flags.user;
-  if (email === admin.username) throw usageError(`${email} is the REC admin, whose password the operator uses`, `rotate it with: kubectl reccred rotate ${target.name} -n ${target.namespace}`);
+  if (adminUids.has(user.uid) || sameLogin(email, admin.username) || sameLogin(user.name, admin.username)) throw refuseAdmin(email);
   result.username = email;
-  return { session, target, admin, user: { uid: user.uid, email }, journal: target.journal.forUser(user.uid), toSecret, result };
+  return { session, target, admin, user: { uid: user.uid, email }, journal: target.journal.forUser(user.uid), toSecret, result, interrupt };
 }
 
-async function currentPassword(flags: UserFlags, toSecret: SecretKeyTarget | undefined): Promise<string> {
-  if (flags.currentPasswordStdin && flags.passwordStdin) throw usageError('--current-password-stdin and --password-stdin both want stdin; give one of them as a file');
-  if (flags.currentPasswordFile) return validateSupplied(fs.readFileSync(flags.currentPasswordFile, 'utf8').split(/\r?\n/)[0] ?? '', '--current-password-file');
-  if (flags.currentPasswordStdin) return validateSupplied(await readStdinLine(), '--current-password-stdin');
+/** The current password given on stdin or in a file (read before any login), else the one in --to-secret. */
+async function currentPassword(given: string | undefined, toSecret: SecretKeyTarget | undefined): Promise<string> {
+  if (given !== undefined) return given;
   const fromSecret = toSecret ? (await toSecret.read()).value : undefined;
   if (fromSecret) return fromSecret;
   throw usageError(
@@ -86,31 +107,40 @@ async function currentPassword(flags: UserFlags, toSecret: SecretKeyTarget | und
   );
 }
 
-/** A user's journal is taken over only from a holder that is gone. */
-function refuseLiveHolder(record: JournalRecord): void {
-  if (holderIsAlive(record)) throw refused(`the ${record.operation} of ${record.username} is held by ${record.holder}, still running (heartbeat ${record.heartbeatAt})`, 'wait for it');
-}
-
-function printedDelivery(u: UserTarget, printed: { password?: string }): Delivery {
-  return u.toSecret ? { kind: 'secret', target: u.toSecret } : { kind: 'print', print: (p) => (printed.password = p) };
+/** Hands the password over on stdout at once (the whole result document), before the journal moves on. */
+function printedDelivery(u: UserTarget, printed: { password?: string }, message: string): Delivery {
+  if (u.toSecret) return { kind: 'secret', target: u.toSecret };
+  return {
+    kind: 'print',
+    print: (password) => {
+      printed.password = password;
+      u.result.phase = 'stored';
+      u.result.message = message;
+      u.result.password = password;
+      // On stdout only, like get --reveal; the message goes to stderr.
+      printResult(u.result, u.session.flags.output, () => `${password}\n`, true);
+    },
+  };
 }
 
 async function runUser(u: UserTarget, record: JournalRecord, create: boolean, body: (ctx: ProcedureContext) => Promise<void>, message: string, printed: { password?: string }): Promise<number> {
-  const { signal, dispose } = interruptSignal(u.session.progress);
+  const { signal, dispose } = u.interrupt;
   try {
+    let held = record;
+    // Ctrl-C during the read-only preflight: stop before the journal, the first change (exit 1, not 3).
+    if (create && signal.aborted) throw interruptedBeforeChange(`${u.user.email} on REC ${u.target.name}`);
     if (create) await u.session.progress.step(`record the journal ${u.journal.name}`, () => u.journal.create(record));
-    else refuseLiveHolder(record);
-    const ctx = procedureContext(u.session, u.target, record, { settleMs: 0, propagationTimeoutMs: 0, noWait: true }, signal);
-    ctx.journal = u.journal;
-    if (!create) await u.journal.update({ ...record, ...holderIdentity(), heartbeatAt: new Date().toISOString() });
+    else {
+      const taken = await takeOverLease(u.journal, record, { note: (t) => u.session.progress.note(t), waiting: (t) => u.session.progress.waiting(t), signal });
+      if (!taken) throw refused(`the ${record.operation} of ${record.username} was completed by its holder while this run watched its lease`, 'nothing left to do');
+      held = taken;
+    }
+    const ctx = procedureContext(u.session, u.target, held, { settleMs: 0, propagationTimeoutMs: 0, noWait: true }, signal, u.journal);
     await body(ctx);
     u.result.phase = ctx.record.phase === 'stored' ? 'stored' : 'completed';
     u.result.message = message;
     if (printed.password !== undefined) {
-      // Printed once, on stdout only, like get --reveal; the message goes to stderr.
-      u.result.password = printed.password;
       u.session.progress.note(message);
-      printResult(u.result, u.session.flags.output, () => `${printed.password}\n`, true);
       return 0;
     }
     return report(u.session, u.result);
@@ -121,13 +151,25 @@ async function runUser(u: UserTarget, record: JournalRecord, create: boolean, bo
       await u.journal.delete().catch(() => undefined);
     }
     u.result.phase = current?.phase ?? 'not-started';
-    return report(u.session, u.result, err);
+    if (printed.password === undefined) return report(u.session, u.result, err);
+    // The result document is already on stdout with the password: only the error follows, on stderr.
+    const explained = settleResult(u.result, err);
+    process.stderr.write(`error: ${explained.message}\n${explained.hint ? `  ${explained.hint}\n` : ''}`);
+    return explained.exitCode;
   } finally {
+    u.journal.release();
     dispose();
   }
 }
 
 export async function userRotate(flags: UserFlags): Promise<number> {
+  if (flags.currentPasswordStdin && flags.passwordStdin) throw usageError('--current-password-stdin and --password-stdin both want stdin; give one of them as a file');
+  // Both read before the first login: input that is not a password is refused with nothing sent.
+  const supplied = await suppliedPassword(flags);
+  const givenCurrent = await suppliedPassword(
+    { passwordStdin: flags.currentPasswordStdin, passwordFile: flags.currentPasswordFile },
+    { stdin: '--current-password-stdin', file: '--current-password-file' },
+  );
   const u = await userTarget(flags, 'user rotate');
   try {
     const existing = await u.journal.read();
@@ -135,16 +177,23 @@ export async function userRotate(flags: UserFlags): Promise<number> {
     if (existing) {
       if (existing.operation !== 'user-rotate') throw refused(`a ${existing.operation} of ${u.user.email} is in progress`, `run: kubectl reccred user reset ${u.target.name} --user ${u.user.email} to complete it`);
       redactor.add(existing.oldPassword, existing.newPassword);
-      if (existing.phase === 'stored') throw refused(`${u.user.email} already has a new password waiting for clients (since ${existing.storeUpdatedAt})`, `once clients use it: kubectl reccred user finish ${u.target.name} --user ${u.user.email}`);
+      // The journal says where the password went; a resumed run delivers it there again.
+      if (existing.toSecret) u.toSecret = SecretKeyTarget.parse(u.session.api, existing.toSecret, u.session.namespace);
+      if (existing.phase === 'stored') {
+        const waiting = `${u.user.email} already has a new password waiting for clients (since ${existing.storeUpdatedAt})`;
+        if (u.toSecret) throw refused(`${waiting}, in ${u.toSecret.location}`, `once clients use it: kubectl reccred user finish ${u.target.name} --user ${u.user.email}`);
+        // Printed before the journal moved on, but stdout may have been lost with the run: the same password again.
+        u.session.progress.note(`${waiting}; handing that same password over again.`);
+      }
       u.session.progress.note(`Resuming the rotation of ${u.user.email} left in phase ${existing.phase}.`);
-      return await runUser(u, existing, false, (ctx) => runUserRotate(ctx, printedDelivery(u, printed)), rotatedMessage(u), printed);
+      return await runUser(u, existing, false, (ctx) => runUserRotate(ctx, printedDelivery(u, printed, rotatedMessage(u))), rotatedMessage(u), printed);
     }
-    const current = await currentPassword(flags, u.toSecret);
+    const current = await currentPassword(givenCurrent, u.toSecret);
     redactor.add(current);
-    const { password } = await newPassword(flags, u.user.email);
+    const { password } = newPassword(flags, supplied, u.user.email);
     redactor.add(password);
     if (password === current) throw new ReccredError('the new password equals the current one', ExitCode.Usage);
-    return await runUser(u, record(u, 'user-rotate', current, password), true, (ctx) => runUserRotate(ctx, printedDelivery(u, printed)), rotatedMessage(u), printed);
+    return await runUser(u, record(u, 'user-rotate', current, password), true, (ctx) => runUserRotate(ctx, printedDelivery(u, printed, rotatedMessage(u))), rotatedMessage(u), printed);
   } catch (err) {
     return report(u.session, u.result, err);
   }
@@ -171,6 +220,7 @@ export async function userFinish(flags: UserFlags): Promise<number> {
 }
 
 export async function userReset(flags: UserFlags): Promise<number> {
+  const supplied = await suppliedPassword(flags);
   const u = await userTarget(flags, 'user reset');
   try {
     const printed: { password?: string } = {};
@@ -180,12 +230,12 @@ export async function userReset(flags: UserFlags): Promise<number> {
       redactor.add(existing.oldPassword, existing.newPassword);
       if (existing.operation !== 'user-reset') throw refused(`a ${existing.operation} of ${u.user.email} is in progress (phase ${existing.phase})`, `finish it first: kubectl reccred user finish ${u.target.name} --user ${u.user.email}`);
       u.session.progress.note(`Resuming the reset of ${u.user.email} left in phase ${existing.phase}.`);
-      return await runUser(u, existing, false, (ctx) => runUserReset(ctx, u.admin, printedDelivery(u, printed)), message, printed);
+      return await runUser(u, existing, false, (ctx) => runUserReset(ctx, u.admin, printedDelivery(u, printed, message)), message, printed);
     }
-    const { password } = await newPassword(flags, u.user.email);
+    const { password } = newPassword(flags, supplied, u.user.email);
     redactor.add(password);
     await confirmDestructive(`Replace EVERY password of ${u.user.email} on REC ${u.target.name}; clients using any of them lose access now`, u.target.name, flags.yes, flags.passwordStdin === true);
-    return await runUser(u, record(u, 'user-reset', '', password), true, (ctx) => runUserReset(ctx, u.admin, printedDelivery(u, printed)), message, printed);
+    return await runUser(u, record(u, 'user-reset', '', password), true, (ctx) => runUserReset(ctx, u.admin, printedDelivery(u, printed, message)), message, printed);
   } catch (err) {
     return report(u.session, u.result, err);
   }

@@ -11,14 +11,15 @@ import type { Duplex } from 'node:stream';
 import type { AuditLog } from '../audit.js';
 import type { Faults } from '../faults.js';
 import type { PodExecutor } from '../pods/executor.js';
-import { allows, BUILTIN_USERS, forbiddenMessage, type PolicyRule, type RequestAttributes } from './authz.js';
+import { allows, BUILTIN_USERS, forbiddenMessage, requestNameFromFieldSelector, type PolicyRule, type RequestAttributes } from './authz.js';
 import {
   aggregatedContentType, aggregatedDiscovery, findResource, legacyApiVersions, legacyGroupDoc, legacyGroupList,
   negotiateDiscovery, resourceList, type ResourceInfo,
 } from './discovery.js';
 import { chooseProtocol, ExecEndpoint, spdyRefusal, validateExec, type ExecProtocol } from './exec-endpoint.js';
 import { kubeconfigYaml } from './kubeconfig.js';
-import { applySubresourceRules, prepareWrite } from './objects.js';
+import { managerOrUserAgent, sameFields, updateManagedFields } from './managed-fields.js';
+import { applySubresourceRules, checkImmutable, prepareWrite } from './objects.js';
 import { jsonPatch, mergePatch, PATCH_TYPES, strategicMergePatch } from './patch.js';
 import { decodeSelfSubjectAccessReview, PROTOBUF_MAGIC } from './protobuf.js';
 import { KubeStore, StoreError, type KubeObject } from './store.js';
@@ -358,6 +359,10 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     if (t.subresource) attrs.subresource = t.subresource;
     if (t.namespace !== undefined) attrs.namespace = t.namespace;
     if (t.name !== undefined) attrs.name = t.name;
+    else if (verb === 'list' || verb === 'watch') {
+      const named = requestNameFromFieldSelector(query.get('fieldSelector'));
+      if (named !== undefined) attrs.name = named;
+    }
     authorize(caller, attrs);
 
     if (r.name === 'selfsubjectaccessreviews') {
@@ -377,6 +382,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     const bucket = r.store!;
     const name = t.name ?? '';
     const dryRun = query.getAll('dryRun').includes('All');
+    // Who writes, for metadata.managedFields (test/sim/kube/managed-fields.ts).
+    const manager = managerOrUserAgent(query.get('fieldManager'), req.headers['user-agent']);
 
     switch (verb) {
       case 'get': {
@@ -403,6 +410,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
           throw notFound('namespaces', '', obj.metadata.namespace!);
         }
         delete obj.metadata.resourceVersion;
+        obj.metadata['managedFields'] = updateManagedFields(undefined, obj, manager, gvOf(r), t.subresource);
         if (dryRun) {
           if (store.get(bucket, t.namespace, obj.metadata.name)) throw alreadyExists(r.name, r.group, obj.metadata.name);
           sendJson(res, 201, obj);
@@ -438,13 +446,21 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
         }
         const obj = prepareWrite(r, next, t.namespace, name);
         const merged = applySubresourceRules(r, current, obj, t.subresource);
-        if (r.name === 'secrets' && faults.secretWriteConflicts > 0) {
+        if (r.name === 'secrets' && faults.secretWriteConflicts > 0 && (faults.secretWriteConflictName ?? name) === name) {
           faults.secretWriteConflicts -= 1;
           throw conflict(r.name, r.group, name);
         }
+        // Preconditions, then validation, then field tracking, as the real update path orders them.
+        const rv = merged.metadata.resourceVersion;
+        if (rv && rv !== current.metadata.resourceVersion) throw conflict(r.name, r.group, name);
+        checkImmutable(r, current, merged);
+        // A write that changes nothing is not stored: no new resourceVersion, no managedFields change.
+        if (sameFields(current, merged)) {
+          sendJson(res, 200, current);
+          return;
+        }
+        merged.metadata['managedFields'] = updateManagedFields(current, merged, manager, gvOf(r), t.subresource);
         if (dryRun) {
-          const rv = merged.metadata.resourceVersion;
-          if (rv && rv !== current.metadata.resourceVersion) throw conflict(r.name, r.group, name);
           sendJson(res, 200, merged);
           return;
         }
@@ -460,6 +476,14 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       case 'delete': {
         const current = store.get(bucket, t.namespace, name);
         if (!current) throw notFound(r.name, r.group, name);
+        // DeleteOptions.preconditions (resourceVersion, uid) refuse with 409 Conflict when they do not hold
+        // (kubernetes/kubernetes staging/src/k8s.io/apimachinery/pkg/apis/meta/v1/types.go, Preconditions).
+        const raw = await readBody(req);
+        const options = (raw.length ? parseJson(raw) : {}) as { preconditions?: { resourceVersion?: string; uid?: string } };
+        const pre = options.preconditions ?? {};
+        if ((pre.resourceVersion && pre.resourceVersion !== current.metadata.resourceVersion) || (pre.uid && pre.uid !== current.metadata.uid)) {
+          throw conflict(r.name, r.group, name);
+        }
         if (dryRun) {
           sendJson(res, 200, successStatus(r.name, r.group, name, current.metadata.uid));
           return;

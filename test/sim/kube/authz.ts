@@ -8,7 +8,7 @@ export interface PolicyRule {
   apiGroups?: string[];
   /** absent means every namespace (and cluster-scoped resources). */
   namespaces?: string[];
-  /** absent means every name. */
+  /** absent or empty means every name; otherwise exact names (RBAC has no wildcard here). */
   resourceNames?: string[];
 }
 
@@ -31,15 +31,43 @@ function resourceMatches(rule: string[], resource: string, subresource?: string)
   );
 }
 
+/**
+ * resourceNames as Kubernetes RBAC matches them (kubernetes/website
+ * content/en/docs/reference/access-authn-authz/rbac.md, "Referring to resources"): an empty set allows
+ * every name; otherwise the request's name must be one of them, exactly. A request names an object
+ * only when its URL does (get, update, patch, delete, and subresources such as pods/NAME/exec, even
+ * with the create verb), or, for list and watch, through a `metadata.name=` field selector
+ * (requestNameFromFieldSelector). A create of a new object or a deletecollection has no name, so a
+ * rule with resourceNames never grants it.
+ */
+function nameMatches(resourceNames: string[] | undefined, name: string | undefined): boolean {
+  if (resourceNames === undefined || resourceNames.length === 0) return true;
+  return name !== undefined && resourceNames.includes(name);
+}
+
 export function ruleAllows(rule: PolicyRule, a: RequestAttributes): boolean {
   return (
     has(rule.verbs, a.verb) &&
     has(rule.apiGroups, a.group) &&
     resourceMatches(rule.resources, a.resource, a.subresource) &&
     (rule.namespaces === undefined || (a.namespace !== undefined && has(rule.namespaces, a.namespace))) &&
-    // A name restriction can never grant list/create of a whole collection, as in RBAC.
-    (rule.resourceNames === undefined || (a.name !== undefined && has(rule.resourceNames, a.name)))
+    nameMatches(rule.resourceNames, a.name)
   );
+}
+
+/**
+ * The name a list or watch request is authorized with: the value of a `metadata.name=` (or `==`)
+ * term of its field selector, as the API server's request info takes it; undefined otherwise.
+ * ("If you restrict list or watch by resourceName, clients must include a metadata.name field
+ * selector", rbac.md.)
+ */
+export function requestNameFromFieldSelector(selector: string | null): string | undefined {
+  if (!selector) return undefined;
+  for (const term of selector.split(',')) {
+    const m = term.trim().match(/^metadata\.name\s*(==|=)\s*(.+)$/);
+    if (m) return m[2]!.trim();
+  }
+  return undefined;
 }
 
 /** Every authenticated user may review its own access (system:basic-user in a real cluster). */

@@ -6,7 +6,7 @@ import { constants } from 'node:os';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
 import type { AuditLog } from '../audit.js';
-import type { Faults } from '../faults.js';
+import type { ExecStatusFault, Faults } from '../faults.js';
 import type { ExecProcess, PodExecutor } from '../pods/executor.js';
 import type { KubeStore } from './store.js';
 import { ApiError, badRequest, notFound } from './status.js';
@@ -129,6 +129,18 @@ export function exitStatus(command: string[], code: number): Record<string, unkn
   };
 }
 
+/** The status frame an ExecStatusFault sends: it names no usable exit code. */
+function faultyStatus(kind: ExecStatusFault['status']): string {
+  if (kind === 'text') return 'error: an error occurred while running the command';
+  return JSON.stringify({
+    metadata: {},
+    status: 'Failure',
+    message: 'command terminated with non-zero exit code',
+    reason: 'NonZeroExitCode',
+    details: { causes: [{ reason: 'ExitCode', message: '' }] },
+  });
+}
+
 const frame = (channel: number, data: Buffer | string) =>
   Buffer.concat([Buffer.from([channel]), typeof data === 'string' ? Buffer.from(data) : data]);
 
@@ -158,15 +170,17 @@ export class ExecEndpoint {
   /** Upgrades a validated request and runs the session; resolves once the 101 is sent. */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, exec: ValidExec, protocol: string): Promise<void> {
     (req as IncomingMessage & { chosenProtocol?: string }).chosenProtocol = protocol;
+    // Recorded so tests can check what a client offers (a real audit log does not keep it).
+    const protocols = offered(req, 'sec-websocket-protocol');
     return new Promise((resolve) => {
       this.wss.handleUpgrade(req, socket, head, (ws) => {
         resolve();
-        this.session(ws, exec);
+        this.session(ws, exec, protocols);
       });
     });
   }
 
-  private session(ws: WebSocket, exec: ValidExec): void {
+  private session(ws: WebSocket, exec: ValidExec, protocols: string[]): void {
     const { deps } = this;
     const v5 = ws.protocol === WS_PROTOCOL.v5;
     const drop = deps.faults.dropExecBeforeStatus > 0;
@@ -174,12 +188,19 @@ export class ExecEndpoint {
 
     deps.audit.record({
       kind: 'exec', time: Date.now(), user: exec.user, namespace: exec.namespace, pod: exec.pod,
-      container: exec.container, command: exec.command,
+      container: exec.container, command: exec.command, protocols,
     });
+    // The REST calls this session's command makes (the pod's REST API records them), for execStatusFaults.
+    const restCalls: string[] = [];
+    const stopWatching = deps.audit.onRecord((e) => {
+      if (e.kind === 'rest' && e.pod === exec.pod) restCalls.push(`${e.method} ${e.path}`);
+    });
+    const output = { stdout: [] as Buffer[], stderr: [] as Buffer[] };
     let proc: ExecProcess;
     try {
       proc = deps.executor.exec({ namespace: exec.namespace, pod: exec.pod, container: exec.container, command: exec.command, stdin: exec.stdin });
     } catch (e) {
+      stopWatching();
       const status = { metadata: {}, status: 'Failure', message: `error executing command in container: ${(e as Error).message}`, reason: 'InternalError', code: 500 };
       ws.send(frame(STATUS, JSON.stringify(status)), () => ws.close(1000));
       return;
@@ -211,8 +232,12 @@ export class ExecEndpoint {
     const send = (channel: number) => (d: Buffer | string) => {
       if (ws.readyState === ws.OPEN) ws.send(frame(channel, d));
     };
-    proc.stdout.on('data', exec.stdout ? send(STDOUT) : () => {});
-    proc.stderr.on('data', exec.stderr ? send(STDERR) : () => {});
+    const keep = (list: Buffer[], forward: (d: Buffer | string) => void) => (d: Buffer | string) => {
+      list.push(Buffer.from(d));
+      forward(d);
+    };
+    proc.stdout.on('data', exec.stdout ? keep(output.stdout, send(STDOUT)) : () => {});
+    proc.stderr.on('data', exec.stderr ? keep(output.stderr, send(STDERR)) : () => {});
 
     void (async () => {
       const { code, signal } = await proc.exit;
@@ -223,13 +248,20 @@ export class ExecEndpoint {
       ]);
       finished = true;
       this.live.delete(entry);
+      stopWatching();
+      deps.audit.record({
+        kind: 'exec-output', time: Date.now(), namespace: exec.namespace, pod: exec.pod,
+        stdout: Buffer.concat(output.stdout).toString('utf8'), stderr: Buffer.concat(output.stderr).toString('utf8'),
+      });
       if (ws.readyState !== ws.OPEN) return;
       if (drop) {
         ws.terminate();
         return;
       }
       const rc = code ?? (signal ? 128 + (constants.signals[signal] ?? 0) : 1);
-      ws.send(frame(STATUS, JSON.stringify(exitStatus(exec.command, rc))), () => ws.close(1000));
+      const fault = deps.faults.execStatusFaults.find((f) => f.remaining > 0 && restCalls.some((c) => f.match.test(c)));
+      if (fault) fault.remaining -= 1;
+      ws.send(frame(STATUS, fault ? faultyStatus(fault.status) : JSON.stringify(exitStatus(exec.command, rc))), () => ws.close(1000));
     })();
   }
 

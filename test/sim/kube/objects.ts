@@ -2,7 +2,7 @@
 // validation, and what the status subresource may change.
 import type { KubeObject } from './store.js';
 import type { ResourceInfo } from './discovery.js';
-import { badRequest, invalid } from './status.js';
+import { ApiError, badRequest, invalid } from './status.js';
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -70,6 +70,30 @@ export function prepareWrite(r: ResourceInfo, o: unknown, urlNamespace: string |
   }
   return obj;
 }
+
+/**
+ * A Secret or ConfigMap marked `immutable: true` keeps its data and the flag for good: the update is
+ * refused with 422 Invalid, one Forbidden cause per field (kubernetes/kubernetes
+ * pkg/apis/core/validation/validation.go, ValidateSecretUpdate and ValidateConfigMapUpdate).
+ */
+export function checkImmutable(r: ResourceInfo, current: KubeObject, next: KubeObject): void {
+  if ((r.name !== 'secrets' && r.name !== 'configmaps') || current['immutable'] !== true) return;
+  const detail = 'field is immutable when `immutable` is set';
+  const same = (a: unknown, b: unknown) => JSON.stringify(sortedEntries(a)) === JSON.stringify(sortedEntries(b));
+  const fields = [
+    ...(next['immutable'] !== true ? ['immutable'] : []),
+    ...(r.name === 'secrets' ? ['data'] : ['data', 'binaryData']).filter((f) => !same(current[f], next[f])),
+  ];
+  if (!fields.length) return;
+  const errors = fields.map((f) => `${f}: Forbidden: ${detail}`);
+  throw new ApiError(422, 'Invalid', `${r.kind} "${current.metadata.name}" is invalid: ${errors.length === 1 ? errors[0] : `[${errors.join(', ')}]`}`, {
+    name: current.metadata.name,
+    kind: r.kind,
+    causes: fields.map((field) => ({ reason: 'FieldValueForbidden', message: `Forbidden: ${detail}`, field })),
+  });
+}
+
+const sortedEntries = (v: unknown) => (v && typeof v === 'object' ? Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)) : []);
 
 /**
  * With a status subresource, writes to the main resource keep the stored status and writes to

@@ -20,6 +20,8 @@ export interface PodSpec {
   argvLog: string;
   /** Make curl absent from the pod's image (for the plugin's "curl missing" error). */
   curlMissing?: boolean;
+  /** Host folder bind-mounted at the exec user's HOME (default: `home` beside credentialsDir). */
+  homeDir?: string;
 }
 
 export class NamespacesUnavailableError extends Error {}
@@ -39,6 +41,13 @@ interface Sandbox {
 
 const FORWARDER = join(dirname(fileURLToPath(import.meta.url)), 'forwarder.mjs');
 const POD_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+/**
+ * HOME of a command run through exec. A container runtime sets it from the image (or the user's passwd
+ * entry); in the sandbox it is a folder on the pod's own /opt tmpfs, so a `.curlrc` placed there stays in
+ * the pod and never touches the host's home.
+ */
+export const POD_HOME = '/opt/.sim/home';
+const homeDirOf = (spec: PodSpec) => spec.homeDir ?? join(dirname(spec.credentialsDir), 'home');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Throws NamespacesUnavailableError when this machine cannot create the sandboxes (not root, no unshare). */
@@ -100,6 +109,7 @@ export class PodSandboxes implements PodExecutor {
   private async boot(sb: Sandbox): Promise<void> {
     const { spec } = sb;
     mkdirSync(spec.credentialsDir, { recursive: true });
+    mkdirSync(homeDirOf(spec), { recursive: true });
     mkdirSync(dirname(spec.argvLog), { recursive: true });
     if (!existsSync(spec.argvLog)) writeFileSync(spec.argvLog, '');
     await this.o.beforeStart?.(spec);
@@ -112,6 +122,8 @@ export class PodSandboxes implements PodExecutor {
         env: {
           PATH: POD_PATH,
           SIM_CREDENTIALS: spec.credentialsDir,
+          SIM_HOME: homeDirOf(spec),
+          SIM_POD_HOME: POD_HOME,
           SIM_HOSTNAME: spec.name,
           SIM_ARGV_LOG: spec.argvLog,
           SIM_CURL_MISSING: spec.curlMissing ? '1' : '0',
@@ -155,6 +167,11 @@ export class PodSandboxes implements PodExecutor {
     return sb;
   }
 
+  /** Host side of the pod's HOME: files written here are in the exec user's home inside the pod. */
+  podHome(namespace: string, name: string): string {
+    return homeDirOf(this.sandbox(namespace, name).spec);
+  }
+
   pid(namespace: string, name: string): number | undefined {
     return this.pods.get(`${namespace}/${name}`)?.pid;
   }
@@ -173,7 +190,7 @@ export class PodSandboxes implements PodExecutor {
       if (killed) return { code: null, signal: 'SIGKILL' as NodeJS.Signals };
       const c = spawn('nsenter', ['-t', String(sb.pid), '-m', '-n', '-u', '--', ...request.command], {
         cwd: '/',
-        env: { PATH: POD_PATH, HOSTNAME: request.pod },
+        env: { PATH: POD_PATH, HOSTNAME: request.pod, HOME: POD_HOME },
         stdio: ['pipe', 'pipe', 'pipe'],
         detached: true,
       });

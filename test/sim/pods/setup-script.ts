@@ -12,6 +12,9 @@ mount -t tmpfs -o mode=755 simpod /opt
 mkdir -p /opt/redislabs/credentials /opt/.sim
 # The credentials FOLDER, not its files: kubelet's ..data swap must stay visible (a file bind pins the inode).
 mount --bind "$SIM_CREDENTIALS" /opt/redislabs/credentials
+# The exec user's HOME (where curl looks for .curlrc), kept in a host folder so tests can put files there.
+mkdir -p "$SIM_POD_HOME"
+mount --bind "$SIM_HOME" "$SIM_POD_HOME"
 hostname "$SIM_HOSTNAME" 2>/dev/null || true
 
 # Copy the real binaries before anything is bound over them (bind mounts follow the sh -> dash symlink).
@@ -37,12 +40,13 @@ for b in curl dash bash; do
     # Fleet mode: dash wrappers (bash costs 15 ms a start, twice per REST call); dash has no exec -a,
     # which only kept argv[0] for the real binary. Light pods have no forwarder, so curl is pointed at
     # the pod's REST socket, after its argv was logged as given.
+    # The option goes after the caller's arguments: curl honours -q only as the first one.
     extra=''
-    [ "$b" = curl ] && extra="--unix-socket '$s' "
+    [ "$b" = curl ] && extra=" --unix-socket '$s'"
     {
       printf '%s\n' '#!/opt/.sim/dash'
       printf '%s\n' "printf '%s\\0' \"\$#\" \"\$0\" \"\$@\" >> '$q'"
-      printf '%s\n' "exec /opt/.sim/$b $extra\"\$@\""
+      printf '%s\n' "exec /opt/.sim/$b \"\$@\"$extra"
     } > "$w"
   else
   {

@@ -43,6 +43,13 @@ export interface ClusterStateOptions {
   lockout?: Partial<LockoutPolicy>;
   /** A fake clock for lockout windows; Date.now by default. */
   now?: () => number;
+  /**
+   * How a login (email or name) is matched to a user. The documentation is silent on case
+   * (redis/docs content/operate/rs/references/rest-api/objects/user.md: "User's email (pattern matching
+   * only ASCII characters)"; nothing in rest-api/ or security/access-control/), so both are simulated.
+   * Default 'exact'.
+   */
+  loginMatch?: 'exact' | 'case-insensitive';
 }
 
 /** A REST-level error: status plus the documented `error_code`. */
@@ -79,6 +86,7 @@ export class ClusterState {
   passwordMinLength: number;
   lockout: LockoutPolicy;
   now: () => number;
+  loginMatch: 'exact' | 'case-insensitive';
   /** The pod whose REST API serves; the others redirect to it. */
   masterPod = '';
   readonly roles: Role[] = DEFAULT_ROLES.map((r) => ({ ...r }));
@@ -99,6 +107,7 @@ export class ClusterState {
     this.passwordMinLength = options.passwordMinLength ?? 8;
     this.lockout = { threshold: 5, windowMs: 900_000, durationMs: 1_800_000, ...options.lockout };
     this.now = options.now ?? Date.now;
+    this.loginMatch = options.loginMatch ?? 'exact';
   }
 
   // ---- users ----
@@ -111,7 +120,7 @@ export class ClusterState {
     if (!input.role && !(input.role_uids && input.role_uids.length))
       throw new RestError(400, 'invalid_schema', 'role or role_uids is required');
     for (const u of this.users.values()) {
-      if (u.email === input.email) throw new RestError(409, 'email_already_exists', 'The given email is already taken');
+      if (this.sameLogin(u.email, input.email)) throw new RestError(409, 'email_already_exists', 'The given email is already taken');
       if (input.name && u.name === input.name)
         throw new RestError(409, 'name_already_exists', 'The given name is already taken');
     }
@@ -164,7 +173,7 @@ export class ClusterState {
   updateUser(uid: number, patch: Record<string, unknown>): User {
     const u = this.mustUser(uid);
     if (typeof patch.email === 'string' && patch.email !== u.email) {
-      if ([...this.users.values()].some((x) => x.email === patch.email))
+      if ([...this.users.values()].some((x) => x.uid !== u.uid && this.sameLogin(x.email, patch.email as string)))
         throw new RestError(400, 'email_already_exists', 'The given email is already taken');
       u.email = patch.email;
     }
@@ -274,6 +283,20 @@ export class ClusterState {
     return this.failedAuths.filter((f) => f.email === (u?.email ?? login)).length;
   }
 
+  /** Test-facing: locks the account as the lockout policy would (until unlocked). */
+  lock(login: string): void {
+    const u = this.lookup(login);
+    if (!u) return;
+    u.status = 'locked';
+    this.lockedUntil.set(u.uid, Infinity);
+  }
+
+  /** Test-facing: puts the user's passwords into a given state (as if a request had or had not applied). */
+  setPasswords(login: string, passwords: string[]): void {
+    const u = this.lookup(login);
+    if (u) u.passwords = [...passwords];
+  }
+
   unlock(login: string): void {
     const u = this.lookup(login);
     if (!u) return;
@@ -293,9 +316,13 @@ export class ClusterState {
   // ---- helpers ----
 
   private lookup(login: string): User | undefined {
-    for (const u of this.users.values()) if (u.email === login) return u;
-    for (const u of this.users.values()) if (u.name === login) return u;
+    for (const u of this.users.values()) if (this.sameLogin(u.email, login)) return u;
+    for (const u of this.users.values()) if (this.sameLogin(u.name, login)) return u;
     return undefined;
+  }
+
+  private sameLogin(a: string, b: string): boolean {
+    return this.loginMatch === 'case-insensitive' ? a.toLowerCase() === b.toLowerCase() : a === b;
   }
 
   private mustUser(uid: number): User {
