@@ -56,7 +56,7 @@ function classify(err: unknown): ReccredError {
   if (err instanceof PodCommandError) return new ReccredError(err.message, ExitCode.Failed);
   if (err instanceof LeaseHeldError) return new ReccredError(err.message, ExitCode.Refused, 'wait for that run to end; if it was stopped, its lease expires and finish or abort can then take over');
   if (err instanceof JournalHeldError) return new ReccredError(err.message, ExitCode.Refused, 'see it with: kubectl reccred status REC; then finish or abort it');
-  if (err instanceof LeaseLostError) return new ReccredError(`another run took over: ${err.message}`, ExitCode.Resumable);
+  if (err instanceof LeaseLostError) return new ReccredError(err.message, ExitCode.Resumable);
   // Reached only once a journal exists: the commands turn an interruption before it into interruptedBeforeChange.
   if (err instanceof InterruptedError) return new ReccredError('interrupted', ExitCode.Resumable);
   if (err instanceof StoreConflictError) return new ReccredError(err.message, ExitCode.Resumable);

@@ -2,6 +2,7 @@
 import { Cluster } from '../kube/cluster.js';
 import { KubeApi } from '../kube/api-client.js';
 import { resolveKubeconfig } from '../kube/kubeconfig.js';
+import { setLongestRequest } from '../journal/lease.js';
 import { Progress } from '../output/progress.js';
 import { parseDuration } from './duration.js';
 import type { GlobalFlags } from './global-flags.js';
@@ -24,6 +25,7 @@ export async function openSession(flags: GlobalFlags): Promise<Session> {
   trace(1, `context ${resolved.contextName}, namespace ${resolved.namespace}, from ${resolved.source}`);
   const timeoutMs = parseDuration(flags.requestTimeout ?? '60s', '--request-timeout');
   const api = await KubeApi.connect(resolved, timeoutMs, (l) => trace(2, l));
+  setLongestRequest(timeoutMs || 300_000);
   return {
     flags,
     api,

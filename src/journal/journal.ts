@@ -46,6 +46,11 @@ export const JournalRecord = z.object({
   startedAt: z.string(),
   /** The holder's clock at its last write: shown to people, never used to judge liveness. */
   heartbeatAt: z.string(),
+  /**
+   * Set by the fence before a change (a REST call, a store or REC write) and cleared by the next state
+   * written: while set, a request the holder sent may still be running in a pod after the holder died.
+   */
+  changeFencedAt: z.string().optional(),
   storeUpdatedAt: z.string().optional(),
   restoredAt: z.string().optional(),
   /** Rollback made sure the old password is a valid one again (the DELETE may have gone out before the crash). */
@@ -125,6 +130,7 @@ export class Journal {
   private writes: Promise<unknown> = Promise.resolve();
   private renewal: NodeJS.Timeout | undefined;
   private renewedAt = 0;
+  private renewing = false;
 
   constructor(
     private readonly cluster: Cluster,
@@ -149,7 +155,9 @@ export class Journal {
     if (!secret) return undefined;
     const parsed = JournalRecord.safeParse(safeJson(decodeSecretKey(secret, KEY)));
     if (!parsed.success) throw new JournalHeldError(undefined, this.name);
-    this.resourceVersion = secret.metadata.resourceVersion ?? '';
+    // While this run holds the lease, its preconditions stay on the version it wrote last: a read must
+    // not make a journal another run has since written look like its own.
+    if (!this.held) this.resourceVersion = secret.metadata.resourceVersion ?? '';
     return parsed.data;
   }
 
@@ -177,8 +185,8 @@ export class Journal {
    * process is gone). Returns the record now held.
    */
   async takeOver(record: JournalRecord): Promise<JournalRecord> {
-    const mine = { ...record, ...holderIdentity(), heartbeatAt: new Date().toISOString() };
-    await this.write(mine);
+    const mine: JournalRecord = { ...record, ...holderIdentity(), heartbeatAt: new Date().toISOString(), changeFencedAt: undefined };
+    await this.write(() => mine);
     this.hold(mine);
     return mine;
   }
@@ -186,24 +194,27 @@ export class Journal {
   /** Writes the next state; the resourceVersion precondition makes a run that lost the lease fail instead of interleave. */
   async update(record: JournalRecord): Promise<void> {
     this.assertHeld();
-    await this.write(record);
+    await this.write(() => record);
   }
 
   /**
    * Renews the lease right before a change to the cluster, the store or another Secret: if another run
-   * has written the journal since this one last did, the change is not made.
+   * has written the journal since this one last did, the change is not made. The record notes that a
+   * change may now be in flight, so a taker waits for it to end even when this process dies.
    */
   async fence(): Promise<void> {
     this.assertHeld();
-    await this.write({ ...this.held!, heartbeatAt: new Date().toISOString() });
+    await this.write((held) => ({ ...held, heartbeatAt: new Date().toISOString(), changeFencedAt: new Date().toISOString() }));
   }
 
   /** Deletes the journal, only if it is still the version this run wrote last. */
   async delete(): Promise<void> {
     this.assertHeld();
     await this.serially(async () => {
+      if (this.lost) throw new LeaseLostError(this.name, this.lost);
+      if (!this.resourceVersion) throw new LeaseLostError(this.name, 'no resourceVersion to delete it with');
       try {
-        await this.cluster.deleteSecret(this.name, this.resourceVersion || undefined);
+        await this.cluster.deleteSecret(this.name, this.resourceVersion);
       } catch (err) {
         throw this.conflictToLost(err);
       }
@@ -231,24 +242,34 @@ export class Journal {
 
   private renew(durationMs: number): void {
     if (!this.held || this.lost) return this.release();
-    this.fence().catch((err) => {
-      if (err instanceof LeaseLostError) return this.release();
-      // Not renewed for two thirds of the lease: a taker may soon judge it expired, so act no more.
-      if (Date.now() - this.renewedAt > (durationMs * 2) / 3) {
-        this.lost = `not renewed for ${Math.round((Date.now() - this.renewedAt) / 1000)}s: ${err instanceof Error ? err.message : String(err)}`;
-        this.release();
-      }
-    });
+    // A renewal still waiting (a slow API server) is enough: they must not pile up behind it.
+    if (this.renewing) return;
+    this.renewing = true;
+    this.write((held) => ({ ...held, heartbeatAt: new Date().toISOString() }))
+      .catch((err: unknown) => {
+        if (err instanceof LeaseLostError) return this.release();
+        // Not renewed for two thirds of the lease: a taker may soon judge it expired, so act no more.
+        if (Date.now() - this.renewedAt > (durationMs * 2) / 3) {
+          this.lost = `it could not be renewed for ${Math.round((Date.now() - this.renewedAt) / 1000)}s: ${err instanceof Error ? err.message : String(err)}`;
+          this.release();
+        }
+      })
+      .finally(() => (this.renewing = false));
   }
 
-  private assertHeld(): void {
+  /** Throws when this run lost the lease (seen by its renewals): a wait stops at once instead of at its next change. */
+  assertHeld(): void {
     if (this.lost) throw new LeaseLostError(this.name, this.lost);
     if (!this.held) throw new LeaseLostError(this.name, 'this run does not hold it');
   }
 
-  private async write(record: JournalRecord): Promise<void> {
+  /** One write, its record made from the state held when its turn comes (never from an older one). */
+  private async write(next: (held: JournalRecord) => JournalRecord): Promise<void> {
     await this.serially(async () => {
       if (this.lost) throw new LeaseLostError(this.name, this.lost);
+      // Without a version the patch would carry no precondition at all.
+      if (!this.resourceVersion) throw new LeaseLostError(this.name, 'no resourceVersion to write it against');
+      const record = next(this.held ?? (undefined as never));
       try {
         const s = await this.cluster.patchSecret(this.name, { data: { [KEY]: encode(record) } }, this.resourceVersion);
         this.resourceVersion = s.metadata.resourceVersion ?? '';
@@ -262,7 +283,7 @@ export class Journal {
 
   private conflictToLost(err: unknown): unknown {
     if (err instanceof KubeApiError && (err.status === 409 || err.status === 404)) {
-      this.lost = err.status === 409 ? 'another run wrote it' : 'another run deleted it';
+      this.lost = err.status === 409 ? 'another run took over: it wrote the journal' : 'another run took over: it deleted the journal';
       this.release();
       return new LeaseLostError(this.name, this.lost);
     }

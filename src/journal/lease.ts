@@ -25,9 +25,20 @@ export const DEFAULT_LEASE_MS = 30_000;
 /** A taker never waits longer than this, whatever a journal claims. */
 const MAX_LEASE_MS = 10 * 60_000;
 
+let longestRequestMs = 60_000;
+/**
+ * The longest a request of this process may run (its --request-timeout): a change it sent may still
+ * be running in a pod that long after it died, so the lease lasts at least that long.
+ */
+export function setLongestRequest(ms: number): void {
+  longestRequestMs = ms;
+}
+
 export function leaseDurationMs(): number {
+  // A test knob: the suites keep takeovers short. Not for production, where the request timeout rules.
   const fromEnv = Number(process.env.RECCRED_LEASE_MS);
-  return Number.isInteger(fromEnv) && fromEnv >= 300 && fromEnv <= MAX_LEASE_MS ? fromEnv : DEFAULT_LEASE_MS;
+  if (Number.isInteger(fromEnv) && fromEnv >= 300 && fromEnv <= MAX_LEASE_MS) return fromEnv;
+  return Math.min(MAX_LEASE_MS, Math.max(DEFAULT_LEASE_MS, longestRequestMs + 5000));
 }
 
 const readText = (path: string): string | undefined => {

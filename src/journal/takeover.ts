@@ -21,29 +21,39 @@ const WATCH_POLL_MS = 1000;
  */
 export async function takeOverLease(journal: Journal, record: JournalRecord, options: TakeoverOptions): Promise<JournalRecord | undefined> {
   const process = holderProcess(record.lease);
-  if (process === 'gone') {
-    options.note(`The holder (${record.holder}) ran on this machine and its process is gone: taking the journal over.`);
-  } else if (options.force) {
+  const waitMs = takeoverWaitMs(record.lease);
+  if (options.force) {
     options.note(`--force: taking the journal over from ${record.holder} without watching its lease; if it is still running, it stops at its next step.`);
+  } else if (process === 'gone' && !record.changeFencedAt) {
+    options.note(`The holder (${record.holder}) ran on this machine and its process is gone: taking the journal over.`);
   } else {
-    const watched = journal.version;
-    const waitMs = takeoverWaitMs(record.lease);
-    const started = Date.now();
+    // A dead holder may have left a request running in a pod (the lease outlasts the longest one):
+    // its outcome must be settled before anything here decides from what the cluster answers.
     options.note(
-      `The journal is held by ${record.holder}. Watching its lease for ${Math.round(waitMs / 1000)}s: a running holder renews it every ${Math.round(waitMs / 3000)}s.`,
+      process === 'gone'
+        ? `The holder (${record.holder}) ran on this machine and its process is gone, but a change it sent may still be running in a pod: waiting ${Math.round(waitMs / 1000)}s for it to end.`
+        : `The journal is held by ${record.holder}. Watching its lease for ${Math.round(waitMs / 1000)}s: a running holder renews it every ${Math.round(waitMs / 3000)}s.`,
     );
-    while (Date.now() - started < waitMs) {
-      options.waiting(`lease of ${record.holder}: unchanged for ${Math.round((Date.now() - started) / 1000)}s of ${Math.round(waitMs / 1000)}s`);
-      // Interrupted while watching: nothing was changed, and the holder keeps the journal.
-      if (!(await sleep(Math.min(WATCH_POLL_MS, waitMs - (Date.now() - started)), options.signal))) throw new LeaseHeldError(record, journal.name, 'interrupted while watching its lease');
-      const now = await journal.read();
-      if (!now) return undefined;
-      if (journal.version !== watched) {
-        throw new LeaseHeldError(now, journal.name, `still running: it renewed its lease within ${Math.ceil((Date.now() - started) / 1000)}s`);
-      }
-    }
+    const renewed = await watchLease(journal, record, waitMs, options);
+    if (renewed !== 'unchanged') return renewed;
   }
   return journal.takeOver(record);
+}
+
+/** Watches the journal for a lease duration on this process's monotonic clock. */
+async function watchLease(journal: Journal, record: JournalRecord, waitMs: number, options: TakeoverOptions): Promise<'unchanged' | undefined> {
+  const watched = journal.version;
+  const started = performance.now();
+  const elapsed = () => performance.now() - started;
+  while (elapsed() < waitMs) {
+    options.waiting(`lease of ${record.holder}: unchanged for ${Math.round(elapsed() / 1000)}s of ${Math.round(waitMs / 1000)}s`);
+    // Interrupted while watching: nothing was changed, and the holder keeps the journal.
+    if (!(await sleep(Math.min(WATCH_POLL_MS, waitMs - elapsed()), options.signal))) throw new LeaseHeldError(record, journal.name, 'interrupted while watching its lease');
+    const now = await journal.read();
+    if (!now) return undefined;
+    if (journal.version !== watched) throw new LeaseHeldError(now, journal.name, `still running: it renewed its lease within ${Math.ceil(elapsed() / 1000)}s`);
+  }
+  return 'unchanged';
 }
 
 /** Resolves true after ms, or false at once when the signal aborts. */

@@ -55,6 +55,7 @@ export class RestClient {
       if (!master) {
         throw new RestApiError(307, undefined, `pod ${first} redirected to ${host || 'an unknown address'}, which is not a pod of this REC`, `${call.method} ${call.path}`);
       }
+      if (call.method !== 'GET') await this.beforeChange();
       reply = await this.transport.rest(master, call, auth);
       if (reply.status === 307) throw new RestApiError(307, undefined, `the master pod ${master} redirected again`, `${call.method} ${call.path}`);
       this.master = master;

@@ -1,6 +1,6 @@
 // Starting a journaled admin operation (change-user, reset): take the lock with the record, run the
 // state machine, and turn whatever stops it into the exit code and message SPEC 2 asks for.
-import { resumable } from '../cli/exit-codes.js';
+import { ReccredError, resumable } from '../cli/exit-codes.js';
 import { explainError, interruptedBeforeChange } from '../cli/explain-error.js';
 import type { Session } from '../cli/session.js';
 import type { JournalRecord } from '../journal/journal.js';
@@ -50,7 +50,9 @@ export async function runJournaled(
     const hint =
       current.operation === 'reset' && (current.phase === 'added' || current.replaceSentAt)
         ? `run "kubectl reccred finish ${target.name} -n ${target.namespace}" NOW: until it runs, components using the store fail to log in and count towards the lockout`
-        : resumeHint(target);
+        : err instanceof ReccredError && why.hint
+          ? why.hint
+          : resumeHint(target);
     return report(session, result, resumable(`the ${current.operation} of REC ${target.name} stopped in phase "${current.phase}": ${why.message}; the journal ${target.journal.name} keeps every credential`, hint));
   } finally {
     target.journal.release();

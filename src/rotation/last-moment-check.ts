@@ -32,6 +32,8 @@ export async function lastMomentCheck(ctx: ProcedureContext, remaining: Remainin
 
 async function confirm(ctx: ProcedureContext, remaining: Remaining): Promise<void> {
   const { target } = ctx;
+  // A run that lost its lease says so, rather than reporting the store the other run wrote.
+  ctx.journal.assertHeld();
   const expected = credentials(ctx.record, remaining);
   const other = credentials(ctx.record, remaining === 'new' ? 'old' : 'new');
   const kept = remaining === 'new' ? 'new' : 'previous';
@@ -57,6 +59,9 @@ async function confirm(ctx: ProcedureContext, remaining: Remaining): Promise<voi
         false,
       );
     }
+    // The pod checks take a while: the store is read once more, the last read before the removal.
+    const last = await target.store.read();
+    if (!same(last, expected)) throw stop(ctx, remaining, `${target.store.location} changed while the pods were checked: ${await whoWrote(target)}`);
     return;
   }
 }

@@ -38,8 +38,8 @@ export function procedureContext(session: Session, target: RecTarget, record: Jo
     progress: session.progress,
     signal,
     pollMs: Number(process.env.RECCRED_POLL_MS) || 2000,
-    // The journal renews its lease on its own; a wait also checks it, so a run that lost it stops waiting.
-    heartbeat: () => ctx.journal.fence(),
+    // The journal renews its lease on its own; a wait checks it at every tick, so a run that lost it stops waiting.
+    stillHeld: () => ctx.journal.assertHeld(),
   };
   target.rest.beforeChange = () => ctx.journal.fence();
   return ctx;

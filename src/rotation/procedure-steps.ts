@@ -83,16 +83,13 @@ export async function restoreStore(ctx: ProcedureContext, current: { username: s
   }
 }
 
-/** Why a refused check after a crash inside a replace-all PUT stops the run, and how to go on. */
-function replaceRefused(ctx: ProcedureContext, resendable: boolean): ReccredError {
+/** Why a refused check after a crash inside reset's PUT stops the run, and how to go on. */
+function replaceRefused(ctx: ProcedureContext): ReccredError {
   const { name, namespace } = ctx.target;
   const user = ctx.record.username;
   return resumable(
     `the cluster refused the new password of ${user} once: either the replacement (PUT) never applied, or the account is locked. Nothing more was tried: no login is ever retried`,
-    `check the account of ${user} in the admin console (Access control > Users; a locked account shows status "locked") and unlock it if needed (an admin sets its password, or wait for login_lockout_duration). Then ` +
-      (resendable
-        ? `run the same "kubectl reccred user reset" command again: it sends the replacement again as the admin, then checks once`
-        : `if the previous password still works, run "kubectl reccred abort ${name} -n ${namespace}" (it checks the previous password once); otherwise run "kubectl reccred finish ${name} -n ${namespace}" (it checks the new password once)`),
+    `check the account of ${user} in the admin console (Access control > Users; a locked account shows status "locked") and unlock it if needed (an admin sets its password, or wait for login_lockout_duration). Then, if the previous password still works, run "kubectl reccred abort ${name} -n ${namespace}" (it checks the previous password once); otherwise run "kubectl reccred finish ${name} -n ${namespace}" (it checks the new password once)`,
   );
 }
 
@@ -100,12 +97,13 @@ function replaceRefused(ctx: ProcedureContext, resendable: boolean): ReccredErro
  * The replace-all step of reset and user reset: the PUT runs once, from phase "recorded" to "added".
  * Its intent is journaled first, so after a crash inside it the outcome is settled with one login with
  * the new password. A refusal there may mean a locked account as well as a PUT that never applied, so
- * the run stops: never a second login. Only a PUT that authenticates as someone else (user reset, as
- * the admin) is sent again on the next run.
+ * the run stops: never a second login. A PUT that authenticates as someone else (user reset, as the
+ * admin) settles it by being sent again, with no login of the user at all.
  */
 export async function replaceAllPasswords(ctx: ProcedureContext, label: string, put: () => Promise<void>, resendable = false): Promise<void> {
   if (ctx.record.phase === 'recorded' && ctx.record.replaceSentAt) {
-    if (resendable && ctx.record.replaceRefusedAt) {
+    if (resendable) {
+      // Sent as the admin with the same password: sending it again settles the outcome without a login of the user.
       await advance(ctx, { replaceSentAt: undefined, replaceRefusedAt: undefined });
     } else {
       const creds = { username: ctx.record.username, password: ctx.record.newPassword };
@@ -120,7 +118,7 @@ export async function replaceAllPasswords(ctx: ProcedureContext, label: string, 
       }, (x) => (x ? 'yes' : 'refused'));
       if (!applied) {
         await advance(ctx, { replaceRefusedAt: new Date().toISOString() });
-        throw replaceRefused(ctx, resendable);
+        throw replaceRefused(ctx);
       }
       await advance(ctx, { phase: 'added', replaceRefusedAt: undefined });
     }

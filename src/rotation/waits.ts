@@ -1,6 +1,7 @@
 // The two waits of SPEC 3.3: every pod mounts the new credentials (checked by hash, so the secret
 // never travels back), then the settle period since the store was updated. Both show progress,
-// keep the journal's heartbeat fresh, and stop on Ctrl-C leaving a resumable state.
+// stop as soon as the run has lost its lease (the journal renews it on its own meanwhile), and stop on
+// Ctrl-C leaving a resumable state.
 import { formatDuration } from '../cli/duration.js';
 import { resumable } from '../cli/exit-codes.js';
 import type { Progress } from '../output/progress.js';
@@ -23,8 +24,8 @@ export interface WaitContext {
   target: RecTarget;
   progress: Progress;
   signal: AbortSignal;
-  /** Called about every 30 s during waits. */
-  heartbeat: () => Promise<void>;
+  /** Called at every tick of a wait: throws once the run lost its lease. */
+  stillHeld: () => void;
   pollMs: number;
   idle?: Idle;
 }
@@ -72,8 +73,8 @@ export async function waitForPropagation(
 
 async function pollPropagation(ctx: WaitContext, expected: { username: string; password: string }, timeoutMs: number): Promise<PodPropagation[]> {
   const started = Date.now();
-  let lastBeat = Date.now();
   for (;;) {
+    ctx.stillHeld();
     const states = await podPropagation(ctx.target, expected);
     const current = states.filter((s) => s.state === 'current').length;
     if (current === states.length) return states;
@@ -85,10 +86,6 @@ async function pollPropagation(ctx: WaitContext, expected: { username: string; p
     ctx.progress.waiting(
       `propagation ${current}/${states.length} pods (${states.map((s) => `${s.pod}:${s.state}`).join(' ')}), ${formatDuration(elapsed)} of up to ${formatDuration(timeoutMs)}`,
     );
-    if (Date.now() - lastBeat > 30_000) {
-      await ctx.heartbeat();
-      lastBeat = Date.now();
-    }
     await sleep(ctx.pollMs, ctx.signal);
   }
 }
@@ -99,13 +96,9 @@ export async function waitUntil(ctx: WaitContext, deadline: number, what: string
 }
 
 async function sleepUntil(ctx: WaitContext, deadline: number, what: string): Promise<void> {
-  let lastBeat = Date.now();
   while (Date.now() < deadline) {
+    ctx.stillHeld();
     ctx.progress.waiting(`${what}: ${formatDuration(deadline - Date.now())} left`);
-    if (Date.now() - lastBeat > 30_000) {
-      await ctx.heartbeat();
-      lastBeat = Date.now();
-    }
     await sleep(Math.min(1000, deadline - Date.now()), ctx.signal);
   }
 }

@@ -54,6 +54,8 @@ export function startReccred(sim: SimCluster, args: string[], options: RunOption
     PATH: `${pluginBinDir()}${path.delimiter}${process.env.PATH}`,
     KUBECONFIG: options.kubeconfig ?? sim.kubeconfig,
     RECCRED_POLL_MS: '200',
+    // Takeovers wait a lease duration (a change in flight too): kept short so resumes after a kill are quick.
+    RECCRED_LEASE_MS: '2000',
     ...options.env,
   };
   const child: ChildProcess = spawn(options.kubectl ?? 'kubectl', ['reccred', ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });

@@ -169,7 +169,8 @@ async function rotateTarget(session: Session, target: RecTarget, flags: RotateFl
       result,
       error: resumable(
         `the rotation of REC ${target.name} stopped in phase "${current.phase}": ${why.message}. The old password still works${current.phase === 'recorded' ? '' : ', and so does the new one'}; the journal ${target.journal.name} keeps both`,
-        resumeHint(target),
+        // A step that knows what to do (the last look found another writer) says it; else finish or abort.
+        err instanceof ReccredError && why.hint ? why.hint : resumeHint(target),
       ),
     };
   }

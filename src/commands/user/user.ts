@@ -66,6 +66,10 @@ async function userTarget(flags: UserFlags, command: string): Promise<UserTarget
   const result = baseResult(command, session, flags.rec, target);
   const { progress } = session;
   const toSecret = flags.toSecret ? SecretKeyTarget.parse(session.api, flags.toSecret, session.namespace) : undefined;
+  if (toSecret && toSecret.namespace === target.namespace && (toSecret.name === target.secretName || toSecret.name.startsWith(`${target.name}-reccred-journal`))) {
+    // Writing a user's password there would replace the admin credentials the operator reads (or a journal).
+    throw usageError(`--to-secret ${toSecret.toString()} is ${toSecret.name === target.secretName ? "the REC's own credential Secret" : "a journal of this plugin"}`, "name the Secret your application reads the user's password from");
+  }
   await progress.step('REC is Running', async () => checkRecRunning(target));
   await progress.step('permissions (SelfSubjectAccessReview)', async () => {
     await checkPermissions(session.cluster, USER_PERMISSIONS);
@@ -105,6 +109,19 @@ async function currentPassword(given: string | undefined, toSecret: SecretKeyTar
     "the user's current password is needed: the cluster adds a password only for a caller who knows one",
     toSecret ? `${toSecret.location} does not hold it; pass --current-password-file or --current-password-stdin` : 'pass --to-secret (where clients read it), --current-password-file or --current-password-stdin',
   );
+}
+
+/** Where a journaled operation hands the password over: the Secret it recorded (a different --to-secret is refused), else stdout. */
+function recordedSecret(u: UserTarget, existing: JournalRecord): SecretKeyTarget | undefined {
+  if (!existing.toSecret) {
+    if (u.toSecret) throw usageError(`the unfinished ${existing.operation} of ${existing.username} hands its password over on stdout, not to ${u.toSecret.location}`, 'run it again without --to-secret');
+    return undefined;
+  }
+  const recorded = SecretKeyTarget.parse(u.session.api, existing.toSecret, u.session.namespace);
+  if (u.toSecret && u.toSecret.toString() !== recorded.toString()) {
+    throw usageError(`the unfinished ${existing.operation} of ${existing.username} writes ${recorded.location}, not ${u.toSecret.location}`, `run it again with --to-secret ${recorded.toString()}, or without --to-secret`);
+  }
+  return recorded;
 }
 
 /** Hands the password over on stdout at once (the whole result document), before the journal moves on. */
@@ -178,7 +195,7 @@ export async function userRotate(flags: UserFlags): Promise<number> {
       if (existing.operation !== 'user-rotate') throw refused(`a ${existing.operation} of ${u.user.email} is in progress`, `run: kubectl reccred user reset ${u.target.name} --user ${u.user.email} to complete it`);
       redactor.add(existing.oldPassword, existing.newPassword);
       // The journal says where the password went; a resumed run delivers it there again.
-      if (existing.toSecret) u.toSecret = SecretKeyTarget.parse(u.session.api, existing.toSecret, u.session.namespace);
+      u.toSecret = recordedSecret(u, existing);
       if (existing.phase === 'stored') {
         const waiting = `${u.user.email} already has a new password waiting for clients (since ${existing.storeUpdatedAt})`;
         if (u.toSecret) throw refused(`${waiting}, in ${u.toSecret.location}`, `once clients use it: kubectl reccred user finish ${u.target.name} --user ${u.user.email}`);
@@ -211,7 +228,7 @@ export async function userFinish(flags: UserFlags): Promise<number> {
     redactor.add(existing.oldPassword, existing.newPassword);
     if (existing.operation !== 'user-rotate') throw usageError(`the journal of ${u.user.email} holds a ${existing.operation}`, `run: kubectl reccred user reset ${u.target.name} --user ${u.user.email} --yes to complete it`);
     // The Secret the rotation wrote must still hold the new password before the old one goes.
-    const secret = u.toSecret ?? (existing.toSecret ? SecretKeyTarget.parse(u.session.api, existing.toSecret, u.session.namespace) : undefined);
+    const secret = recordedSecret(u, existing);
     const delivery: Delivery | undefined = secret ? { kind: 'secret', target: secret } : undefined;
     return await runUser(u, existing, false, (ctx) => finishUserRotate(ctx, delivery), `The old password of ${u.user.email} is deleted; only the new one works.`, {});
   } catch (err) {
@@ -229,6 +246,7 @@ export async function userReset(flags: UserFlags): Promise<number> {
     if (existing) {
       redactor.add(existing.oldPassword, existing.newPassword);
       if (existing.operation !== 'user-reset') throw refused(`a ${existing.operation} of ${u.user.email} is in progress (phase ${existing.phase})`, `finish it first: kubectl reccred user finish ${u.target.name} --user ${u.user.email}`);
+      u.toSecret = recordedSecret(u, existing);
       u.session.progress.note(`Resuming the reset of ${u.user.email} left in phase ${existing.phase}.`);
       return await runUser(u, existing, false, (ctx) => runUserReset(ctx, u.admin, printedDelivery(u, printed, message)), message, printed);
     }
