@@ -5,7 +5,10 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'bench');
-const sections = fs.readdirSync(dir).filter((f) => f.endsWith('.ts')).sort();
+const sections = fs
+  .readdirSync(dir)
+  .filter((f) => f.endsWith('.ts'))
+  .sort();
 for (const file of sections) {
   const mod = (await import(pathToFileURL(path.join(dir, file)).href)) as { run?: () => Promise<string> };
   if (typeof mod.run !== 'function') throw new Error(`scripts/bench/${file} exports no run()`);

@@ -36,19 +36,23 @@ function inject(file: string, blobPath: string, t: Target): void {
     execFileSync(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024 });
   } catch (err) {
     const e = err as { stdout?: Buffer; stderr?: Buffer };
-    throw new Error(`postject failed for ${targetId(t)}:\n${e.stdout ?? ''}${e.stderr ?? ''}`);
+    throw new Error(`postject failed for ${targetId(t)}:\n${e.stdout ?? ''}${e.stderr ?? ''}`, { cause: err });
   }
+}
+
+/** The Node runtime for `t`, its signature removed, written to `work`; in a function of its own, so its buffer is not kept alive past the write. */
+function writeUnsignedRuntime(t: Target, work: string, log: (line: string) => void): void {
+  let base: Buffer = fs.readFileSync(runtimeBinary(t, log));
+  if (t.format === 'macho') base = removeSignature(base);
+  if (t.format === 'pe') base = removeAuthenticode(base);
+  fs.writeFileSync(work, base);
 }
 
 export function buildBinary(t: Target, blobPath: string, root = binRoot, log: (line: string) => void = () => {}): BuiltBinary {
   const out = binaryPath(t, root);
   fs.mkdirSync(path.dirname(out), { recursive: true });
   const work = `${out}.partial`;
-  let base: Buffer = fs.readFileSync(runtimeBinary(t, log));
-  if (t.format === 'macho') base = removeSignature(base);
-  if (t.format === 'pe') base = removeAuthenticode(base);
-  fs.writeFileSync(work, base);
-  base = Buffer.alloc(0);
+  writeUnsignedRuntime(t, work, log);
   inject(work, blobPath, t);
   let bin: Buffer = fs.readFileSync(work);
   if (t.format === 'macho') {

@@ -31,15 +31,12 @@ const topLevelAwaitPlugin: esbuild.Plugin = {
 /** ws's and node-fetch's optional accelerators (native addons, or an extra charset package). */
 const OPTIONAL_NATIVE = new Set(['bufferutil', 'utf-8-validate', 'encoding']);
 
-const KUBE_CLIENT = '@kubernetes/client-node';
 const kubeClientFacade = path.join(repoRoot, 'scripts', 'bundle', 'kube-client-facade.ts');
 
 const kubeClientFacadePlugin: esbuild.Plugin = {
   name: 'kube-client-facade',
   setup(build) {
-    build.onResolve({ filter: /^@kubernetes\/client-node$/ }, (args) =>
-      args.importer === kubeClientFacade ? undefined : { path: kubeClientFacade },
-    );
+    build.onResolve({ filter: /^@kubernetes\/client-node$/ }, (args) => (args.importer === kubeClientFacade ? undefined : { path: kubeClientFacade }));
   },
 };
 
@@ -58,7 +55,10 @@ function kubeClientNamesUsed(): Set<string> {
 }
 
 function addName(names: Set<string>, spec: string): void {
-  const name = spec.trim().replace(/^type\s+/, '').split(/\s*(?::|\bas\b)\s*/)[0];
+  const name = spec
+    .trim()
+    .replace(/^type\s+/, '')
+    .split(/\s*(?::|\bas\b)\s*/)[0];
   if (name && !spec.trim().startsWith('type ')) names.add(name);
 }
 

@@ -12,7 +12,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { ROTATION_PERMISSIONS } from '../../src/rotation/preflight.js';
+import { ROTATION_PERMISSIONS } from '../../src/procedures/preflight.js';
 import type { AuditEvent } from '../../test/sim/audit.js';
 import { startSimCluster, type SimCluster } from '../../test/sim/cluster.js';
 
@@ -58,7 +58,12 @@ async function plugin(): Promise<Plugin> {
     const { buildBundle } = await import('../build-bundle.js');
     const dir = mkdtempSync(path.join(os.tmpdir(), 'reccred-bench-'));
     const built = await buildBundle(path.join(dir, 'kubectl-reccred.cjs'));
-    return { command: process.execPath, prefix: [built.path], label: 'release bundle (node + the bundle the single executable embeds)', cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+    return {
+      command: process.execPath,
+      prefix: [built.path],
+      label: 'release bundle (node + the bundle the single executable embeds)',
+      cleanup: () => rmSync(dir, { recursive: true, force: true }),
+    };
   } catch {
     return { command: path.join(repo, 'bin', 'kubectl-reccred'), prefix: [], label: 'bin/kubectl-reccred (sources through tsx)', cleanup: () => {} };
   }
@@ -160,7 +165,7 @@ async function singleRotation(p: Plugin): Promise<string[]> {
       `| peak memory (RSS) | ${mb(r.peakRssKb)} | |`,
       '',
       `The plugin's extra calls are its safety: ${ROTATION_PERMISSIONS.length} access reviews, the journal (create, updates, delete), hashes of`,
-      'every pod\'s mounted credentials before and after (polling until they match), and an authentication check',
+      "every pod's mounted credentials before and after (polling until they match), and an authentication check",
       'before and after each change. The manual procedure checks none of this.',
       '',
     ];

@@ -9,9 +9,17 @@ export const KREW_API_VERSION = 'krew.googlecontainertools.github.com/v1alpha2';
 
 /** The <os, arch> pairs validate-krew-manifest checks selectors against. */
 export const KREW_PLATFORMS: ReadonlyArray<{ os: string; arch: string }> = [
-  ['windows', '386'], ['windows', 'amd64'], ['windows', 'arm64'],
-  ['linux', '386'], ['linux', 'amd64'], ['linux', 'arm'], ['linux', 'arm64'], ['linux', 'ppc64le'],
-  ['darwin', '386'], ['darwin', 'amd64'], ['darwin', 'arm64'],
+  ['windows', '386'],
+  ['windows', 'amd64'],
+  ['windows', 'arm64'],
+  ['linux', '386'],
+  ['linux', 'amd64'],
+  ['linux', 'arm'],
+  ['linux', 'arm64'],
+  ['linux', 'ppc64le'],
+  ['darwin', '386'],
+  ['darwin', 'amd64'],
+  ['darwin', 'arm64'],
 ].map(([os, arch]) => ({ os: os!, arch: arch! }));
 
 const WINDOWS_RESERVED = ['CON', 'PRN', 'AUX', 'NUL', ...[1, 2, 3, 4, 5, 6, 7, 8, 9].flatMap((n) => [`COM${n}`, `LPT${n}`])];
@@ -153,7 +161,12 @@ export function validateManifest(doc: unknown, name: string): string[] {
 function globToRegExp(glob: string): RegExp {
   const re = glob
     .split('/')
-    .map((seg) => seg.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]'))
+    .map((seg) =>
+      seg
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '[^/]*')
+        .replace(/\?/g, '[^/]'),
+    )
     .join('/');
   return new RegExp(`^${re}$`);
 }

@@ -113,7 +113,7 @@ export interface ExtractedEntry {
 export function readTarGz(archive: Buffer): ExtractedEntry[] {
   const tar = zlib.gunzipSync(archive);
   const out: ExtractedEntry[] = [];
-  for (let at = 0; at + 512 <= tar.length; ) {
+  for (let at = 0; at + 512 <= tar.length;) {
     const h = tar.subarray(at, at + 512);
     if (h.every((b) => b === 0)) break;
     const field = (from: number, len: number) => h.toString('utf8', from, from + len).replace(/\0.*$/s, '');

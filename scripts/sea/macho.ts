@@ -181,11 +181,7 @@ export function signAdhoc(input: Buffer, identifier: string): Buffer {
   sha256(requirements).copy(cd, hashOffset - CSSLOT_REQUIREMENTS * HASH_SIZE);
   for (let i = 0; i < nCodeSlots; i++) sha256(out.subarray(i * PAGE, Math.min((i + 1) * PAGE, codeLimit))).copy(cd, hashOffset + i * HASH_SIZE);
 
-  const sig = Buffer.concat([
-    be32(CSMAGIC_EMBEDDED_SIGNATURE, sigLength, 2, CSSLOT_CODEDIRECTORY, superHeader, CSSLOT_REQUIREMENTS, superHeader + cdLength),
-    cd,
-    requirements,
-  ]);
+  const sig = Buffer.concat([be32(CSMAGIC_EMBEDDED_SIGNATURE, sigLength, 2, CSSLOT_CODEDIRECTORY, superHeader, CSSLOT_REQUIREMENTS, superHeader + cdLength), cd, requirements]);
   sig.copy(out, codeLimit);
   return out;
 }

@@ -13,7 +13,7 @@ class RecProgress extends Progress {
 function prefixed(prefix: string, out: NodeJS.WritableStream): Writable {
   return new Writable({
     write(chunk: Buffer, _enc, done) {
-      const text = chunk.toString('utf8').replace(/\r\x1b\[K/g, '');
+      const text = chunk.toString('utf8').replaceAll('\r\x1b[K', '');
       const lines = text.split('\n');
       const last = lines.pop();
       out.write(lines.map((l) => (l ? `${prefix} ${l}\n` : '\n')).join('') + (last ? `${prefix} ${last}` : ''));

@@ -1,15 +1,21 @@
 // Runs one procedure over many RECs: each REC in its own session view (namespace, cluster, progress),
 // at most `concurrency` in their active steps, every REC to its own end whatever the others do.
-import { ExitCode, worstExitCode } from '../cli/exit-codes.js';
-import type { Session } from '../cli/session.js';
-import { formatDuration } from '../cli/duration.js';
+import { ExitCode, worstExitCode } from '../errors/exit-codes.js';
+import type { Session } from '../rec/session.js';
+import { formatDuration } from '../duration/duration.js';
 import { Cluster, type AccessCache } from '../kube/cluster.js';
 import type { FleetResult, Result } from '../output/result.js';
-import { baseResult, settleResult } from '../rotation/procedure-run.js';
-import type { Idle } from '../rotation/waits.js';
+import { baseResult, settleResult } from '../procedures/procedure-run.js';
+import type { Idle } from '../procedures/waits.js';
 import { fleetProgress, recProgress } from './fleet-progress.js';
 import type { FleetMember } from './selection.js';
 import { Slots } from './slots.js';
+
+/** A fleet's result and its text form, for the command line to print. */
+export interface FleetOutcome {
+  fleet: FleetResult;
+  text: () => string;
+}
 
 export type PerRec = (session: Session, member: FleetMember, idle: Idle) => Promise<Result>;
 
@@ -27,7 +33,7 @@ const label = (m: { namespace: string; name: string }) => `${m.namespace}/${m.na
 export async function runFleet(base: Session, run: FleetRun): Promise<FleetResult> {
   const started = Date.now();
   const slots = new Slots(run.concurrency);
-  const top = fleetProgress(base.flags.quiet);
+  const top = fleetProgress(base.options.quiet);
   let done = 0;
   // RECs of one namespace ask the same access reviews: ask once (7 round trips per namespace, not per REC).
   const access: AccessCache = new Map();
@@ -45,7 +51,7 @@ export async function runFleet(base: Session, run: FleetRun): Promise<FleetResul
           ...base,
           namespace: member.namespace,
           cluster: new Cluster(base.api, member.namespace, access),
-          progress: recProgress(base.flags.quiet, label(member)),
+          progress: recProgress(base.options.quiet, label(member)),
         };
         let result: Result;
         try {
@@ -85,8 +91,13 @@ export async function runFleet(base: Session, run: FleetRun): Promise<FleetResul
 export function fleetTable(fleet: FleetResult, extra?: { header: string; cell: (r: FleetResult['results'][number]) => string }): string {
   const rows = fleet.results.map((r) => [r.namespace, r.rec, r.phase, String(r.exitCode), formatDuration(r.durationMs), ...(extra ? [extra.cell(r)] : [])]);
   const header = ['NAMESPACE', 'REC', 'PHASE', 'EXIT', 'TIME', ...(extra ? [extra.header] : [])];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  // Every row has the header's columns; a missing cell would count as empty.
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]?.length ?? 0)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
   const s = fleet.summary;
   const problems = fleet.results.filter((r) => r.exitCode !== 0).map((r) => `  ${label({ namespace: r.namespace, name: r.rec })}: ${r.message}`);
   return [

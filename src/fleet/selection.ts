@@ -1,7 +1,7 @@
 // Which RECs a fleet command acts on: names in one namespace, a label selector, or every namespace.
 // Refusals follow kubectl's (names cannot be combined with a selector or with --all-namespaces).
-import { usageError } from '../cli/exit-codes.js';
-import type { Session } from '../cli/session.js';
+import { usageError } from '../errors/exit-codes.js';
+import type { Session } from '../rec/session.js';
 import { validateRecName } from '../rec/rec-target.js';
 
 export interface FleetMember {
@@ -9,20 +9,23 @@ export interface FleetMember {
   name: string;
 }
 
-export interface SelectionFlags {
+/** The RECs a fleet command acts on, as the command line chose them. */
+export interface FleetSelection {
   rec: string[];
   selector?: string;
-  allNamespaces?: boolean;
+  allNamespaces: boolean;
+  /** RECs in active steps at once. */
+  concurrency: number;
 }
 
-export function describeSelection(flags: SelectionFlags, namespace: string): string {
+export function describeSelection(flags: FleetSelection, namespace: string): string {
   if (flags.rec.length) return `${flags.rec.length} RECs in namespace ${namespace}`;
   const where = flags.allNamespaces ? 'all namespaces' : `namespace ${namespace}`;
   return flags.selector ? `RECs matching ${flags.selector} in ${where}` : `every REC in ${where}`;
 }
 
 /** The usage checks, before anything connects. */
-export function checkSelection(flags: SelectionFlags): void {
+export function checkSelection(flags: FleetSelection): void {
   if (!flags.rec.length && flags.selector === undefined && !flags.allNamespaces) {
     throw usageError('name a REC, or select RECs with -l/--selector or -A/--all-namespaces', 'see: kubectl reccred rotate --help');
   }
@@ -33,13 +36,13 @@ export function checkSelection(flags: SelectionFlags): void {
   for (const name of flags.rec) validateRecName(name);
 }
 
-export async function selectRecs(session: Session, flags: SelectionFlags): Promise<FleetMember[]> {
+export async function selectRecs(session: Session, flags: FleetSelection): Promise<FleetMember[]> {
   checkSelection(flags);
   let members: FleetMember[];
   if (flags.rec.length) {
     members = [...new Set(flags.rec)].map((name) => ({ namespace: session.namespace, name }));
   } else {
-    const recs = await session.cluster.listRecs(flags.allNamespaces === true, flags.selector);
+    const recs = await session.cluster.listRecs(flags.allNamespaces, flags.selector);
     members = recs.map((r) => ({ namespace: r.metadata.namespace ?? session.namespace, name: r.metadata.name }));
   }
   if (!members.length) {

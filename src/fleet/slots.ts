@@ -1,12 +1,12 @@
 // The concurrency limit of a fleet run. It bounds the active steps (API calls, execs) only: a REC that
 // starts a wait (propagation, settle) gives its slot back and takes one again, ahead of RECs that have
 // not started, when the wait ends. So the waits of all RECs overlap and the run takes about one settle.
-import type { Idle } from '../rotation/waits.js';
+import type { Idle } from '../procedures/waits.js';
 
 export class Slots {
   private free: number;
-  private readonly fresh: Array<() => void> = [];
-  private readonly returning: Array<() => void> = [];
+  private readonly fresh: (() => void)[] = [];
+  private readonly returning: (() => void)[] = [];
   private waitingCount = 0;
 
   constructor(readonly size: number) {
@@ -42,7 +42,7 @@ export class Slots {
     }
   };
 
-  private acquire(queue: Array<() => void>): Promise<void> {
+  private acquire(queue: (() => void)[]): Promise<void> {
     if (this.free > 0) {
       this.free -= 1;
       return Promise.resolve();

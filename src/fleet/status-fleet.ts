@@ -1,18 +1,17 @@
 // kubectl reccred status with several RECs: one summary line per REC (operation in progress,
 // propagation of the stored credentials, last rotation); exit code the worst of the RECs' own.
-import { openSession } from '../cli/session.js';
-import { recStatus, type StatusFlags } from '../commands/status/status.js';
-import { printFleetResult } from '../output/result.js';
+import { recStatus } from '../operations/status.js';
 import { loadRecTarget } from '../rec/rec-target.js';
+import { openSession, type SessionOptions } from '../rec/session.js';
 import { concurrencyOf } from './concurrency.js';
-import { fleetTable, runFleet } from './fleet-run.js';
-import { checkSelection, selectRecs } from './selection.js';
+import { fleetTable, runFleet, type FleetOutcome } from './fleet-run.js';
+import { checkSelection, selectRecs, type FleetSelection } from './selection.js';
 
-export async function statusFleet(flags: StatusFlags): Promise<number> {
-  checkSelection(flags);
-  const concurrency = concurrencyOf(flags);
-  const session = await openSession(flags);
-  const members = await selectRecs(session, flags);
+export async function statusFleet(sessionOptions: SessionOptions, selection: FleetSelection): Promise<FleetOutcome> {
+  checkSelection(selection);
+  const concurrency = concurrencyOf(selection.concurrency);
+  const session = await openSession(sessionOptions);
+  const members = await selectRecs(session, selection);
   const fleet = await runFleet(session, {
     command: 'status',
     members,
@@ -27,6 +26,5 @@ export async function statusFleet(flags: StatusFlags): Promise<number> {
     const op = r.journal ? `${r.journal.operation} in progress since ${r.journal.startedAt}` : 'no operation';
     return r.exitCode === 0 ? `${current}/${r.pods.length} pods current, ${op}` : '';
   };
-  printFleetResult(fleet, session.flags.output, () => fleetTable(fleet, { header: 'DETAIL', cell }));
-  return fleet.exitCode;
+  return { fleet, text: () => fleetTable(fleet, { header: 'DETAIL', cell }) };
 }

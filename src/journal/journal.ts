@@ -66,7 +66,10 @@ export type JournalRecord = z.infer<typeof JournalRecord>;
 const KEY = 'journal.json';
 
 export class JournalHeldError extends Error {
-  constructor(readonly record: JournalRecord | undefined, readonly journalName: string) {
+  constructor(
+    readonly record: JournalRecord | undefined,
+    readonly journalName: string,
+  ) {
     super(
       record
         ? `a ${record.operation} of REC ${record.rec} is already in progress (phase ${record.phase}), held by ${record.holder} since ${record.startedAt} (${ageOf(record.startedAt)} ago)`
@@ -78,7 +81,11 @@ export class JournalHeldError extends Error {
 
 /** The holder of an existing journal is alive (its lease changes), so it is not taken over. */
 export class LeaseHeldError extends JournalHeldError {
-  constructor(record: JournalRecord, journalName: string, readonly detail: string) {
+  constructor(
+    record: JournalRecord,
+    journalName: string,
+    readonly detail: string,
+  ) {
     super(record, journalName);
     this.message = `${this.message}; the holder is ${detail}`;
     this.name = 'LeaseHeldError';
@@ -110,9 +117,7 @@ export function holderIdentity(): Pick<JournalRecord, 'holder' | 'lease'> {
 }
 
 /** A new record in phase "recorded", held by this process. */
-export function newJournalRecord(
-  fields: Omit<JournalRecord, 'version' | 'phase' | 'holder' | 'lease' | 'startedAt' | 'heartbeatAt'>,
-): JournalRecord {
+export function newJournalRecord(fields: Omit<JournalRecord, 'version' | 'phase' | 'holder' | 'lease' | 'startedAt' | 'heartbeatAt'>): JournalRecord {
   const now = new Date().toISOString();
   return { version: 1, phase: 'recorded', ...fields, ...holderIdentity(), startedAt: now, heartbeatAt: now };
 }
@@ -167,7 +172,11 @@ export class Journal {
       const s = await this.cluster.createSecret({
         metadata: {
           name: this.name,
-          labels: { 'app.kubernetes.io/managed-by': 'kubectl-reccred', 'reccred.redis.io/rec': this.rec, ...(this.userUid === undefined ? {} : { 'reccred.redis.io/user-uid': String(this.userUid) }) },
+          labels: {
+            'app.kubernetes.io/managed-by': 'kubectl-reccred',
+            'reccred.redis.io/rec': this.rec,
+            ...(this.userUid === undefined ? {} : { 'reccred.redis.io/user-uid': String(this.userUid) }),
+          },
         },
         data: { [KEY]: encode(record) },
       });
@@ -241,13 +250,19 @@ export class Journal {
   }
 
   private renew(durationMs: number): void {
-    if (!this.held || this.lost) return this.release();
+    if (!this.held || this.lost) {
+      this.release();
+      return;
+    }
     // A renewal still waiting (a slow API server) is enough: they must not pile up behind it.
     if (this.renewing) return;
     this.renewing = true;
     this.write((held) => ({ ...held, heartbeatAt: new Date().toISOString() }))
       .catch((err: unknown) => {
-        if (err instanceof LeaseLostError) return this.release();
+        if (err instanceof LeaseLostError) {
+          this.release();
+          return;
+        }
         // Not renewed for two thirds of the lease: a taker may soon judge it expired, so act no more.
         if (Date.now() - this.renewedAt > (durationMs * 2) / 3) {
           this.lost = `it could not be renewed for ${Math.round((Date.now() - this.renewedAt) / 1000)}s: ${err instanceof Error ? err.message : String(err)}`;

@@ -59,11 +59,17 @@ async function watchLease(journal: Journal, record: JournalRecord, waitMs: numbe
 /** Resolves true after ms, or false at once when the signal aborts. */
 function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
   return new Promise((resolve) => {
-    if (signal.aborted) return resolve(false);
-    const t = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve(true);
-    }, Math.max(0, ms));
+    if (signal.aborted) {
+      resolve(false);
+      return;
+    }
+    const t = setTimeout(
+      () => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(true);
+      },
+      Math.max(0, ms),
+    );
     const onAbort = () => {
       clearTimeout(t);
       resolve(false);

@@ -64,12 +64,13 @@ export class KubeApi {
     kc.loadFromOptions({
       clusters: newClusters([config.cluster]),
       users,
-      contexts: newContexts([
-        { name: config.contextName, context: { cluster: config.cluster.name, user: config.user.name, namespace: config.namespace } },
-      ]),
+      contexts: newContexts([{ name: config.contextName, context: { cluster: config.cluster.name, user: config.user.name, namespace: config.namespace } }]),
       currentContext: config.contextName,
     });
-    const server = kc.getCurrentCluster()!.server.replace(/\/+$/, '');
+    const cluster = kc.getCurrentCluster();
+    // loadFromOptions above was given the current context and its cluster.
+    if (!cluster) throw new Error(`kubeconfig context ${config.contextName} has no cluster`);
+    const server = cluster.server.replace(/\/+$/, '');
     return new KubeApi(kc, server, timeoutMs, trace);
   }
 
@@ -104,11 +105,11 @@ export class KubeApi {
     opts.agent = this.shared.agent;
   }
 
-  async request<S extends z.ZodTypeAny>(method: string, path: string, schema: S, options: RequestOptions = {}): Promise<z.infer<S>> {
+  async request<S extends z.ZodType>(method: string, path: string, schema: S, options: RequestOptions = {}): Promise<z.infer<S>> {
     const raw = await this.send(method, path, options);
     const parsed = schema.safeParse(raw);
     if (!parsed.success) {
-      throw new KubeApiError(0, 'UnexpectedResponse', `unexpected response shape: ${parsed.error.issues[0]?.message}`, method, path);
+      throw new KubeApiError(0, 'UnexpectedResponse', `unexpected response shape: ${parsed.error.issues[0]?.message ?? parsed.error.message}`, method, path);
     }
     return parsed.data;
   }
@@ -137,13 +138,16 @@ export class KubeApi {
           const status = res.statusCode ?? 0;
           this.trace(`${method} ${url.pathname}${url.search} ${status} in ${Date.now() - started}ms`);
           const text = Buffer.concat(chunks).toString('utf8');
-          let body: unknown = undefined;
+          let body: unknown;
           try {
             body = text ? JSON.parse(text) : undefined;
           } catch {
             body = undefined;
           }
-          if (status >= 200 && status < 300) return resolve(body);
+          if (status >= 200 && status < 300) {
+            resolve(body);
+            return;
+          }
           const st = (body ?? {}) as { reason?: string; message?: string };
           reject(new KubeApiError(status, st.reason ?? res.statusMessage ?? 'Error', redactor.excerpt(st.message ?? text, 300), method, url.pathname));
         });

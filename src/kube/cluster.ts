@@ -96,11 +96,7 @@ export class Cluster {
   }
 
   /** JSON merge patch; with resourceVersion set the API server refuses (409) if the Secret changed since it was read. */
-  async patchSecret(
-    name: string,
-    patch: { data?: Record<string, string | null>; annotations?: Record<string, string> },
-    resourceVersion?: string,
-  ): Promise<Secret> {
+  async patchSecret(name: string, patch: { data?: Record<string, string | null>; annotations?: Record<string, string> }, resourceVersion?: string): Promise<Secret> {
     const metadata = { ...(resourceVersion ? { resourceVersion } : {}), ...(patch.annotations ? { annotations: patch.annotations } : {}) };
     const body = { ...(patch.data ? { data: patch.data } : {}), ...(Object.keys(metadata).length ? { metadata } : {}) };
     return this.api.request('PATCH', `/api/v1/namespaces/${this.namespace}/secrets/${name}`, SecretSchema, {
@@ -157,6 +153,6 @@ export class Cluster {
 }
 
 function podOrdinal(pod: Pod): number {
-  const m = pod.metadata.name.match(/-(\d+)$/);
+  const m = /-(\d+)$/.exec(pod.metadata.name);
   return m ? Number(m[1]) : Number.MAX_SAFE_INTEGER;
 }

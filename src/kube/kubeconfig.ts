@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import yaml from 'js-yaml';
 import { z } from 'zod';
-import { usageError } from '../cli/exit-codes.js';
+import { usageError } from '../errors/exit-codes.js';
 
 const Fields = z.record(z.string(), z.unknown());
 const KubeconfigFile = z
@@ -16,9 +16,9 @@ const KubeconfigFile = z
     users: z.array(z.object({ name: z.string(), user: Fields.nullish() })).nullish(),
     contexts: z.array(z.object({ name: z.string(), context: Fields.nullish() })).nullish(),
   })
-  .passthrough();
+  .loose();
 
-export interface ConnectionFlags {
+export interface ConnectionOptions {
   kubeconfig?: string;
   context?: string;
   namespace?: string;
@@ -35,7 +35,11 @@ export interface ResolvedConfig {
   inCluster: boolean;
 }
 
-type Entry = { name: string; value: Record<string, unknown>; dir: string };
+interface Entry {
+  name: string;
+  value: Record<string, unknown>;
+  dir: string;
+}
 
 // Fields that hold file paths, resolved relative to the file that defines them (as kubectl does).
 const CLUSTER_PATHS = ['certificate-authority'];
@@ -54,8 +58,8 @@ function absolutize(value: Record<string, unknown>, keys: string[], dir: string)
   return out;
 }
 
-function kubeconfigPaths(flags: ConnectionFlags, env: NodeJS.ProcessEnv): string[] {
-  if (flags.kubeconfig) return [flags.kubeconfig];
+function kubeconfigPaths(options: ConnectionOptions, env: NodeJS.ProcessEnv): string[] {
+  if (options.kubeconfig) return [options.kubeconfig];
   if (env.KUBECONFIG) {
     const sep = process.platform === 'win32' ? ';' : ':';
     return [...new Set(env.KUBECONFIG.split(sep).filter(Boolean))];
@@ -65,8 +69,8 @@ function kubeconfigPaths(flags: ConnectionFlags, env: NodeJS.ProcessEnv): string
 
 const SA_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 
-export function resolveKubeconfig(flags: ConnectionFlags, env: NodeJS.ProcessEnv = process.env): ResolvedConfig {
-  const files = kubeconfigPaths(flags, env);
+export function resolveKubeconfig(options: ConnectionOptions, env: NodeJS.ProcessEnv = process.env): ResolvedConfig {
+  const files = kubeconfigPaths(options, env);
   const clusters = new Map<string, Entry>();
   const users = new Map<string, Entry>();
   const contexts = new Map<string, Entry>();
@@ -79,14 +83,14 @@ export function resolveKubeconfig(flags: ConnectionFlags, env: NodeJS.ProcessEnv
       text = fs.readFileSync(file, 'utf8');
     } catch (err) {
       // kubectl: an explicit --kubeconfig must exist; missing files in KUBECONFIG are skipped.
-      if (flags.kubeconfig) throw usageError(`cannot read kubeconfig ${file}: ${(err as NodeJS.ErrnoException).code ?? err}`);
+      if (options.kubeconfig) throw usageError(`cannot read kubeconfig ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
       continue;
     }
     let parsed: z.infer<typeof KubeconfigFile>;
     try {
       parsed = KubeconfigFile.parse(yaml.load(text) ?? {});
     } catch (err) {
-      throw usageError(`kubeconfig ${file} is not valid: ${err instanceof z.ZodError ? err.issues[0]?.message : String(err)}`);
+      throw usageError(`kubeconfig ${file} is not valid: ${err instanceof z.ZodError ? (err.issues[0]?.message ?? err.message) : String(err)}`);
     }
     loaded += 1;
     const dir = path.dirname(path.resolve(file));
@@ -97,11 +101,11 @@ export function resolveKubeconfig(flags: ConnectionFlags, env: NodeJS.ProcessEnv
     for (const c of parsed.contexts ?? []) if (!contexts.has(c.name)) contexts.set(c.name, { name: c.name, value: c.context ?? {}, dir });
   }
 
-  if (loaded === 0 && !flags.kubeconfig && env.KUBERNETES_SERVICE_HOST && fs.existsSync(`${SA_DIR}/token`)) {
-    return inClusterConfig(flags, env);
+  if (loaded === 0 && !options.kubeconfig && env.KUBERNETES_SERVICE_HOST && fs.existsSync(`${SA_DIR}/token`)) {
+    return inClusterConfig(options, env.KUBERNETES_SERVICE_HOST, env);
   }
 
-  const contextName = flags.context ?? currentContext;
+  const contextName = options.context ?? currentContext;
   if (!contextName) {
     throw usageError(
       loaded === 0 ? `no kubeconfig found (looked at ${files.join(', ')})` : 'no current context is set in the kubeconfig',
@@ -110,12 +114,14 @@ export function resolveKubeconfig(flags: ConnectionFlags, env: NodeJS.ProcessEnv
   }
   const context = contexts.get(contextName);
   if (!context) throw usageError(`context "${contextName}" does not exist in the kubeconfig`, 'list contexts with: kubectl config get-contexts');
-  const clusterName = String(context.value.cluster ?? '');
+  const clusterName = refName(context.value.cluster);
   const cluster = clusters.get(clusterName);
   if (!cluster) throw usageError(`cluster "${clusterName}" of context "${contextName}" does not exist in the kubeconfig`);
-  const userName = String(context.value.user ?? '');
+  const userName = refName(context.value.user);
   const user = users.get(userName) ?? { name: userName, value: {}, dir: cluster.dir };
-  const namespace = flags.namespace || (typeof context.value.namespace === 'string' && context.value.namespace) || 'default';
+  // `||`, not `??`: an empty --namespace or context namespace means the default one, as in kubectl.
+  // eslint-disable-next-line @typescript-eslint/prefer-nullish-coalescing
+  const namespace = options.namespace || (typeof context.value.namespace === 'string' && context.value.namespace) || 'default';
   return {
     cluster: { name: cluster.name, cluster: absolutize(cluster.value, CLUSTER_PATHS, cluster.dir) },
     user: { name: user.name, user: absolutize(user.value, USER_PATHS, user.dir) },
@@ -126,11 +132,16 @@ export function resolveKubeconfig(flags: ConnectionFlags, env: NodeJS.ProcessEnv
   };
 }
 
-function inClusterConfig(flags: ConnectionFlags, env: NodeJS.ProcessEnv): ResolvedConfig {
-  const host = env.KUBERNETES_SERVICE_HOST!;
+/** A context's `cluster` or `user` as a name to look up (a YAML scalar; missing: ''). */
+function refName(value: unknown): string {
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a mapping there is malformed and matches no entry whatever its text
+  return String(value ?? '');
+}
+
+function inClusterConfig(options: ConnectionOptions, host: string, env: NodeJS.ProcessEnv): ResolvedConfig {
   const port = env.KUBERNETES_SERVICE_PORT ?? '443';
   const server = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  let namespace = flags.namespace;
+  let namespace = options.namespace;
   if (!namespace) {
     try {
       namespace = fs.readFileSync(`${SA_DIR}/namespace`, 'utf8').trim();

@@ -1,6 +1,6 @@
 // The shapes of the Kubernetes objects the plugin reads, validated at the boundary.
 import { z } from 'zod';
-import { usageError } from '../cli/exit-codes.js';
+import { usageError } from '../errors/exit-codes.js';
 
 /** Who set which fields, and when (server-side field tracking): read to name another writer of a Secret. */
 const ManagedFieldsEntry = z
@@ -13,12 +13,12 @@ const ManagedFieldsEntry = z
     fieldsV1: z.record(z.string(), z.unknown()).nullish(),
     subresource: z.string().optional(),
   })
-  .passthrough();
+  .loose();
 export type ManagedFieldsEntry = z.infer<typeof ManagedFieldsEntry>;
 
 const OwnerReference = z
   .object({ apiVersion: z.string().optional(), kind: z.string().optional(), name: z.string().optional(), uid: z.string().optional(), controller: z.boolean().nullish() })
-  .passthrough();
+  .loose();
 
 const Metadata = z
   .object({
@@ -31,7 +31,7 @@ const Metadata = z
     ownerReferences: z.array(OwnerReference).nullish(),
     managedFields: z.array(ManagedFieldsEntry).nullish(),
   })
-  .passthrough();
+  .loose();
 
 export const RecSchema = z
   .object({
@@ -46,14 +46,14 @@ export const RecSchema = z
         clusterCredentialSecretRole: z.string().optional(),
         nodes: z.number().optional(),
       })
-      .passthrough()
+      .loose()
       .default({}),
-    status: z.object({ state: z.string().optional() }).passthrough().optional(),
+    status: z.object({ state: z.string().optional() }).loose().optional(),
   })
-  .passthrough();
+  .loose();
 export type Rec = z.infer<typeof RecSchema>;
 
-export const RecListSchema = z.object({ items: z.array(RecSchema) }).passthrough();
+export const RecListSchema = z.object({ items: z.array(RecSchema) }).loose();
 
 export const SecretSchema = z
   .object({
@@ -64,36 +64,32 @@ export const SecretSchema = z
     data: z.record(z.string(), z.string()).nullish(),
     immutable: z.boolean().nullish(),
   })
-  .passthrough();
+  .loose();
 export type Secret = z.infer<typeof SecretSchema>;
-export const SecretListSchema = z.object({ items: z.array(SecretSchema) }).passthrough();
+export const SecretListSchema = z.object({ items: z.array(SecretSchema) }).loose();
 
 export const PodSchema = z
   .object({
     metadata: Metadata,
-    spec: z.object({ containers: z.array(z.object({ name: z.string() }).passthrough()) }).passthrough(),
+    spec: z.object({ containers: z.array(z.object({ name: z.string() }).loose()) }).loose(),
     status: z
       .object({
         phase: z.string().optional(),
         podIP: z.string().optional(),
-        conditions: z.array(z.object({ type: z.string(), status: z.string() }).passthrough()).optional(),
+        conditions: z.array(z.object({ type: z.string(), status: z.string() }).loose()).optional(),
       })
-      .passthrough()
+      .loose()
       .optional(),
   })
-  .passthrough();
+  .loose();
 export type Pod = z.infer<typeof PodSchema>;
-export const PodListSchema = z.object({ items: z.array(PodSchema) }).passthrough();
+export const PodListSchema = z.object({ items: z.array(PodSchema) }).loose();
 
-export const ConfigMapSchema = z
-  .object({ metadata: Metadata, data: z.record(z.string(), z.string()).nullish() })
-  .passthrough();
+export const ConfigMapSchema = z.object({ metadata: Metadata, data: z.record(z.string(), z.string()).nullish() }).loose();
 
-export const AccessReviewSchema = z
-  .object({ status: z.object({ allowed: z.boolean(), reason: z.string().optional() }).passthrough().optional() })
-  .passthrough();
+export const AccessReviewSchema = z.object({ status: z.object({ allowed: z.boolean(), reason: z.string().optional() }).loose().optional() }).loose();
 
-export const NamespaceSchema = z.object({ metadata: Metadata }).passthrough();
+export const NamespaceSchema = z.object({ metadata: Metadata }).loose();
 
 export function podIsReady(pod: Pod): boolean {
   return pod.status?.phase === 'Running' && (pod.status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');

@@ -1,7 +1,7 @@
 // What the user sees while a procedure runs, on stderr so stdout stays for the result:
 // a live line with elapsed time and countdowns on a terminal, one plain line per step elsewhere
 // (CI logs stay readable), nothing with --quiet.
-import { formatDuration } from '../cli/duration.js';
+import { formatDuration } from '../duration/duration.js';
 import { redactor } from './redactor.js';
 
 export interface StepRecord {
@@ -26,6 +26,8 @@ export class Progress {
   ) {}
 
   static forStream(quiet: boolean, noColor: boolean, stream: NodeJS.WriteStream = process.stderr): Progress {
+    // @types/node says boolean, but a stream that is not a terminal (a pipe, a file) has no isTTY at all.
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-conversion
     const tty = Boolean(stream.isTTY) && process.env.TERM !== 'dumb';
     return new Progress(quiet ? 'quiet' : tty ? 'live' : 'plain', stream, tty && !noColor && !process.env.NO_COLOR);
   }
@@ -51,7 +53,7 @@ export class Progress {
     else if (this.mode === 'plain') this.line(`[${plainMark}] ${cur.record.name}${suffix}`);
   }
 
-  async step<T>(name: string, run: () => Promise<T>, detail?: (result: T) => string | undefined): Promise<T> {
+  async step<T>(name: string, run: () => T | Promise<T>, detail?: (result: T) => string | undefined): Promise<T> {
     this.begin(name);
     try {
       const result = await run();

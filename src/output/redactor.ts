@@ -8,10 +8,10 @@ const MASK = '********';
 export class Redactor {
   private readonly secrets = new Set<string>();
   /** One per secret, longest secret first; rebuilt after add(). */
-  private patterns: Array<(text: string) => string> | undefined;
+  private patterns: ((text: string) => string)[] | undefined;
 
   /** Registers secrets; call it the moment a secret is known, before anything can print it. */
-  add(...values: Array<string | undefined>): void {
+  add(...values: (string | undefined)[]): void {
     for (const v of values) {
       if (v && v.length >= 1 && !this.secrets.has(v)) {
         this.secrets.add(v);
@@ -41,6 +41,7 @@ export class Redactor {
     const seen = new Set<unknown>();
     for (let e: unknown = err; e !== undefined && e !== null && !seen.has(e) && parts.length < 8; e = (e as { cause?: unknown }).cause) {
       seen.add(e);
+      // eslint-disable-next-line @typescript-eslint/no-base-to-string -- not an object in that branch: a primitive or a function, whose String() is its text
       const text = e instanceof Error ? (e.stack ?? `${e.name}: ${e.message}`) : typeof e === 'object' ? safeJson(e) : String(e);
       parts.push(parts.length ? `caused by: ${text}` : text);
       if (!(e instanceof Error)) break;
@@ -51,7 +52,9 @@ export class Redactor {
 
 function safeJson(v: unknown): string {
   try {
-    return JSON.stringify(v) ?? String(v);
+    // lib.d.ts says string, but an object whose toJSON() gives undefined stringifies to undefined.
+    const json = JSON.stringify(v) as string | undefined;
+    return json ?? String(v);
   } catch {
     return String(v);
   }
@@ -61,7 +64,7 @@ const reEscape = (s: string) => s.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
 
 /** A hex digit of either case. */
 const hexDigit = (d: string) => (/[0-9]/.test(d) ? d : `[${d.toLowerCase()}${d.toUpperCase()}]`);
-const hexOf = (n: number, width: number) => [...n.toString(16).padStart(width, '0')].map(hexDigit).join('');
+const hexOf = (n: number, width: number) => Array.from(n.toString(16).padStart(width, '0')).map(hexDigit).join('');
 
 const JSON_SHORT: Record<string, string> = { '"': '\\"', '\\': '\\\\', '/': '\\/', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
@@ -71,14 +74,15 @@ const JSON_SHORT: Record<string, string> = { '"': '\\"', '\\': '\\\\', '/': '\\/
  * still matches.
  */
 function charForms(ch: string): string {
-  const forms = [reEscape(ch)];
+  const plain = reEscape(ch);
+  const forms = [plain];
   if (JSON_SHORT[ch]) forms.push(reEscape(JSON_SHORT[ch]));
   // \uXXXX for each UTF-16 unit (a character outside the BMP is a surrogate pair).
   forms.push([...Array(ch.length).keys()].map((i) => `\\\\u${hexOf(ch.charCodeAt(i), 4)}`).join(''));
   // %XX for each UTF-8 byte, and + for a space (application/x-www-form-urlencoded).
   forms.push([...Buffer.from(ch, 'utf8')].map((b) => `%${hexOf(b, 2)}`).join(''));
   if (ch === ' ') forms.push('\\+');
-  return forms.length === 1 ? forms[0]! : `(?:${forms.join('|')})`;
+  return forms.length === 1 ? plain : `(?:${forms.join('|')})`;
 }
 
 /**
@@ -113,10 +117,16 @@ function matcher(secret: string): (text: string) => string {
     if (!/[\uD800-\uDFFF]/u.test(secret)) forms.push(encodeURIComponent(secret));
     return (text) => forms.reduce((out, f) => out.split(f).join(MASK), text);
   }
-  const alternatives = [[...secret].map(charForms).join('')];
+  // Array.from splits by code point: a character outside the BMP stays one character.
+  const alternatives = [Array.from(secret).map(charForms).join('')];
   // Standard and URL-safe alphabets at once.
-  for (const core of cores) alternatives.push([...core].map((c) => (c === '+' ? '[+-]' : c === '/' ? '[/_]' : c)).join(''));
-  if (bytes.length >= 3) alternatives.push([...bytes.toString('hex')].map(hexDigit).join(''));
+  for (const core of cores)
+    alternatives.push(
+      Array.from(core)
+        .map((c) => (c === '+' ? '[+-]' : c === '/' ? '[/_]' : c))
+        .join(''),
+    );
+  if (bytes.length >= 3) alternatives.push(Array.from(bytes.toString('hex')).map(hexDigit).join(''));
   const re = new RegExp(alternatives.join('|'), 'g');
   return (text) => text.replace(re, MASK);
 }

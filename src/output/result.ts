@@ -2,6 +2,7 @@
 // validated here before printing, so a field can't drift or carry a secret by accident.
 import yaml from 'js-yaml';
 import { z } from 'zod';
+import type { ReccredError } from '../errors/exit-codes.js';
 import { redactor } from './redactor.js';
 
 export const StepSchema = z.object({
@@ -57,15 +58,43 @@ export const FleetResultSchema = z.object({
 });
 export type FleetResult = z.infer<typeof FleetResultSchema>;
 
-export function printFleetResult(fleet: FleetResult, format: 'text' | 'json' | 'yaml', text: () => string): void {
+export type OutputFormat = 'text' | 'json' | 'yaml';
+
+/**
+ * What an operation hands back for the command line to print: its result, the error that stopped it
+ * (already explained: message, hint, exit code), and how to show it as text.
+ */
+export interface Outcome {
+  result: Result;
+  error?: ReccredError;
+  /** The text form on stdout when it succeeded (default: the result's message). */
+  text?: () => string;
+  /** stdout may carry a secret (--reveal, a password handed over once). */
+  reveal?: boolean;
+  /** The document is already on stdout (a password handed over before the journal moved on). */
+  printed?: boolean;
+}
+
+/** Prints an outcome as SPEC 2 asks: the error on stderr, one document on stdout; returns the exit code. */
+export function printOutcome(outcome: Outcome, format: OutputFormat): number {
+  const { result, error } = outcome;
+  if (error) process.stderr.write(`error: ${error.message}\n${error.hint ? `  ${error.hint}\n` : ''}`);
+  if (!outcome.printed) {
+    const text = outcome.text ?? (() => (result.exitCode === 0 && result.message ? `${result.message}\n` : ''));
+    printResult(result, format, text, outcome.reveal === true);
+  }
+  return result.exitCode;
+}
+
+export function printFleetResult(fleet: FleetResult, format: OutputFormat, text: () => string): void {
   emit(FleetResultSchema.parse(fleet), format, text, false);
 }
 
-export function printResult(result: Result, format: 'text' | 'json' | 'yaml', text: () => string, reveal = false): void {
+export function printResult(result: Result, format: OutputFormat, text: () => string, reveal = false): void {
   emit(ResultSchema.parse(result), format, text, reveal);
 }
 
-function emit(doc: unknown, format: 'text' | 'json' | 'yaml', text: () => string, reveal: boolean): void {
+function emit(doc: unknown, format: OutputFormat, text: () => string, reveal: boolean): void {
   let out: string;
   if (format === 'json') out = JSON.stringify(doc, null, 2) + '\n';
   else if (format === 'yaml') out = yaml.dump(doc, { lineWidth: -1 });

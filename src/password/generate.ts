@@ -22,7 +22,7 @@ export function complexityProblem(password: string, email?: string): string | un
   if (/(.)\1\1\1/s.test(password)) return 'it repeats a character more than 3 times in a row';
   if (email) {
     const lower = password.toLowerCase();
-    if (lower.includes(email.toLowerCase()) || lower.includes([...email.toLowerCase()].reverse().join(''))) {
+    if (lower.includes(email.toLowerCase()) || lower.includes(Array.from(email.toLowerCase()).reverse().join(''))) {
       return 'it contains the username or its reverse';
     }
   }
@@ -31,7 +31,7 @@ export function complexityProblem(password: string, email?: string): string | un
 
 export function generatePassword(length: number, email?: string): string {
   for (;;) {
-    const chars = Array.from({ length }, () => ALL[randomInt(ALL.length)]!);
+    const chars = Array.from({ length }, () => ALL.charAt(randomInt(ALL.length)));
     const candidate = chars.join('');
     if (!complexityProblem(candidate, email)) return candidate;
   }

@@ -1,7 +1,7 @@
 // Where a new password comes from: stdin, a file, or the generator. There is deliberately no flag that
 // takes the password itself: argv is visible to every process on the machine and lands in shell history.
 import fs from 'node:fs';
-import { usageError } from '../cli/exit-codes.js';
+import { usageError } from '../errors/exit-codes.js';
 import { redactor } from '../output/redactor.js';
 import { MAX_LENGTH, generatePassword } from './generate.js';
 
@@ -20,10 +20,18 @@ function decodeInput(bytes: Buffer, origin: string): string {
   }
 }
 
-export interface PasswordFlags {
-  passwordStdin?: boolean;
-  passwordFile?: string;
-  length?: number;
+/** Where a password given by the user is read from (--password-stdin, --password-file, or their --current-* twins). */
+export interface PasswordInput {
+  stdin: boolean;
+  file?: string;
+}
+
+/** The new password: the one supplied, else one generated with this many characters. */
+export interface PasswordChoice {
+  supplied?: string;
+  /** It came on stdin, which is then no longer free for a confirmation prompt. */
+  fromStdin?: boolean;
+  length: number;
 }
 
 export function validateSupplied(password: string, origin: string): string {
@@ -41,7 +49,7 @@ export async function readStdinLine(stream: NodeJS.ReadableStream = process.stdi
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of stream) {
-    const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
+    const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
     chunks.push(b);
     size += b.length;
     if (size > 64 * 1024) throw usageError(`${flag}: more than 64 KiB on stdin; expected one line`);
@@ -57,23 +65,24 @@ export async function readStdinLine(stream: NodeJS.ReadableStream = process.stdi
  * The password given on stdin or in a file, read and checked at once: a command reads it before its
  * first login, so bad input (not UTF-8, several lines) is refused with nothing sent to the cluster.
  */
-export async function suppliedPassword(flags: PasswordFlags, names = { stdin: '--password-stdin', file: '--password-file' }): Promise<string | undefined> {
-  if (flags.passwordStdin && flags.passwordFile) throw usageError(`${names.stdin} and ${names.file} cannot be used together`);
-  if (flags.passwordStdin) {
-    if (process.stdin.isTTY) throw usageError(`${names.stdin} reads from a pipe; stdin is a terminal`, 'example: vault kv get -field=pw secret/x | kubectl reccred rotate REC --password-stdin');
+export async function suppliedPassword(input: PasswordInput, names = { stdin: '--password-stdin', file: '--password-file' }): Promise<string | undefined> {
+  if (input.stdin && input.file) throw usageError(`${names.stdin} and ${names.file} cannot be used together`);
+  if (input.stdin) {
+    if (process.stdin.isTTY)
+      throw usageError(`${names.stdin} reads from a pipe; stdin is a terminal`, 'example: vault kv get -field=pw secret/x | kubectl reccred rotate REC --password-stdin');
     // Registered the moment it is known to be a password: nothing after this can print it.
     const password = validateSupplied(await readStdinLine(process.stdin, names.stdin), 'stdin');
     redactor.add(password);
     return password;
   }
-  if (flags.passwordFile) {
+  if (input.file) {
     let bytes: Buffer;
     try {
-      bytes = fs.readFileSync(flags.passwordFile);
+      bytes = fs.readFileSync(input.file);
     } catch (err) {
-      throw usageError(`cannot read ${names.file} ${flags.passwordFile}: ${(err as NodeJS.ErrnoException).code ?? err}`);
+      throw usageError(`cannot read ${names.file} ${input.file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
     }
-    const password = validateSupplied(firstLine(decodeInput(bytes, `${names.file} ${flags.passwordFile}`)), flags.passwordFile);
+    const password = validateSupplied(firstLine(decodeInput(bytes, `${names.file} ${input.file}`)), input.file);
     redactor.add(password);
     return password;
   }
@@ -81,9 +90,9 @@ export async function suppliedPassword(flags: PasswordFlags, names = { stdin: '-
 }
 
 /** The new password: the supplied one (read earlier by suppliedPassword), else one generated for this username. */
-export function newPassword(flags: PasswordFlags, supplied: string | undefined, username?: string): { password: string; generated: boolean } {
-  if (supplied !== undefined) return { password: supplied, generated: false };
-  const length = flags.length ?? 32;
+export function newPassword(choice: PasswordChoice, username?: string): { password: string; generated: boolean } {
+  if (choice.supplied !== undefined) return { password: choice.supplied, generated: false };
+  const { length } = choice;
   if (!Number.isInteger(length) || length < 12 || length > MAX_LENGTH) throw usageError(`--length must be a whole number from 12 to ${MAX_LENGTH}`);
   const password = generatePassword(length, username);
   redactor.add(password);

@@ -44,6 +44,9 @@ export function curlConfig(req: CurlRequest): string {
 export function parseCurlOutput(stdout: string): { status: number; redirect: string; body: string } | undefined {
   const at = stdout.lastIndexOf(`\n${RESPONSE_MARKER} `);
   if (at < 0) return undefined;
-  const [code, redirect] = stdout.slice(at + RESPONSE_MARKER.length + 2).trim().split(' ');
+  const [code, redirect] = stdout
+    .slice(at + RESPONSE_MARKER.length + 2)
+    .trim()
+    .split(' ');
   return { status: Number(code), redirect: redirect ?? '', body: stdout.slice(0, at) };
 }

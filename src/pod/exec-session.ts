@@ -19,7 +19,10 @@ export interface ExecResult {
 
 /** The session ended without a usable status: the command may or may not have run. */
 export class ExecOutcomeUnknownError extends Error {
-  constructor(readonly pod: string, detail: string) {
+  constructor(
+    readonly pod: string,
+    detail: string,
+  ) {
     super(`the exec session to pod ${pod} ended without an exit status (${detail}); the command may or may not have run`);
     this.name = 'ExecOutcomeUnknownError';
   }
@@ -27,7 +30,11 @@ export class ExecOutcomeUnknownError extends Error {
 
 /** The API server refused the session or the runtime could not start the command. */
 export class ExecRefusedError extends Error {
-  constructor(readonly pod: string, readonly httpStatus: number | undefined, message: string) {
+  constructor(
+    readonly pod: string,
+    readonly httpStatus: number | undefined,
+    message: string,
+  ) {
     super(message);
     this.name = 'ExecRefusedError';
   }
@@ -49,9 +56,12 @@ const ExecStatus = z
     status: z.string().optional(),
     reason: z.string().optional(),
     message: z.string().optional(),
-    details: z.object({ causes: z.array(z.object({ reason: z.string().optional(), message: z.string().optional() }).passthrough()).optional() }).passthrough().optional(),
+    details: z
+      .object({ causes: z.array(z.object({ reason: z.string().optional(), message: z.string().optional() }).loose()).optional() })
+      .loose()
+      .optional(),
   })
-  .passthrough();
+  .loose();
 
 export type ExecStatusOutcome =
   | { kind: 'exit'; exitCode: number }
@@ -82,11 +92,14 @@ export function parseExecStatus(frame: string): ExecStatusOutcome {
   if (s.status !== 'Failure') return { kind: 'unknown', detail: `a Status with status ${quoted(s.status ?? '')}` };
   if (s.reason === 'NonZeroExitCode') {
     const causes = (s.details?.causes ?? []).filter((c) => c.reason === 'ExitCode');
-    const text = causes.length === 1 ? causes[0]!.message : undefined;
+    const text = causes.length === 1 ? causes[0]?.message : undefined;
     // Number('') is 0 and Number(' 1') is 1: only plain digits are an exit code.
     const code = text !== undefined && /^\d{1,3}$/.test(text) ? Number(text) : NaN;
     if (!(code >= 1 && code <= 255)) {
-      return { kind: 'unknown', detail: `a NonZeroExitCode Status without a usable exit code (${causes.length === 1 ? `cause ${quoted(text ?? '')}` : `${causes.length} ExitCode causes`})` };
+      return {
+        kind: 'unknown',
+        detail: `a NonZeroExitCode Status without a usable exit code (${causes.length === 1 ? `cause ${quoted(text ?? '')}` : `${causes.length} ExitCode causes`})`,
+      };
     }
     return { kind: 'exit', exitCode: code };
   }
@@ -147,7 +160,15 @@ export async function execInPod(
       const refuse = () => {
         req.destroy();
         const detail = statusMessage(Buffer.concat(chunks).toString('utf8'));
-        settle(() => reject(new ExecRefusedError(target.pod, res.statusCode, `the API server refused the exec upgrade (HTTP ${res.statusCode})${detail ? `: ${redactor.excerpt(detail, 300)}` : ''}`)));
+        settle(() =>
+          reject(
+            new ExecRefusedError(
+              target.pod,
+              res.statusCode,
+              `the API server refused the exec upgrade (HTTP ${String(res.statusCode)})${detail ? `: ${redactor.excerpt(detail, 300)}` : ''}`,
+            ),
+          ),
+        );
       };
       res.on('end', refuse);
       res.on('error', refuse);
@@ -157,9 +178,13 @@ export async function execInPod(
       if (settled) return;
       if (ws.readyState !== WebSocket.OPEN && /handshake has timed out/i.test(e.message)) {
         // The upgrade was sent and never answered: the API server may still run the command later.
-        return unknown(`no answer to the exec upgrade within ${timeoutMs}ms`);
+        unknown(`no answer to the exec upgrade within ${timeoutMs}ms`);
+        return;
       }
-      if (!opened) return settle(() => reject(new ExecRefusedError(target.pod, undefined, redactor.scrub(e.message))));
+      if (!opened) {
+        settle(() => reject(new ExecRefusedError(target.pod, undefined, redactor.scrub(e.message))));
+        return;
+      }
       unknown(`socket error: ${redactor.scrub(e.message)}`);
     });
     ws.on('open', () => {
@@ -179,9 +204,13 @@ export async function execInPod(
       else if (frame[0] === STDERR) err.push(Buffer.from(payload));
       else if (frame[0] === STATUS) {
         const outcome = parseExecStatus(payload.toString('utf8'));
-        if (outcome.kind === 'unknown') return unknown(outcome.detail);
+        if (outcome.kind === 'unknown') {
+          unknown(outcome.detail);
+          return;
+        }
         if (outcome.kind === 'failed') {
-          return settle(() => reject(new ExecRefusedError(target.pod, undefined, `exec in pod ${target.pod} failed: ${outcome.message}`)));
+          settle(() => reject(new ExecRefusedError(target.pod, undefined, `exec in pod ${target.pod} failed: ${outcome.message}`)));
+          return;
         }
         settle(() => resolve({ exitCode: outcome.exitCode, stdout: Buffer.concat(out), stderr: Buffer.concat(err) }));
       }

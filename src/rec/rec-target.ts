@@ -3,8 +3,8 @@
 import { KubeApiError } from '../kube/api-client.js';
 import type { Cluster } from '../kube/cluster.js';
 import type { Pod, Rec } from '../kube/resources.js';
-import { refused, usageError } from '../cli/exit-codes.js';
-import type { Session } from '../cli/session.js';
+import { refused, usageError } from '../errors/exit-codes.js';
+import type { Session } from './session.js';
 import { Journal } from '../journal/journal.js';
 import { PodTransport } from '../pod/pod-transport.js';
 import { RestClient } from '../rest/rest-client.js';
@@ -52,6 +52,8 @@ export async function loadRecTarget(session: Session, name: string): Promise<Rec
     }
     throw err;
   }
+  // `||`, not `??`: an empty clusterCredentialSecretName means the default, the REC's name (as for the operator).
+  // eslint-disable-next-line @typescript-eslint/prefer-nullish-coalescing
   const secretName = rec.spec.clusterCredentialSecretName || name;
   const storeType = rec.spec.clusterCredentialSecretType ?? 'kubernetes';
   const store = storeType === 'vault' ? await vaultStore(session, secretName) : new SecretStore(session.cluster, secretName);
@@ -81,6 +83,6 @@ async function vaultStore(session: Session, secretName: string): Promise<VaultSt
       'it names the Vault path (VAULT_SECRET_ROOT, VAULT_SECRET_PREFIX); you need "get configmaps" in the REC namespace',
     );
   }
-  const client = new VaultClient(vaultConnection(session.flags, operatorEnv, session.timeoutMs));
+  const client = new VaultClient(vaultConnection(session.options.vault, operatorEnv, session.timeoutMs));
   return new VaultStore(client, vaultEntry(operatorEnv, secretName));
 }

@@ -20,9 +20,9 @@ export const UserSchema = z
     auth_method: z.string().optional(),
     password_issue_date: z.string().optional(),
   })
-  .passthrough();
+  .loose();
 export type User = z.infer<typeof UserSchema>;
-const RoleSchema = z.object({ uid: z.number(), name: z.string().optional(), management: z.string().optional() }).passthrough();
+const RoleSchema = z.object({ uid: z.number(), name: z.string().optional(), management: z.string().optional() }).loose();
 
 // Codes that mean "that password is not one of the user's": the removal already happened.
 const NOT_A_PASSWORD = /not_found|not_exist|no_such|invalid_old_password|password_not_match/;
@@ -82,10 +82,7 @@ export class RestClient {
    * new_password_same_as_current, which proves an earlier attempt (whose reply was lost) went through.
    */
   async addPassword(auth: Credentials, newPassword: string, forUser = auth.username): Promise<'added' | 'already-present'> {
-    const reply = await this.call(
-      { method: 'POST', path: '/v1/users/password', body: { username: forUser, old_password: auth.password, new_password: newPassword } },
-      auth,
-    );
+    const reply = await this.call({ method: 'POST', path: '/v1/users/password', body: { username: forUser, old_password: auth.password, new_password: newPassword } }, auth);
     if (reply.status === 401) throw new AuthenticationFailedError(auth.username);
     if (reply.status >= 200 && reply.status < 300) return 'added';
     const err = restErrorFrom(reply.status, reply.body, 'POST /v1/users/password');
@@ -105,11 +102,7 @@ export class RestClient {
 
   /** PUT /v1/users/password: every password of the user replaced by one. */
   async replacePasswords(auth: Credentials, newPassword: string, forUser = auth.username): Promise<void> {
-    await this.expectOk(
-      { method: 'PUT', path: '/v1/users/password', body: { username: forUser, old_password: auth.password, new_password: newPassword } },
-      auth,
-      auth.username,
-    );
+    await this.expectOk({ method: 'PUT', path: '/v1/users/password', body: { username: forUser, old_password: auth.password, new_password: newPassword } }, auth, auth.username);
   }
 
   async users(auth: Credentials): Promise<User[]> {

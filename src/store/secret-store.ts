@@ -33,11 +33,15 @@ export class SecretStore implements CredentialStore {
 
   async write(credentials: { username: string; password: string }, expectedVersion: string): Promise<StoredCredentials> {
     try {
-      const s = await this.cluster.patchSecret(this.secretName, {
+      const s = await this.cluster.patchSecret(
+        this.secretName,
+        {
           data: { username: b64(credentials.username), password: b64(credentials.password) },
           // When, not what: `status` shows it as the last rotation.
           annotations: { [ROTATED_AT]: new Date().toISOString() },
-        }, expectedVersion);
+        },
+        expectedVersion,
+      );
       return { ...credentials, version: s.metadata.resourceVersion ?? '' };
     } catch (err) {
       if (err instanceof KubeApiError && err.status === 409) throw new StoreConflictError(this.location);

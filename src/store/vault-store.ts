@@ -1,5 +1,5 @@
 // The REC credentials in Vault KV v2, written with check-and-set so a concurrent writer is detected.
-import { usageError } from '../cli/exit-codes.js';
+import { usageError } from '../errors/exit-codes.js';
 import { redactor } from '../output/redactor.js';
 import { StoreConflictError, StoreMissingError, type CredentialStore, type StoredCredentials } from './credential-store.js';
 import { VaultError, type VaultClient } from '../vault/vault-client.js';
@@ -41,7 +41,10 @@ export class VaultStore implements CredentialStore {
     if (typeof username !== 'string' || typeof password !== 'string' || !username || !password) {
       throw new StoreMissingError(this.location, 'lacks the username or password key');
     }
-    for (const [key, value] of [['username', username], ['password', password]] as const) {
+    for (const [key, value] of [
+      ['username', username],
+      ['password', password],
+    ] as const) {
       // JSON can carry a lone surrogate ("\ud800"), which no UTF-8 encoding represents: it would be
       // sent as U+FFFD, an altered password that fails a login. Refused before any login instead.
       if (LONE_SURROGATE.test(value)) {
@@ -58,7 +61,7 @@ export class VaultStore implements CredentialStore {
     // Keys other than these two belong to someone else: carry them over from the read this write
     // follows (check-and-set refuses the write if the entry moved on since).
     const current = this.lastRead?.version === expectedVersion ? this.lastRead : await this.readVersion();
-    if (!current || current.version !== expectedVersion) throw new StoreConflictError(this.location);
+    if (current?.version !== expectedVersion) throw new StoreConflictError(this.location);
     const others = Object.fromEntries(Object.entries(current.data).filter((e): e is [string, string] => typeof e[1] === 'string'));
     try {
       const data = { ...others, username: credentials.username, password: credentials.password };

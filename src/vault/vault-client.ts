@@ -21,25 +21,25 @@ export class VaultError extends Error {
     readonly errors: string[],
     readonly operation: string,
   ) {
-    super(redactor.scrub(`Vault ${operation}: ${status === 0 ? errors.join('; ') : `${status} ${errors.join('; ') || http.STATUS_CODES[status] || ''}`}`));
+    super(redactor.scrub(`Vault ${operation}: ${status === 0 ? errors.join('; ') : `${status} ${(errors.join('; ') || http.STATUS_CODES[status]) ?? ''}`}`));
     this.name = 'VaultError';
   }
   get sealed(): boolean {
     return this.status === 503;
   }
   get casMismatch(): boolean {
-    return this.status === 400 && this.errors.some((e) => /check-and-set/.test(e));
+    return this.status === 400 && this.errors.some((e) => e.includes('check-and-set'));
   }
 }
 
 const KvReadReply = z.object({
   data: z.object({
     data: z.record(z.string(), z.unknown()).nullable(),
-    metadata: z.object({ version: z.number() }).passthrough(),
+    metadata: z.object({ version: z.number() }).loose(),
   }),
 });
-const KvWriteReply = z.object({ data: z.object({ version: z.number() }).passthrough() });
-const ErrorsReply = z.object({ errors: z.array(z.string()) }).passthrough();
+const KvWriteReply = z.object({ data: z.object({ version: z.number() }).loose() });
+const ErrorsReply = z.object({ errors: z.array(z.string()) }).loose();
 
 export class VaultClient {
   private readonly ca: Buffer | undefined;
@@ -56,7 +56,7 @@ export class VaultClient {
     const parsed = KvReadReply.parse(reply.body);
     if (!parsed.data.data) return undefined;
     // created_time of the latest version is when the entry was last written (Vault records no writer name).
-    const created = parsed.data.metadata['created_time'];
+    const created = parsed.data.metadata.created_time;
     return { data: parsed.data.data, version: parsed.data.metadata.version, ...(typeof created === 'string' ? { createdTime: created } : {}) };
   }
 
@@ -87,10 +87,14 @@ export class VaultClient {
           }
           const status = res.statusCode ?? 0;
           // KV v2 answers 404 with an empty error list when the path has no version.
-          if (status === 404 && method === 'GET') return resolve({ status, body: parsed });
+          if (status === 404 && method === 'GET') {
+            resolve({ status, body: parsed });
+            return;
+          }
           if (status >= 400) {
             const errors = ErrorsReply.safeParse(parsed);
-            return reject(new VaultError(status, errors.success ? errors.data.errors : [redactor.excerpt(text, 200)], operation));
+            reject(new VaultError(status, errors.success ? errors.data.errors : [redactor.excerpt(text, 200)], operation));
+            return;
           }
           resolve({ status, body: parsed });
         });

@@ -5,18 +5,19 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { usageError } from '../cli/exit-codes.js';
+import { usageError } from '../errors/exit-codes.js';
 import type { VaultConnection } from './vault-client.js';
 
 export const OPERATOR_CONFIGMAP = 'operator-environment-config';
 /** The operator's default VAULT_CACHE_SECRET_EXPIRATION_SECONDS. */
 const DEFAULT_CACHE_SECONDS = 120;
 
-export interface VaultFlags {
-  vaultAddr?: string;
-  vaultNamespace?: string;
-  vaultCacert?: string;
-  vaultTokenFile?: string;
+/** What the user chose for reaching Vault (--vault-* flags); the environment fills in the rest, as for the vault CLI. */
+export interface VaultOptions {
+  addr?: string;
+  namespace?: string;
+  caCertFile?: string;
+  tokenFile?: string;
 }
 
 export interface VaultEntry {
@@ -25,6 +26,9 @@ export interface VaultEntry {
   /** How long the operator may keep serving what it read before (its secret cache). */
   cacheMs: number;
 }
+
+/** A setting from the environment or a flag, where an empty value counts as unset (as for the operator and the vault CLI). */
+const nonEmpty = (value: string | undefined): string | undefined => (value === '' ? undefined : value);
 
 /** KV v2 mount and path of the REC's credentials: <VAULT_SECRET_ROOT>/data/<VAULT_SECRET_PREFIX>/<secret name>. */
 export function vaultEntry(operatorEnv: Record<string, string>, secretName: string): VaultEntry {
@@ -38,9 +42,11 @@ export function vaultEntry(operatorEnv: Record<string, string>, secretName: stri
 
 /** A path from the ConfigMap, kept inside its KV mount: the token must not reach other Vault endpoints through it. */
 function configuredPath(operatorEnv: Record<string, string>, key: string, fallback: string): string {
-  const value = (operatorEnv[key] || fallback).replace(/^\/+|\/+$/g, '');
+  const value = (nonEmpty(operatorEnv[key]) ?? fallback).replace(/^\/+|\/+$/g, '');
+  // eslint-disable-next-line no-control-regex -- control characters (NUL included) are what this refuses
   if (value.split('/').some((s) => s === '.' || s === '..') || /[?#%\\\x00-\x20\x7f]/.test(value)) {
     throw usageError(
+      // eslint-disable-next-line no-control-regex -- control characters are masked before the value is shown
       `the operator's ConfigMap ${OPERATOR_CONFIGMAP} sets ${key} to "${value.slice(0, 100).replace(/[\x00-\x1f\x7f]/g, '?')}", which is not a plain Vault path`,
       'the operator reads the REC credentials there too: fix the ConfigMap',
     );
@@ -51,20 +57,18 @@ function configuredPath(operatorEnv: Record<string, string>, key: string, fallba
 /** The address the operator's ConfigMap names, only to be suggested; undefined unless it is a plain host and port. */
 function operatorSuggestion(operatorEnv: Record<string, string>): string | undefined {
   const host = operatorEnv.VAULT_SERVER_FQDN ?? '';
-  const port = operatorEnv.VAULT_SERVICE_PORT_HTTPS || '8200';
+  const port = nonEmpty(operatorEnv.VAULT_SERVICE_PORT_HTTPS) ?? '8200';
   return /^[A-Za-z0-9.-]{1,253}$/.test(host) && /^\d{1,5}$/.test(port) ? `https://${host}:${port}` : undefined;
 }
 
-export function vaultConnection(flags: VaultFlags, operatorEnv: Record<string, string>, timeoutMs: number, env = process.env): VaultConnection {
+export function vaultConnection(options: VaultOptions, operatorEnv: Record<string, string>, timeoutMs: number, env = process.env): VaultConnection {
   // Only what the user chose; the ConfigMap's address is named in the hint, never contacted.
-  const addr = flags.vaultAddr || env.VAULT_ADDR;
+  const addr = nonEmpty(options.addr) ?? env.VAULT_ADDR;
   if (!addr) {
     const suggested = operatorSuggestion(operatorEnv);
     throw usageError(
       "this REC keeps its credentials in Vault, and no Vault address was given: set VAULT_ADDR or pass --vault-addr (the address in the operator's ConfigMap is not used on its own: whoever can edit that ConfigMap would receive your token)",
-      suggested
-        ? `the operator's ConfigMap suggests ${suggested}; if that is your Vault, export VAULT_ADDR=${suggested}`
-        : 'e.g. export VAULT_ADDR=https://vault.example:8200',
+      suggested ? `the operator's ConfigMap suggests ${suggested}; if that is your Vault, export VAULT_ADDR=${suggested}` : 'e.g. export VAULT_ADDR=https://vault.example:8200',
     );
   }
   try {
@@ -74,16 +78,16 @@ export function vaultConnection(flags: VaultFlags, operatorEnv: Record<string, s
   }
   return {
     addr,
-    token: vaultToken(flags, env),
-    namespace: flags.vaultNamespace ?? env.VAULT_NAMESPACE ?? operatorEnv.VAULT_NAMESPACE ?? '',
-    caCertFile: flags.vaultCacert || env.VAULT_CACERT || undefined,
+    token: vaultToken(options, env),
+    namespace: options.namespace ?? env.VAULT_NAMESPACE ?? operatorEnv.VAULT_NAMESPACE ?? '',
+    caCertFile: nonEmpty(options.caCertFile) ?? nonEmpty(env.VAULT_CACERT),
     timeoutMs,
   };
 }
 
 /** Like the vault CLI: VAULT_TOKEN, else ~/.vault-token. A token is never taken as an argument. */
-function vaultToken(flags: VaultFlags, env: NodeJS.ProcessEnv): string {
-  if (flags.vaultTokenFile) return readToken(flags.vaultTokenFile, '--vault-token-file');
+function vaultToken(options: VaultOptions, env: NodeJS.ProcessEnv): string {
+  if (options.tokenFile) return readToken(options.tokenFile, '--vault-token-file');
   if (env.VAULT_TOKEN) return env.VAULT_TOKEN.trim();
   const helperFile = path.join(os.homedir(), '.vault-token');
   if (fs.existsSync(helperFile)) return readToken(helperFile, helperFile);

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { repoRoot } from '../../scripts/build-bundle.js';
-import { complete, COMPLETABLE_COMMANDS, wordsAfter } from '../../src/commands/completion/complete.js';
+import { complete, COMPLETABLE_COMMANDS, wordsAfter } from '../../src/commands/complete/complete.js';
 import { completionScript } from '../../src/commands/completion/scripts.js';
 
 describe('completion', () => {
@@ -12,7 +12,11 @@ describe('completion', () => {
     this.timeout(60_000);
     const help = execFileSync(path.join(repoRoot, 'bin', 'kubectl-reccred'), ['--help'], { encoding: 'utf8' });
     const listed = [...help.matchAll(/^\s+kubectl reccred ([\w-]+)/gm)].map((m) => m[1]!);
-    const offered = (await complete([''])).trim().split('\n').slice(0, -1).map((l) => l.split('\t')[0]);
+    const offered = (await complete(['']))
+      .trim()
+      .split('\n')
+      .slice(0, -1)
+      .map((l) => l.split('\t')[0]);
     assert.ok(listed.length >= 6, help);
     assert.deepEqual([...new Set(listed)].sort(), [...offered].sort());
     assert.equal(offered.length, COMPLETABLE_COMMANDS.length);

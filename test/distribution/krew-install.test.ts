@@ -94,7 +94,10 @@ describe('krew-style install of the linux-amd64 archive, through the real kubect
     const lines = (s: string) => s.trim().split('\n');
     const commands = lines(await kubectl('__complete', 'reccred', ''));
     assert.equal(commands.at(-1), ':4');
-    assert.ok(commands.some((l) => l.startsWith('rotate\t')), commands.join('|'));
+    assert.ok(
+      commands.some((l) => l.startsWith('rotate\t')),
+      commands.join('|'),
+    );
     assert.deepEqual(lines(await kubectl('__complete', 'reccred', 'get', '')), ['rec', 'rec-two', ':4']);
     assert.deepEqual(lines(await kubectl('__complete', 'reccred', 'get', 'rec-')), ['rec-two', ':4']);
     assert.ok(lines(await kubectl('__complete', 'reccred', 'get', '--rev')).includes('--reveal'));

@@ -88,7 +88,10 @@ describe('krew manifest validator', () => {
   for (const [what, manifest, message] of broken) {
     it(`rejects: ${what}`, () => {
       const errors = validateManifest(manifest, NAME);
-      assert.ok(errors.some((e) => message.test(e)), `expected ${message} among ${JSON.stringify(errors)}`);
+      assert.ok(
+        errors.some((e) => message.test(e)),
+        `expected ${message} among ${JSON.stringify(errors)}`,
+      );
     });
   }
 });

@@ -12,13 +12,15 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import yaml from 'js-yaml';
 import { FleetResultSchema } from '../../src/output/result.js';
-import { accessReviews, ROTATION_PERMISSIONS } from '../../src/rotation/preflight.js';
+import { accessReviews, ROTATION_PERMISSIONS } from '../../src/procedures/preflight.js';
 import { startSimCluster, type SimCluster } from '../sim/cluster.js';
 import type { PolicyRule } from '../sim/kube/authz.js';
 import { policyRulesFromRole, type RbacRole } from '../sim/kube/rbac.js';
 import { journalExists, validPasswords } from './harness.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+// The manifests' documents, navigated freely by the assertions.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 const docs = (file: string) => yaml.loadAll(fs.readFileSync(path.join(repo, 'deploy/cronjob', file), 'utf8')) as Array<Record<string, any>>;
 const rbac = docs('rbac.yaml');
 const role = rbac.find((d) => d.kind === 'Role') as RbacRole;
@@ -90,13 +92,21 @@ describe('CronJob example: in-cluster rotation with exactly the Role of deploy/c
   const selector = () => containerArgs()[containerArgs().indexOf('-l') + 1]!;
 
   before(async () => {
-    sim = await startSimCluster({ recs: [{ name: REC, pods: PODS }, { name: OTHER, pods: 1 }], namespaces: [NS], syncDelayMs: 500, operatorIntervalMs: 250 });
+    sim = await startSimCluster({
+      recs: [
+        { name: REC, pods: PODS },
+        { name: OTHER, pods: 1 },
+      ],
+      namespaces: [NS],
+      syncDelayMs: 500,
+      operatorIntervalMs: 250,
+    });
     const [k, v] = selector().split('=');
     label(sim, REC, { [k!]: v! });
   });
   after(async () => sim?.stop());
 
-  it('the manifests fit together: the binding grants the Role to the CronJob\'s service account in one namespace', () => {
+  it("the manifests fit together: the binding grants the Role to the CronJob's service account in one namespace", () => {
     assert.equal(binding.roleRef.name, role.metadata.name);
     assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: account.metadata.name, namespace: NS }]);
     assert.equal(cronJob.metadata.namespace, NS);
@@ -106,15 +116,15 @@ describe('CronJob example: in-cluster rotation with exactly the Role of deploy/c
 
   it('the Role grants every check of the preflight, on exactly the names the preflight asks about, and list on RECs for -l', () => {
     const granted = new Set(
-      (role.rules ?? []).flatMap((r) =>
-        r.resources!.flatMap((res) => r.verbs.flatMap((v) => (r.resourceNames ?? ['']).map((n) => `${r.apiGroups![0]}|${res}|${v}|${n}`))),
-      ),
+      (role.rules ?? []).flatMap((r) => r.resources!.flatMap((res) => r.verbs.flatMap((v) => (r.resourceNames ?? ['']).map((n) => `${r.apiGroups![0]}|${res}|${v}|${n}`)))),
     );
     const pods = Array.from({ length: PODS }, (_, i) => ({ metadata: { name: `${REC}-${i}` } }));
     const reviews = accessReviews(ROTATION_PERMISSIONS, { name: REC, pods, storeType: 'kubernetes', secretName: REC, journal: { name: `${REC}-reccred-journal` } } as never);
     const needed = [
       // A rule without resourceNames answers a named review too: the REC's get is asked by name, granted for all.
-      ...reviews.map((c) => `${c.group ?? ''}|${c.resource}${c.subresource ? `/${c.subresource}` : ''}|${c.verb}|${c.resource === 'redisenterpriseclusters' ? '' : (c.name ?? '')}`),
+      ...reviews.map(
+        (c) => `${c.group ?? ''}|${c.resource}${c.subresource ? `/${c.subresource}` : ''}|${c.verb}|${c.resource === 'redisenterpriseclusters' ? '' : (c.name ?? '')}`,
+      ),
       'app.redislabs.com|redisenterpriseclusters|list|',
     ];
     assert.deepEqual([...granted].sort(), [...new Set(needed)].sort(), 'the Role grants exactly what the plugin checks and uses');
@@ -123,22 +133,28 @@ describe('CronJob example: in-cluster rotation with exactly the Role of deploy/c
     assert.deepEqual(unnamed.sort(), ['pods|list', 'redisenterpriseclusters|get', 'redisenterpriseclusters|list', 'secrets|create']);
   });
 
-  it('the image is pinned by digest, in the CronJob and in the Dockerfile\'s base', () => {
+  it("the image is pinned by digest, in the CronJob and in the Dockerfile's base", () => {
     const image: string = cronJob.spec.jobTemplate.spec.template.spec.containers[0].image;
     assert.match(image, /^[^@\s]+@sha256:\S+$/, 'image: NAME@sha256:DIGEST, no tag');
-    const from = fs.readFileSync(path.join(repo, 'deploy/cronjob/Dockerfile'), 'utf8').split('\n').filter((l) => /^FROM /.test(l));
+    const from = fs
+      .readFileSync(path.join(repo, 'deploy/cronjob/Dockerfile'), 'utf8')
+      .split('\n')
+      .filter((l) => /^FROM /.test(l));
     assert.ok(from.length > 0);
     for (const line of from) assert.match(line, /@\$\{BASE_DIGEST\}$|@sha256:[0-9a-f]{64}$/, line);
   });
 
-  it('rotates with exactly the Role\'s rules, in-cluster, touching only the selected REC', async () => {
+  it("rotates with exactly the Role's rules, in-cluster, touching only the selected REC", async () => {
     const { token } = sim.addUser(SA_USER, policyRulesFromRole(role));
     const before = { a: sim.credentials(REC)!.password, b: sim.credentials(OTHER)!.password };
     const mark = sim.audit.mark();
     const r = await runInCluster(sim, token, containerArgs());
     assert.equal(r.code, 0, r.stderr);
     const doc = FleetResultSchema.parse(JSON.parse(r.stdout));
-    assert.deepEqual(doc.results.map((x) => [x.namespace, x.rec, x.phase]), [[NS, REC, 'completed']]);
+    assert.deepEqual(
+      doc.results.map((x) => [x.namespace, x.rec, x.phase]),
+      [[NS, REC, 'completed']],
+    );
     const after = sim.credentials(REC)!;
     assert.notEqual(after.password, before.a);
     assert.deepEqual(validPasswords(sim, REC, after.username), [after.password]);

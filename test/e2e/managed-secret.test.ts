@@ -134,18 +134,28 @@ describe('credential Secrets written by a controller (end to end)', function () 
       const status = await rawPatch(sim, 'mf-demo', { data: { password: Buffer.from('Third-Value-3').toString('base64') } }, 'some-operator/1.2.3 (linux/amd64) abc/def');
       assert.equal(status, 200);
       assert.deepEqual(managedFields('mf-demo').find((e) => e.manager === 'some-operator')?.fieldsV1, { 'f:data': { 'f:password': {} } });
-      assert.equal(managedFields('mf-demo').some((e) => e.manager === 'kubectl-patch'), false, 'a manager left with no field is dropped');
+      assert.equal(
+        managedFields('mf-demo').some((e) => e.manager === 'kubectl-patch'),
+        false,
+        'a manager left with no field is dropped',
+      );
       assert.notEqual(secret('mf-demo').metadata.resourceVersion, rv);
 
       // A write that changes nothing is not stored.
       const rv2 = secret('mf-demo').metadata.resourceVersion;
       assert.equal(await rawPatch(sim, 'mf-demo', { data: { password: Buffer.from('Third-Value-3').toString('base64') } }, 'other/1.0'), 200);
       assert.equal(secret('mf-demo').metadata.resourceVersion, rv2);
-      assert.equal(managedFields('mf-demo').some((e) => e.manager === 'other'), false);
+      assert.equal(
+        managedFields('mf-demo').some((e) => e.manager === 'other'),
+        false,
+      );
     });
 
     it('refuses to change the data of an immutable Secret: 422 Invalid, as Kubernetes answers', async () => {
-      const created = await kubectl(['create', '--validate=false', '-n', NS, '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'mf-frozen' }, immutable: true, data: { k: 'dg==' } }));
+      const created = await kubectl(
+        ['create', '--validate=false', '-n', NS, '-f', '-'],
+        JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'mf-frozen' }, immutable: true, data: { k: 'dg==' } }),
+      );
       assert.equal(created.code, 0, created.stderr);
       const rv = secret('mf-frozen').metadata.resourceVersion;
       const r = await kubectl(['patch', 'secret', 'mf-frozen', '-n', NS, '--type', 'merge', '-p', '{"data":{"k":"dzI="}}']);
@@ -296,14 +306,26 @@ describe('credential Secrets written by a controller (end to end)', function () 
       metadata: { name: REC, ownerReferences: [{ apiVersion, kind, name, uid: `uid-${name}`, controller: true, blockOwnerDeletion: true }] },
     });
     const cases: Array<{ name: string; add: Partial<KubeObject>; says: RegExp }> = [
-      { name: 'ownerReference ExternalSecret', add: owner('external-secrets.io/v1beta1', 'ExternalSecret', 'rec-credentials'), says: /External Secrets Operator.*ExternalSecret rec-credentials/ },
+      {
+        name: 'ownerReference ExternalSecret',
+        add: owner('external-secrets.io/v1beta1', 'ExternalSecret', 'rec-credentials'),
+        says: /External Secrets Operator.*ExternalSecret rec-credentials/,
+      },
       { name: 'ownerReference SealedSecret', add: owner('bitnami.com/v1alpha1', 'SealedSecret', REC), says: /Sealed Secrets.*SealedSecret rec.*kubeseal/ },
       { name: 'managedFields argocd-controller', add: managedBy('argocd-controller'), says: /Argo CD.*"argocd-controller"/ },
       { name: 'managedFields kustomize-controller', add: managedBy('kustomize-controller'), says: /Flux.*"kustomize-controller".*flux suspend kustomization/ },
       { name: 'managedFields helm-controller', add: managedBy('helm-controller'), says: /Flux.*"helm-controller".*flux suspend helmrelease/ },
       { name: 'managedFields external-secrets', add: managedBy('external-secrets', 'Update'), says: /External Secrets Operator.*"external-secrets"/ },
-      { name: 'Argo CD tracking annotation', add: { metadata: { name: REC, annotations: { 'argocd.argoproj.io/tracking-id': 'redis:/Secret:default/rec' } } }, says: /Argo CD.*argocd\.argoproj\.io\/tracking-id=redis:\/Secret:default\/rec/ },
-      { name: 'Flux label', add: { metadata: { name: REC, labels: { 'kustomize.toolkit.fluxcd.io/name': 'redis', 'kustomize.toolkit.fluxcd.io/namespace': 'flux-system' } } }, says: /Flux.*kustomize\.toolkit\.fluxcd\.io\/name=redis.*flux suspend kustomization redis -n flux-system/ },
+      {
+        name: 'Argo CD tracking annotation',
+        add: { metadata: { name: REC, annotations: { 'argocd.argoproj.io/tracking-id': 'redis:/Secret:default/rec' } } },
+        says: /Argo CD.*argocd\.argoproj\.io\/tracking-id=redis:\/Secret:default\/rec/,
+      },
+      {
+        name: 'Flux label',
+        add: { metadata: { name: REC, labels: { 'kustomize.toolkit.fluxcd.io/name': 'redis', 'kustomize.toolkit.fluxcd.io/namespace': 'flux-system' } } },
+        says: /Flux.*kustomize\.toolkit\.fluxcd\.io\/name=redis.*flux suspend kustomization redis -n flux-system/,
+      },
       { name: 'immutable: true', add: { immutable: true }, says: /immutable/ },
     ];
 
@@ -326,8 +348,7 @@ describe('credential Secrets written by a controller (end to end)', function () 
         sim.store.update('secrets', { ...before, data: cur.data, metadata: { ...before.metadata, resourceVersion: undefined } });
       };
     };
-    const apiWrites = (mark: number) =>
-      sim.audit.since(mark).filter((e) => e.kind === 'api' && e.method !== 'GET' && !e.uri.includes('selfsubjectaccessreviews'));
+    const apiWrites = (mark: number) => sim.audit.since(mark).filter((e) => e.kind === 'api' && e.method !== 'GET' && !e.uri.includes('selfsubjectaccessreviews'));
 
     for (const c of cases) {
       it(`rotate refuses (exit 4, nothing changed): ${c.name}`, async () => {
@@ -393,7 +414,7 @@ describe('credential Secrets written by a controller (end to end)', function () 
       });
     }
 
-    it('the common app.kubernetes.io/instance label alone is not refused (Helm charts set it too); the run says it may be Argo CD\'s', async () => {
+    it("the common app.kubernetes.io/instance label alone is not refused (Helm charts set it too); the run says it may be Argo CD's", async () => {
       const undo = decorate({ metadata: { name: REC, labels: { 'app.kubernetes.io/instance': 'redis' } } });
       try {
         const r = await guard.run(['rotate', REC, '--dry-run']);
@@ -406,13 +427,18 @@ describe('credential Secrets written by a controller (end to end)', function () 
   });
 
   describe('writes as a good citizen', () => {
-    it('every create and patch names its field manager (kubectl-reccred); the Secret\'s managedFields show it', async () => {
+    it("every create and patch names its field manager (kubectl-reccred); the Secret's managedFields show it", async () => {
       const mark = sim.audit.mark();
       const r = await guard.run(['change-user', REC, '--username', `ops-${Date.now()}@example.com`, ...FAST]);
       assert.equal(r.code, 0, r.stderr);
       assertSettled();
-      const writes = sim.audit.since(mark).filter((e) => e.kind === 'api' && (e.method === 'POST' || e.method === 'PATCH' || e.method === 'PUT') && !e.uri.includes('selfsubjectaccessreviews'));
-      assert.ok(writes.some((e) => e.kind === 'api' && e.uri.includes('/redisenterpriseclusters/')), 'the REC patch is among them');
+      const writes = sim.audit
+        .since(mark)
+        .filter((e) => e.kind === 'api' && (e.method === 'POST' || e.method === 'PATCH' || e.method === 'PUT') && !e.uri.includes('selfsubjectaccessreviews'));
+      assert.ok(
+        writes.some((e) => e.kind === 'api' && e.uri.includes('/redisenterpriseclusters/')),
+        'the REC patch is among them',
+      );
       for (const w of writes) assert.match(w.kind === 'api' ? w.uri : '', /[?&]fieldManager=kubectl-reccred(&|$)/, `${w.kind === 'api' ? w.uri : ''} names its field manager`);
       const mine = managedFields().find((e) => e.manager === 'kubectl-reccred');
       assert.deepEqual(mine?.fieldsV1['f:data'], { 'f:password': {}, 'f:username': {} });

@@ -22,7 +22,7 @@ describe('change-user, reset, user passwords (end to end)', function () {
     return r;
   };
   const creds = (rec = REC) => sim.credentials(rec)!;
-  const recUsername = (rec = REC) => ((sim.store.get('redisenterpriseclusters', NS, rec)!.spec as { username?: string }).username);
+  const recUsername = (rec = REC) => (sim.store.get('redisenterpriseclusters', NS, rec)!.spec as { username?: string }).username;
   const failures = (rec = REC) => ({ operator: sim.operator.failures(rec).length, rest: sim.audit.failedRestAuths(rec) });
   const journalRecord = (rec = REC) => {
     const s = sim.store.get('secrets', NS, `${rec}-reccred-journal`) as unknown as { data?: Record<string, string> } | undefined;
@@ -187,14 +187,23 @@ describe('change-user, reset, user passwords (end to end)', function () {
   });
 
   describe('user rotate | finish | reset', () => {
-    for (const [rec, version] of [['rec', '7.8.2+'], ['rec-old', 'pre-7.8.2']] as const) {
+    for (const [rec, version] of [
+      ['rec', '7.8.2+'],
+      ['rec-old', 'pre-7.8.2'],
+    ] as const) {
       it(`rotate into a Secret, then finish (${version} API)`, async () => {
         const email = `app-${rec}@example.com`;
         const initial = 'App-Initial-Pa55!';
         passwords.add(initial);
         sim.redis(rec).createUser({ email, password: initial, role: 'db_member' });
-        sim.store.create('secrets', { apiVersion: 'v1', kind: 'Secret', metadata: { name: `${rec}-app`, namespace: NS }, data: { password: Buffer.from(initial).toString('base64') } });
-        const secretValue = () => Buffer.from((sim.store.get('secrets', NS, `${rec}-app`) as unknown as { data: Record<string, string> }).data.password!, 'base64').toString('utf8');
+        sim.store.create('secrets', {
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: { name: `${rec}-app`, namespace: NS },
+          data: { password: Buffer.from(initial).toString('base64') },
+        });
+        const secretValue = () =>
+          Buffer.from((sim.store.get('secrets', NS, `${rec}-app`) as unknown as { data: Record<string, string> }).data.password!, 'base64').toString('utf8');
 
         const f0 = sim.audit.failedRestAuths(rec);
         const r = await run(['user', 'rotate', rec, '--user', email, '--to-secret', `${NS}/${rec}-app`]);
@@ -219,7 +228,11 @@ describe('change-user, reset, user passwords (end to end)', function () {
         const f = await run(['user', 'finish', rec, '--user', email]);
         assert.equal(f.code, 0, f.stderr);
         assert.deepEqual(sim.redis(rec).findUser(email)!.passwords, [fresh]);
-        assert.equal(sim.store.list('secrets', NS).some((x) => x.metadata.name.startsWith(`${rec}-reccred-journal-user-`)), false, 'the user journal is gone');
+        assert.equal(
+          sim.store.list('secrets', NS).some((x) => x.metadata.name.startsWith(`${rec}-reccred-journal-user-`)),
+          false,
+          'the user journal is gone',
+        );
         assert.equal(sim.audit.failedRestAuths(rec), f0);
       });
 

@@ -155,7 +155,10 @@ describe('rotate, finish, abort, status, get (end to end)', function () {
     { name: 'journal created', at: (e) => journalPhaseOf(e.store) === 'recorded' && e.store?.type === 'ADDED' },
     { name: 'inside the add (POST received, reply not sent)', at: (e) => e.audit?.kind === 'rest' && e.audit.method === 'POST' && e.audit.path === '/v1/users/password' },
     { name: 'journal phase added', at: (e) => journalPhaseOf(e.store) === 'added' },
-    { name: 'inside the store update (Secret written, reply not sent)', at: (e) => e.store?.resource === 'secrets' && e.store.object.metadata.name === REC && e.store.type === 'MODIFIED' },
+    {
+      name: 'inside the store update (Secret written, reply not sent)',
+      at: (e) => e.store?.resource === 'secrets' && e.store.object.metadata.name === REC && e.store.type === 'MODIFIED',
+    },
     { name: 'journal phase stored', at: (e) => journalPhaseOf(e.store) === 'stored' },
     { name: 'journal phase propagated', at: (e) => journalPhaseOf(e.store) === 'propagated' },
     { name: 'inside the removal (DELETE received, reply not sent)', at: (e) => e.audit?.kind === 'rest' && e.audit.method === 'DELETE' && e.audit.path === '/v1/users/password' },
@@ -200,7 +203,7 @@ describe('rotate, finish, abort, status, get (end to end)', function () {
     }
   });
 
-  it('follows the 307 from a non-master pod by exec\'ing into the master', async () => {
+  it("follows the 307 from a non-master pod by exec'ing into the master", async () => {
     sim.redis(REC).masterPod = `${REC}-2`;
     try {
       const mark = sim.audit.mark();
@@ -276,8 +279,10 @@ describe('rotate, finish, abort, status, get (end to end)', function () {
     sim.collectArgv();
     assert.ok(passwords.size >= 10, `passwords seen: ${passwords.size}`);
     const texts = [...sim.audit.texts(), ...outputs];
-    assert.ok(sim.audit.events().some((e) => e.kind === 'argv' && e.argv.some((a) => a.includes('curl'))), 'argv of curl was recorded');
+    assert.ok(
+      sim.audit.events().some((e) => e.kind === 'argv' && e.argv.some((a) => a.includes('curl'))),
+      'argv of curl was recorded',
+    );
     assert.deepEqual(leaksIn(texts, [...passwords]), []);
   });
 });
-

@@ -22,11 +22,23 @@ describe('hardening: interrupted preflight, admin account under any case (end to
     outputs.push(r.stdout, r.stderr);
     return r;
   };
-  const journals = (rec: string) => sim.store.list('secrets', NS).filter((s) => s.metadata.name.startsWith(`${rec}-reccred-journal`)).map((s) => s.metadata.name);
+  const journals = (rec: string) =>
+    sim.store
+      .list('secrets', NS)
+      .filter((s) => s.metadata.name.startsWith(`${rec}-reccred-journal`))
+      .map((s) => s.metadata.name);
   /** The admin's Secret, its passwords on the cluster, and no journal: as before the run. */
   const snapshot = (rec: string) => {
     const creds = sim.credentials(rec)!;
-    return { creds, valid: validPasswords(sim, rec, creds.username).sort(), journals: journals(rec), users: sim.redis(rec).listUsers().map((u) => [u.uid, u.email, u.passwords.length]) };
+    return {
+      creds,
+      valid: validPasswords(sim, rec, creds.username).sort(),
+      journals: journals(rec),
+      users: sim
+        .redis(rec)
+        .listUsers()
+        .map((u) => [u.uid, u.email, u.passwords.length]),
+    };
   };
   const passwordWrites = (mark: number, rec: string) =>
     sim.audit.since(mark).filter((e) => e.kind === 'rest' && e.rec === rec && e.method !== 'GET' && e.path.startsWith('/v1/users')).length;
@@ -70,13 +82,13 @@ describe('hardening: interrupted preflight, admin account under any case (end to
       assert.match(r.stderr, /interrupted/);
       assert.match(r.stderr, /before anything changed/);
       assert.doesNotMatch(r.stderr, /finish|abort/, 'nothing to finish or abort');
-      assert.deepEqual(snapshot(REC_CI), before, 'the Secret, the cluster\'s passwords and the users are as they were; no journal');
+      assert.deepEqual(snapshot(REC_CI), before, "the Secret, the cluster's passwords and the users are as they were; no journal");
       assert.equal(passwordWrites(mark, REC_CI), 0, 'no password change reached the cluster');
       assert.equal(sim.audit.failedRestAuths(REC_CI), 0);
     });
   }
 
-  it('SIGINT during the preflight of user rotate: exit 1, no journal, the user\'s passwords unchanged', async () => {
+  it("SIGINT during the preflight of user rotate: exit 1, no journal, the user's passwords unchanged", async () => {
     const appPassword = 'App-Pass-2024!x';
     passwords.add(appPassword);
     const app = sim.redis(REC_EXACT).createUser({ email: 'app@example.com', password: appPassword, role: 'db_viewer' });
@@ -113,7 +125,7 @@ describe('hardening: interrupted preflight, admin account under any case (end to
     });
   }
 
-  it('the cluster\'s record of the admin differs in case from the Secret\'s username: user rotate and user reset of it are refused', async () => {
+  it("the cluster's record of the admin differs in case from the Secret's username: user rotate and user reset of it are refused", async () => {
     const state = sim.redis(REC_CI);
     const secretUser = sim.credentials(REC_CI)!.username;
     const admin = state.findUser(secretUser)!;

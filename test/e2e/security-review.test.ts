@@ -97,7 +97,11 @@ describe('security review: encodings, exec edge cases, curlrc (end to end)', fun
       assert.deepEqual(validPasswords(sim, rec, before.username), valid, 'the cluster is unchanged');
       assert.equal(journalExists(sim, NS, rec), false);
       assert.equal(sim.audit.failedRestAuths(rec), 0);
-      assert.deepEqual(restCalls(rec, mark).filter((e) => e.kind === 'rest' && e.method !== 'GET'), [], 'no change was sent to the REST API');
+      assert.deepEqual(
+        restCalls(rec, mark).filter((e) => e.kind === 'rest' && e.method !== 'GET'),
+        [],
+        'no change was sent to the REST API',
+      );
       assertNoCrash(r);
     });
 

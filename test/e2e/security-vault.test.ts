@@ -53,7 +53,10 @@ describe('Vault address: never taken from the operator ConfigMap (end to end)', 
     await sim?.stop();
   });
 
-  for (const command of [['get', REC], ['rotate', REC, '--settle', '1s']]) {
+  for (const command of [
+    ['get', REC],
+    ['rotate', REC, '--settle', '1s'],
+  ]) {
     it(`${command[0]} without VAULT_ADDR: exit 2 before any Vault request; the ConfigMap's address is only suggested`, async () => {
       const before = sim.credentials(REC)!;
       const mark = sim.audit.mark();
@@ -70,7 +73,7 @@ describe('Vault address: never taken from the operator ConfigMap (end to end)', 
     });
   }
 
-  it('VAULT_ADDR chosen by the user: that Vault is used, the ConfigMap\'s listener still gets nothing', async () => {
+  it("VAULT_ADDR chosen by the user: that Vault is used, the ConfigMap's listener still gets nothing", async () => {
     const mark = sim.audit.mark();
     const r = await run(['get', REC, '-o', 'json'], { VAULT_ADDR: sim.vault.addr, VAULT_TOKEN: sim.vault.token, VAULT_CACERT: sim.vault.caFile });
     assert.equal(r.code, 0, r.stderr);

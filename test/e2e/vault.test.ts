@@ -96,7 +96,7 @@ describe('Vault-backed REC (end to end)', function () {
       const r = await run(['rotate', REC, '--settle', '1s']);
       assert.equal(r.code, 3, r.stderr);
       assert.match(r.stderr, /someone else changed it/);
-      assert.deepEqual(creds(), theirs, 'the other writer\'s entry was left as it was');
+      assert.deepEqual(creds(), theirs, "the other writer's entry was left as it was");
     } finally {
       stopWatching();
     }

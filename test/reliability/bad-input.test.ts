@@ -60,8 +60,15 @@ describe('reliability: bad input end to end', function () {
   });
 
   // No NUL (argv cannot hold it) and no leading "-" (that is a flag, tested below).
-  const argText = fc.oneof(fc.string({ unit: 'grapheme', minLength: 1, maxLength: 40 }), fc.constantFrom(...INJECT, 'REC', 'rec.x', 'a'.repeat(64), '../../etc', 'rec\n', 'ünï', ' rec'));
-  const samples = (n: number, seedOffset: number) => fc.sample(argText.filter((s) => !s.includes('\0') && !s.startsWith('-') && s !== REC), { seed: SEED + seedOffset, numRuns: n });
+  const argText = fc.oneof(
+    fc.string({ unit: 'grapheme', minLength: 1, maxLength: 40 }),
+    fc.constantFrom(...INJECT, 'REC', 'rec.x', 'a'.repeat(64), '../../etc', 'rec\n', 'ünï', ' rec'),
+  );
+  const samples = (n: number, seedOffset: number) =>
+    fc.sample(
+      argText.filter((s) => !s.includes('\0') && !s.startsWith('-') && s !== REC),
+      { seed: SEED + seedOffset, numRuns: n },
+    );
 
   it('REC names: exit 2 naming the problem (invalid or not found)', async () => {
     const before = snapshot();
@@ -81,7 +88,14 @@ describe('reliability: bad input end to end', function () {
 
   it('change-user --username: invalid ones exit 2 before anything changes', async () => {
     const before = snapshot();
-    const bad = [...samples(4, 3).filter((s) => !/^[^\s@"\\]+@[^\s@"\\]+$/.test(s)), 'no-at-sign', 'two@@example.com', 'sp ace@example.com', 'quo"te@example.com', `${'a'.repeat(250)}@example.com`];
+    const bad = [
+      ...samples(4, 3).filter((s) => !/^[^\s@"\\]+@[^\s@"\\]+$/.test(s)),
+      'no-at-sign',
+      'two@@example.com',
+      'sp ace@example.com',
+      'quo"te@example.com',
+      `${'a'.repeat(250)}@example.com`,
+    ];
     for (const name of bad) {
       const r = await g.run(['change-user', REC, '--username', name, ...FAST]);
       assertRefused(r, /is not a valid username/, before);

@@ -27,7 +27,15 @@ describe('reliability: concurrent invocations', function () {
   };
 
   before(async () => {
-    sim = await startSimCluster({ recs: [{ name: 'rec', namespace: NS }, { name: 'rec-b', namespace: NS }], pods: 2, syncDelayMs: 400, operatorIntervalMs: 250 });
+    sim = await startSimCluster({
+      recs: [
+        { name: 'rec', namespace: NS },
+        { name: 'rec-b', namespace: NS },
+      ],
+      pods: 2,
+      syncDelayMs: 400,
+      operatorIntervalMs: 250,
+    });
     g = new Guard(sim);
   });
   after(async () => {
@@ -89,7 +97,12 @@ describe('reliability: concurrent invocations', function () {
 
   it('a change-user and a user rotate of the same REC: separate locks, both complete', async () => {
     sim.redis('rec-b').createUser({ email: 'par@example.com', password: 'Par-Initial-Pa55!', role: 'db_member' });
-    sim.store.create('secrets', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'par', namespace: NS }, data: { password: Buffer.from('Par-Initial-Pa55!').toString('base64') } });
+    sim.store.create('secrets', {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'par', namespace: NS },
+      data: { password: Buffer.from('Par-Initial-Pa55!').toString('base64') },
+    });
     g.addPassword('Par-Initial-Pa55!');
     const [c, u] = await Promise.all([
       g.run(['change-user', 'rec-b', '--username', 'par-admin@example.com', '--settle', '6s', '--propagation-timeout', '30s'], { recs: ['rec-b'] }),

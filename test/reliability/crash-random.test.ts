@@ -224,7 +224,10 @@ describe('reliability: crash matrix at random points inside steps', function () 
       { name: 'PUT marked as sent', at: (e) => e.store?.type === 'MODIFIED' && journalPhaseOf(e.store) === 'recorded' },
       { name: 'inside the PUT (received, reply not sent)', at: (e) => e.audit?.kind === 'rest' && e.audit.method === 'PUT' && e.audit.path === '/v1/users/password' },
       { name: 'journal phase added', at: (e) => journalPhaseOf(e.store) === 'added' },
-      { name: 'inside the store write (Secret written, reply not sent)', at: (e) => e.store?.resource === 'secrets' && e.store.object.metadata.name === REC && e.store.type === 'MODIFIED' },
+      {
+        name: 'inside the store write (Secret written, reply not sent)',
+        at: (e) => e.store?.resource === 'secrets' && e.store.object.metadata.name === REC && e.store.type === 'MODIFIED',
+      },
       { name: 'journal phase stored', at: (e) => journalPhaseOf(e.store) === 'stored' },
     ];
     for (const b of boundaries) {
@@ -260,7 +263,12 @@ describe('reliability: crash matrix at random points inside steps', function () 
     const ARGS = ['user', 'rotate', REC, '--user', EMAIL, '--to-secret', `${NS}/${SECRET}`];
     before(() => {
       sim.redis(REC).createUser({ email: EMAIL, password: 'App-Initial-Pa55!', role: 'db_member' });
-      sim.store.create('secrets', { apiVersion: 'v1', kind: 'Secret', metadata: { name: SECRET, namespace: NS }, data: { password: Buffer.from('App-Initial-Pa55!').toString('base64') } });
+      sim.store.create('secrets', {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: SECRET, namespace: NS },
+        data: { password: Buffer.from('App-Initial-Pa55!').toString('base64') },
+      });
       g.addPassword('App-Initial-Pa55!');
     });
     /** Re-running user rotate resumes (or starts again if nothing was recorded); then user finish. */
@@ -278,7 +286,7 @@ describe('reliability: crash matrix at random points inside steps', function () 
       assert.deepEqual(validPasswords(sim, REC, EMAIL).sort(), [before, now.newPassword].sort(), 'both passwords work until finish');
       const f = await g.run(['user', 'finish', REC, '--user', EMAIL]);
       assert.equal(f.code, 0, f.stderr);
-      assert.deepEqual(validPasswords(sim, REC, EMAIL), [secretValue()], 'only the Secret\'s password works');
+      assert.deepEqual(validPasswords(sim, REC, EMAIL), [secretValue()], "only the Secret's password works");
       assert.equal(userJournal(), undefined, 'the user journal is gone');
       scenarios++;
     };
@@ -304,7 +312,10 @@ describe('reliability: crash matrix at random points inside steps', function () 
     const boundaries: Array<{ name: string; at: (e: KillEvent) => boolean }> = [
       { name: 'inside the POST (received, reply not sent)', at: (e) => e.audit?.kind === 'rest' && e.audit.method === 'POST' && e.audit.path === '/v1/users/password' },
       { name: 'journal phase added', at: (e) => userJournalPhaseOf(e) === 'added' },
-      { name: 'inside the --to-secret write (written, reply not sent)', at: (e) => e.store?.resource === 'secrets' && e.store.object.metadata.name === SECRET && e.store.type === 'MODIFIED' },
+      {
+        name: 'inside the --to-secret write (written, reply not sent)',
+        at: (e) => e.store?.resource === 'secrets' && e.store.object.metadata.name === SECRET && e.store.type === 'MODIFIED',
+      },
     ];
     for (const b of boundaries) {
       it(`SIGKILL at "${b.name}", then user rotate again and user finish`, async () => {

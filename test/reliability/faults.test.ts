@@ -243,7 +243,7 @@ describe('reliability: fault matrix', function () {
         assert.match(r.stderr, new RegExp(`kubectl reccred abort ${rec} -n ${NS}`), 'names the abort command');
         // Both passwords valid while resumable (or only the old one, if the add never went through).
         const valid = validPasswords(sim, rec, creds(rec).username);
-        assert.ok(valid.includes(creds(rec).password), 'the store\'s password is accepted');
+        assert.ok(valid.includes(creds(rec).password), "the store's password is accepted");
         const rec2 = await g.run([recovery, rec, '--settle', '1s'], { env: s.recoveryEnv?.(), recs: [rec] });
         assert.equal(rec2.code, 0, rec2.stderr);
         survived++;

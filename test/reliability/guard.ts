@@ -235,8 +235,7 @@ export function assertOnlyExpectedPodCommands(sim: SimCluster): void {
     const [argv0, ...rest] = e.argv;
     const base = path.basename(argv0 ?? '');
     const ok =
-      (['sh', 'dash', 'bash'].includes(base) && rest.length === 2 && rest[0] === '-c' && rest[1] === IN_POD_SCRIPT) ||
-      (base === 'curl' && rest.join(' ') === CURL_ARGS.join(' '));
+      (['sh', 'dash', 'bash'].includes(base) && rest.length === 2 && rest[0] === '-c' && rest[1] === IN_POD_SCRIPT) || (base === 'curl' && rest.join(' ') === CURL_ARGS.join(' '));
     assert.ok(ok, `unexpected command in pod ${e.pod}: ${JSON.stringify(e.argv).slice(0, 300)}`);
   }
 }

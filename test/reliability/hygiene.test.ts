@@ -22,7 +22,15 @@ describe('reliability: secret hygiene on every output channel', function () {
   const creds = () => sim.credentials(REC)!;
 
   before(async () => {
-    sim = await startSimCluster({ recs: [{ name: REC, namespace: NS }, { name: 'rec-wrong', namespace: NS, pods: 1 }], pods: 2, syncDelayMs: 400, operatorIntervalMs: 250 });
+    sim = await startSimCluster({
+      recs: [
+        { name: REC, namespace: NS },
+        { name: 'rec-wrong', namespace: NS, pods: 1 },
+      ],
+      pods: 2,
+      syncDelayMs: 400,
+      operatorIntervalMs: 250,
+    });
     g = new Guard(sim);
   });
   after(async () => {
@@ -30,7 +38,11 @@ describe('reliability: secret hygiene on every output channel', function () {
     await sim?.stop();
   });
 
-  for (const [verbosity, output] of [['-v', 'text'], ['-vv', 'json'], ['-vvv', 'yaml']] as const) {
+  for (const [verbosity, output] of [
+    ['-v', 'text'],
+    ['-vv', 'json'],
+    ['-vvv', 'yaml'],
+  ] as const) {
     it(`rotate ${verbosity} -o ${output}: diagnostics and the result document carry no password`, async () => {
       const r = await g.run(['rotate', REC, ...FAST, verbosity, '-o', output]);
       assert.equal(r.code, 0, r.stderr);
@@ -43,7 +55,12 @@ describe('reliability: secret hygiene on every output channel', function () {
 
   it('status and get in every format: masked', async () => {
     await g.run(['rotate', REC, ...FAST, '--no-wait']); // a journal with both passwords, for status to describe
-    for (const args of [['status', REC], ['status', REC, '-o', 'json', '-vvv'], ['get', REC, '-o', 'yaml'], ['get', REC, '-vv']]) {
+    for (const args of [
+      ['status', REC],
+      ['status', REC, '-o', 'json', '-vvv'],
+      ['get', REC, '-o', 'yaml'],
+      ['get', REC, '-vv'],
+    ]) {
       const r = await g.run(args);
       assert.equal(r.code, 0, r.stderr);
     }

@@ -43,9 +43,7 @@ export class AuditLog {
   }
 
   failedRestAuths(rec?: string): number {
-    return this.list.filter(
-      (e) => e.kind === 'rest' && (e.auth === 'failed' || e.auth === 'locked') && (rec === undefined || e.rec === rec),
-    ).length;
+    return this.list.filter((e) => e.kind === 'rest' && (e.auth === 'failed' || e.auth === 'locked') && (rec === undefined || e.rec === rec)).length;
   }
 
   mark(): number {

@@ -137,9 +137,7 @@ async function main(): Promise<number> {
       `export VAULT_TOKEN=${shq(sim.vault.token)}`,
       `export VAULT_CACERT=${shq(sim.vault.caFile)}`,
       `export KUBECONFIG=${shq(kubeconfig)}`,
-      ...Object.entries(sim.users).map(
-        ([user, u]) => `export KUBECONFIG_${user.toUpperCase().replace(/[^A-Z0-9]/g, '_')}=${shq(u.kubeconfig)}`,
-      ),
+      ...Object.entries(sim.users).map(([user, u]) => `export KUBECONFIG_${user.toUpperCase().replace(/[^A-Z0-9]/g, '_')}=${shq(u.kubeconfig)}`),
     ];
     writeFileSync(opts.envFile, lines.join('\n') + '\n', { mode: 0o600 });
   }

@@ -135,9 +135,7 @@ export function randomPassword(length = 16): string {
 function recSpecs(o: SimOptions, namespaces: string[]): (RecSpec & { namespace: string })[] {
   const given: RecSpec[] = Array.isArray(o.recs)
     ? o.recs
-    : Array.from({ length: o.recs ?? 2 }, (_, i): RecSpec =>
-        i === 0 ? { name: 'rec' } : i === 1 ? { name: 'rec-vault', secretType: 'vault' } : { name: `rec-${i}` },
-      );
+    : Array.from({ length: o.recs ?? 2 }, (_, i): RecSpec => (i === 0 ? { name: 'rec' } : i === 1 ? { name: 'rec-vault', secretType: 'vault' } : { name: `rec-${i}` }));
   return given.map((r, i) => ({ ...r, namespace: r.namespace ?? namespaces[i % namespaces.length]! }));
 }
 
@@ -207,11 +205,7 @@ export async function startSimCluster(options: SimOptions = {}): Promise<SimClus
       const secretName = (spec.clusterCredentialSecretName as string | undefined) || recName;
       if (spec.clusterCredentialSecretType === 'vault') {
         const cm = (store.get('configmaps', ns, 'operator-environment-config')?.data ?? {}) as Record<string, string>;
-        const data = vault.read(
-          cm.VAULT_SECRET_ROOT || 'secret',
-          `${cm.VAULT_SECRET_PREFIX || 'redisenterprise'}/${secretName}`,
-          cm.VAULT_NAMESPACE ?? '',
-        );
+        const data = vault.read(cm.VAULT_SECRET_ROOT || 'secret', `${cm.VAULT_SECRET_PREFIX || 'redisenterprise'}/${secretName}`, cm.VAULT_NAMESPACE ?? '');
         if (!data) return undefined;
         return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, String(v)]));
       }
@@ -299,7 +293,7 @@ export async function startSimCluster(options: SimOptions = {}): Promise<SimClus
         tls,
         podIP: (pod) => {
           const o = store.get('pods', ns, pod);
-          return ((o?.status as { podIP?: string } | undefined)?.podIP) ?? podIPs.get(pod);
+          return (o?.status as { podIP?: string } | undefined)?.podIP ?? podIPs.get(pod);
         },
       });
       rests.push(rest);

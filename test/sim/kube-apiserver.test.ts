@@ -30,7 +30,12 @@ const localShell: PodExecutor = {
       child.on('exit', (code, signal) => resolve({ code, signal }));
       child.on('error', () => resolve({ code: 127, signal: null }));
     });
-    return { stdin: child.stdin, stdout: child.stdout, stderr: child.stderr, exit, kill: () => {
+    return {
+      stdin: child.stdin,
+      stdout: child.stdout,
+      stderr: child.stderr,
+      exit,
+      kill: () => {
         killed.push(r.command);
         child.kill('SIGKILL');
       },
@@ -53,7 +58,12 @@ function seed(store: KubeStore): void {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name, namespace: 'default', labels },
-    spec: { containers: [{ name: 'redis-enterprise-node', image: 'redislabs/redis' }, { name: 'bootstrapper', image: 'redislabs/operator' }] },
+    spec: {
+      containers: [
+        { name: 'redis-enterprise-node', image: 'redislabs/redis' },
+        { name: 'bootstrapper', image: 'redislabs/operator' },
+      ],
+    },
     status: {
       phase: 'Running',
       podIP: '10.0.0.10',
@@ -102,18 +112,20 @@ interface Raw {
   json: () => any; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
-function raw(api: ApiServer, ca: Buffer, method: string, path: string, opts: { token?: string | null; body?: Buffer | string; headers?: Record<string, string> } = {}): Promise<Raw> {
+function raw(
+  api: ApiServer,
+  ca: Buffer,
+  method: string,
+  path: string,
+  opts: { token?: string | null; body?: Buffer | string; headers?: Record<string, string> } = {},
+): Promise<Raw> {
   const token = opts.token === undefined ? api.users['admin']!.token : opts.token;
   return new Promise((resolve, reject) => {
-    const req = request(
-      `${api.url}${path}`,
-      { method, ca, headers: { ...(token ? { Authorization: `Bearer ${token}` } : {}), ...(opts.headers ?? {}) } },
-      (res) => {
-        let body = '';
-        res.on('data', (d: Buffer) => (body += d.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body, json: () => JSON.parse(body) }));
-      },
-    );
+    const req = request(`${api.url}${path}`, { method, ca, headers: { ...(token ? { Authorization: `Bearer ${token}` } : {}), ...(opts.headers ?? {}) } }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body, json: () => JSON.parse(body) }));
+    });
     req.on('error', reject);
     req.end(opts.body);
   });
@@ -196,7 +208,10 @@ describe('simulated kube-apiserver', function () {
       it('patch secret is forbidden for no-secret-patch', async () => {
         const r = await kubectl('no-secret-patch', ['patch', 'secret', 'rec', '--type', 'merge', '-p', '{"stringData":{"password":"x"}}']);
         assert.equal(r.code, 1);
-        assert.match(r.stderr, /Error from server \(Forbidden\): secrets "rec" is forbidden: User "no-secret-patch" cannot patch resource "secrets" in API group "" in the namespace "default"/);
+        assert.match(
+          r.stderr,
+          /Error from server \(Forbidden\): secrets "rec" is forbidden: User "no-secret-patch" cannot patch resource "secrets" in API group "" in the namespace "default"/,
+        );
       });
 
       it('auth can-i answers from the user rules', async () => {
@@ -229,7 +244,10 @@ describe('simulated kube-apiserver', function () {
         assert.match(r.stderr, /to-stderr/);
         const ev = audit.since(mark).find((e) => e.kind === 'exec');
         assert.deepEqual(ev && ev.kind === 'exec' && [ev.user, ev.pod, ev.container, ev.command], [
-          'admin', 'rec-0', 'redis-enterprise-node', ['sh', '-c', 'cat; echo to-stderr >&2; exit 3'],
+          'admin',
+          'rec-0',
+          'redis-enterprise-node',
+          ['sh', '-c', 'cat; echo to-stderr >&2; exit 3'],
         ]);
       });
 
@@ -297,11 +315,12 @@ describe('simulated kube-apiserver', function () {
     });
 
     it('aggregated discovery follows Accept, legacy otherwise', async () => {
-      const accept = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json';
+      const accept =
+        'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json';
       const v2 = await raw(api, ca, 'GET', '/apis', { headers: { Accept: accept } });
       assert.equal(v2.headers['content-type'], 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList');
       assert.equal(v2.json().apiVersion, 'apidiscovery.k8s.io/v2');
-      const rec = v2.json().items.find((g: any) => g.metadata.name === 'app.redislabs.com').versions[0].resources[0];
+      const rec = v2.json().items.find((g: { metadata: { name: string } }) => g.metadata.name === 'app.redislabs.com').versions[0].resources[0];
       assert.deepEqual(rec.shortNames, ['rec']);
       const beta = await raw(api, ca, 'GET', '/api', { headers: { Accept: accept.split(',').slice(1).join(',') } });
       assert.equal(beta.headers['content-type'], 'application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList');
@@ -323,7 +342,10 @@ describe('simulated kube-apiserver', function () {
       const r = await raw(api, ca, 'GET', '/api/v1/namespaces/default/pods?labelSelector=app%3Dredis-enterprise');
       assert.equal(r.json().kind, 'PodList');
       assert.ok(r.json().metadata.resourceVersion);
-      assert.deepEqual(r.json().items.map((p: any) => p.metadata.name), ['rec-0']);
+      assert.deepEqual(
+        r.json().items.map((p: { metadata: { name: string } }) => p.metadata.name),
+        ['rec-0'],
+      );
       const all = await raw(api, ca, 'GET', '/api/v1/pods?labelSelector=app+in+(redis-enterprise,something-else)');
       assert.equal(all.json().items.length, 2);
     });
@@ -331,7 +353,10 @@ describe('simulated kube-apiserver', function () {
     it('Table responses carry rows with objects', async () => {
       const r = await raw(api, ca, 'GET', '/api/v1/namespaces/default/secrets/rec', { headers: { Accept: 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json' } });
       assert.equal(r.json().kind, 'Table');
-      assert.deepEqual(r.json().columnDefinitions.map((c: any) => c.name), ['Name', 'Type', 'Data', 'Age']);
+      assert.deepEqual(
+        r.json().columnDefinitions.map((c: { name: string }) => c.name),
+        ['Name', 'Type', 'Data', 'Age'],
+      );
       assert.equal(r.json().rows[0].object.metadata.name, 'rec');
     });
 
@@ -350,7 +375,10 @@ describe('simulated kube-apiserver', function () {
       assert.equal(again.json().reason, 'AlreadyExists');
       const jp = await raw(api, ca, 'PATCH', '/api/v1/namespaces/default/secrets/tmp', {
         headers: { 'Content-Type': 'application/json-patch+json' },
-        body: JSON.stringify([{ op: 'add', path: '/data/c', value: b64('d') }, { op: 'remove', path: '/data/a' }]),
+        body: JSON.stringify([
+          { op: 'add', path: '/data/c', value: b64('d') },
+          { op: 'remove', path: '/data/a' },
+        ]),
       });
       assert.equal(jp.status, 200, jp.body);
       assert.deepEqual(jp.json().data, { c: b64('d') });
@@ -422,7 +450,11 @@ describe('simulated kube-apiserver', function () {
       const json = await raw(api, ca, 'POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', {
         token: api.users['read-only']!.token,
         headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ kind: 'SelfSubjectAccessReview', apiVersion: 'authorization.k8s.io/v1', spec: { resourceAttributes: { namespace: 'default', verb: 'get', resource: 'secrets' } } }),
+        body: JSON.stringify({
+          kind: 'SelfSubjectAccessReview',
+          apiVersion: 'authorization.k8s.io/v1',
+          spec: { resourceAttributes: { namespace: 'default', verb: 'get', resource: 'secrets' } },
+        }),
       });
       assert.equal(json.json().status.allowed, true);
     });
@@ -531,7 +563,20 @@ describe('simulated kube-apiserver', function () {
     it('dropExecBeforeStatus ends the socket after the output, without a status frame', async () => {
       faults.dropExecBeforeStatus = 1;
       const cache = await mkdtemp(join(dir, 'cache-'));
-      const r = await run('kubectl', ['--kubeconfig', api.users['admin']!.kubeconfig, '--cache-dir', cache, 'exec', 'rec-0', '-c', 'redis-enterprise-node', '--', 'sh', '-c', 'echo done; exit 4']);
+      const r = await run('kubectl', [
+        '--kubeconfig',
+        api.users['admin']!.kubeconfig,
+        '--cache-dir',
+        cache,
+        'exec',
+        'rec-0',
+        '-c',
+        'redis-enterprise-node',
+        '--',
+        'sh',
+        '-c',
+        'echo done; exit 4',
+      ]);
       assert.equal(r.stdout, 'done\n');
       // The exit code is lost with the status frame; kubectl sees an abnormal closure.
       assert.equal(r.code, 1);
@@ -576,7 +621,13 @@ describe('simulated kube-apiserver', function () {
     it('refuseExec answers 403 before the upgrade', async () => {
       faults.refuseExec = true;
       const r = await raw(api, ca, 'GET', '/api/v1/namespaces/default/pods/rec-0/exec?command=true&stdout=true&container=redis-enterprise-node', {
-        headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==', 'Sec-WebSocket-Protocol': 'v5.channel.k8s.io' },
+        headers: {
+          Connection: 'Upgrade',
+          Upgrade: 'websocket',
+          'Sec-WebSocket-Version': '13',
+          'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==',
+          'Sec-WebSocket-Protocol': 'v5.channel.k8s.io',
+        },
       });
       assert.equal(r.status, 403);
       assert.equal(r.json().reason, 'Forbidden');

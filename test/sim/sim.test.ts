@@ -49,19 +49,8 @@ describe('simulated cluster (real kubectl, real curl, pod namespaces)', function
   let sim: SimCluster;
   let cacheDir: string;
   const kubectl = (args: string[], opts: { user?: string; input?: string } = {}) =>
-    run(
-      'kubectl',
-      [
-        '--kubeconfig',
-        opts.user ? sim.users[opts.user]!.kubeconfig : sim.kubeconfig,
-        '--cache-dir',
-        cacheDir,
-        ...args,
-      ],
-      opts.input,
-    );
-  const execIn = (pod: string, script: string, input = '') =>
-    kubectl(['exec', '-i', pod, '-c', 'redis-enterprise-node', '--', 'sh', '-c', script], { input });
+    run('kubectl', ['--kubeconfig', opts.user ? sim.users[opts.user]!.kubeconfig : sim.kubeconfig, '--cache-dir', cacheDir, ...args], opts.input);
+  const execIn = (pod: string, script: string, input = '') => kubectl(['exec', '-i', pod, '-c', 'redis-enterprise-node', '--', 'sh', '-c', script], { input });
 
   before(async () => {
     cacheDir = mkdtempSync(join(tmpdir(), 'kubectl-cache-'));
@@ -97,10 +86,7 @@ describe('simulated cluster (real kubectl, real curl, pod namespaces)', function
   });
 
   it('execs in the master pod: mounted credentials and the REST API on localhost:9443', async () => {
-    const r = await execIn(
-      'rec-0',
-      `cat ${CREDS}/username; echo; curl -sk -u "$(cat ${CREDS}/username):$(cat ${CREDS}/password)" https://localhost:9443/v1/cluster`,
-    );
+    const r = await execIn('rec-0', `cat ${CREDS}/username; echo; curl -sk -u "$(cat ${CREDS}/username):$(cat ${CREDS}/password)" https://localhost:9443/v1/cluster`);
     assert.equal(r.code, 0, r.stderr);
     const [user, body] = r.stdout.split('\n');
     assert.equal(user, 'demo@redis.com');
@@ -133,10 +119,7 @@ describe('simulated cluster (real kubectl, real curl, pod namespaces)', function
     // handle_redirects on: the node serves.
     sim.redis('rec').handleRedirects = true;
     try {
-      const ok = await execIn(
-        'rec-1',
-        `curl -sk -o /dev/null -w '%{http_code}' -u "$(cat ${CREDS}/username):$(cat ${CREDS}/password)" https://localhost:9443/v1/users`,
-      );
+      const ok = await execIn('rec-1', `curl -sk -o /dev/null -w '%{http_code}' -u "$(cat ${CREDS}/username):$(cat ${CREDS}/password)" https://localhost:9443/v1/users`);
       assert.equal(ok.stdout, '200');
     } finally {
       sim.redis('rec').handleRedirects = false;
@@ -203,10 +186,7 @@ describe('simulated cluster (real kubectl, real curl, pod namespaces)', function
     assert.ok(failures.some((f) => f.source === 'files'));
     // Locked: even the right password is refused now.
     await sim.waitForSync();
-    const check = await execIn(
-      `${rec}-0`,
-      `curl -sk -o /dev/null -w '%{http_code}' -u "$(cat ${CREDS}/username):$(cat ${CREDS}/password)" https://localhost:9443/v1/cluster`,
-    );
+    const check = await execIn(`${rec}-0`, `curl -sk -o /dev/null -w '%{http_code}' -u "$(cat ${CREDS}/username):$(cat ${CREDS}/password)" https://localhost:9443/v1/cluster`);
     assert.equal(check.stdout, '401');
     assert.ok(state.accepts('demo@redis.com', newPassword));
     assert.ok(state.failedAuthCount('demo@redis.com') >= 5);
@@ -247,9 +227,7 @@ describe('simulated cluster (real kubectl, real curl, pod namespaces)', function
   });
 
   it('stop() leaves no process, mount or namespace behind', async () => {
-    const namespaces = sim.recs.flatMap((r) =>
-      r.pods.map((p) => readlinkSync(`/proc/${sim.sandboxes.pid(r.namespace, p)}/ns/mnt`)),
-    );
+    const namespaces = sim.recs.flatMap((r) => r.pods.map((p) => readlinkSync(`/proc/${sim.sandboxes.pid(r.namespace, p)}/ns/mnt`)));
     assert.equal(new Set(namespaces).size, 8);
     const dir = sim.dir;
     const t0 = Date.now();
@@ -282,6 +260,8 @@ describe('Redis Enterprise REST API (over the pod Unix socket)', function () {
   const sock = () => join(dir, 'rest.sock');
 
   const call = (method: string, path: string, auth: [string, string] | null, body?: unknown) =>
+    // A JSON reply, navigated freely by the assertions.
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
     new Promise<{ status: number; body: any; headers: Record<string, unknown> }>((resolve, reject) => {
       const text = body === undefined ? '' : JSON.stringify(body);
       const req = request(
@@ -403,7 +383,10 @@ describe('Redis Enterprise REST API (over the pod Unix socket)', function () {
     const dup = await call('POST', '/v1/users', A(), { email: 'new@redis.com', password: 'Good-Pass-9', role: 'admin' });
     assert.equal(dup.body.error_code, 'email_already_exists');
     const users = await call('GET', '/v1/users', ['new@redis.com', 'Good-Pass-9']);
-    assert.deepEqual(users.body.map((u: { email: string }) => u.email), ['admin@redis.com', 'new@redis.com']);
+    assert.deepEqual(
+      users.body.map((u: { email: string }) => u.email),
+      ['admin@redis.com', 'new@redis.com'],
+    );
     assert.equal((await call('DELETE', `/v1/users/1`, ['new@redis.com', 'Good-Pass-9'])).status, 200);
     assert.equal((await call('GET', '/v1/cluster', A())).status, 401);
 
@@ -436,6 +419,8 @@ describe('Vault KV v2', function () {
   let ca: string;
   // Trusts the server's self-signed certificate the way VAULT_CACERT does.
   const call = (method: string, path: string, token: string, body?: unknown) =>
+    // A JSON reply, navigated freely by the assertions.
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
     new Promise<{ status: number; body: any }>((resolve, reject) => {
       const text = body === undefined ? '' : JSON.stringify(body);
       const req = request(`${vault.addr}${path}`, { method, ca, headers: { 'X-Vault-Token': token, 'Content-Length': Buffer.byteLength(text) } }, (res) => {

@@ -11,16 +11,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import fc from 'fast-check';
-import { parseDuration } from '../../src/cli/duration.js';
-import { ExitCode, ReccredError } from '../../src/cli/exit-codes.js';
+import { parseDuration } from '../../src/duration/duration.js';
+import { ExitCode, ReccredError } from '../../src/errors/exit-codes.js';
 import type { KubeApi } from '../../src/kube/api-client.js';
 import { readStdinLine, suppliedPassword, validateSupplied } from '../../src/password/password-source.js';
 import { curlConfig, parseCurlOutput } from '../../src/pod/curl-config.js';
 import { runInPodScript } from './in-pod-runner.js';
 import { validateRecName } from '../../src/rec/rec-target.js';
 import type { RestClient } from '../../src/rest/rest-client.js';
-import { checkNewUsername } from '../../src/rotation/user-change.js';
-import { SecretKeyTarget } from '../../src/user-password/to-secret.js';
+import { checkNewUsername } from '../../src/procedures/user-change.js';
+import { SecretKeyTarget } from '../../src/store/to-secret.js';
 
 const SEED = Number(process.env.RECCRED_SEED) || 20251125;
 const params = (numRuns: number) => ({ seed: SEED, numRuns });
@@ -29,7 +29,34 @@ const tried: Record<string, number> = {};
 const count = (k: string) => (tried[k] = (tried[k] ?? 0) + 1);
 
 // Pieces an attacker or a careless paste would use; mixed with arbitrary unicode.
-const NASTY = ['"', "'", '\\', '$(', ')', '`', '${IFS}', ';', '|', '&', '\n', '\r', '\0', '\t', ' ', '-K', '@/etc/passwd', '%s', '%n', 'ü', '密', '🔑', '\u202e', '\ufeff', '\\n', '\\"'];
+const NASTY = [
+  '"',
+  "'",
+  '\\',
+  '$(',
+  ')',
+  '`',
+  '${IFS}',
+  ';',
+  '|',
+  '&',
+  '\n',
+  '\r',
+  '\0',
+  '\t',
+  ' ',
+  '-K',
+  '@/etc/passwd',
+  '%s',
+  '%n',
+  'ü',
+  '密',
+  '🔑',
+  '\u202e',
+  '\ufeff',
+  '\\n',
+  '\\"',
+];
 const nastyString = (maxLength: number) =>
   fc.array(fc.oneof(fc.constantFrom(...NASTY), fc.string({ unit: 'grapheme', maxLength: 4 }), fc.string({ maxLength: 6 })), { maxLength }).map((a) => a.join(''));
 /** What validateSupplied accepts: 1..256 UTF-16 units, no CR, LF or NUL. */
@@ -67,7 +94,7 @@ describe('bad input, property-based (unit)', function () {
           const line = onDisk.replace(/\r?\n$/, '');
           const valid = line.length > 0 && !/[\r\n\0]/.test(line) && line.length <= 256;
           try {
-            const got = await suppliedPassword({ passwordFile: file });
+            const got = await suppliedPassword({ stdin: false, file: file });
             assert.ok(valid, `accepted an invalid password ${JSON.stringify(line).slice(0, 60)}`);
             assert.equal(got, line, 'exactly the first line');
           } catch (err) {
@@ -82,9 +109,9 @@ describe('bad input, property-based (unit)', function () {
     it('1 MB file, a folder, a missing file: usage errors that say so', async () => {
       const big = path.join(dir, 'big');
       fs.writeFileSync(big, `${'Ab1!'.repeat(256 * 1024)}\n`);
-      await assert.rejects(suppliedPassword({ passwordFile: big }), (e) => assertUsage(e, /longer than 256/));
-      await assert.rejects(suppliedPassword({ passwordFile: dir }), (e) => assertUsage(e, /cannot read --password-file .*EISDIR/));
-      await assert.rejects(suppliedPassword({ passwordFile: path.join(dir, 'none') }), (e) => assertUsage(e, /cannot read --password-file .*ENOENT/));
+      await assert.rejects(suppliedPassword({ stdin: false, file: big }), (e) => assertUsage(e, /longer than 256/));
+      await assert.rejects(suppliedPassword({ stdin: false, file: dir }), (e) => assertUsage(e, /cannot read --password-file .*EISDIR/));
+      await assert.rejects(suppliedPassword({ stdin: false, file: path.join(dir, 'none') }), (e) => assertUsage(e, /cannot read --password-file .*ENOENT/));
       count('password-file');
       count('password-file');
       count('password-file');
@@ -155,8 +182,13 @@ describe('bad input, property-based (unit)', function () {
     after(() => server.close());
 
     // Injection attempts carry a canary command; a shell that evaluated any of them would create the file.
-    const withCanary = fc.tuple(validPassword, fc.constantFrom(`$(touch ${canary})`, `\`touch ${canary}\``, `;touch ${canary};`, `"; touch ${canary}; "`, '')).map(([p, c]) => (p + c).slice(0, 256));
-    const oddUser = fc.tuple(nastyString(10), nastyString(10)).map(([a, b]) => `${a}@${b}`.replace(/[\r\n\0]/g, '')).filter((u) => u.length > 1);
+    const withCanary = fc
+      .tuple(validPassword, fc.constantFrom(`$(touch ${canary})`, `\`touch ${canary}\``, `;touch ${canary};`, `"; touch ${canary}; "`, ''))
+      .map(([p, c]) => (p + c).slice(0, 256));
+    const oddUser = fc
+      .tuple(nastyString(10), nastyString(10))
+      .map(([a, b]) => `${a}@${b}`.replace(/[\r\n\0]/g, ''))
+      .filter((u) => u.length > 1);
 
     it('every valid password and odd username reaches the REST API byte-exact, and nothing is executed', async () => {
       await fc.assert(

@@ -18,7 +18,13 @@ const TARGET = { namespace: 'default', pod: 'rec-0', container: 'redis-enterpris
 const frame = (channel: number, data: string | Buffer) => Buffer.concat([Buffer.from([channel]), Buffer.from(data)]);
 const success = JSON.stringify({ metadata: {}, status: 'Success' });
 const nonZero = (message: string) =>
-  JSON.stringify({ metadata: {}, status: 'Failure', reason: 'NonZeroExitCode', message: 'command terminated with non-zero exit code', details: { causes: [{ reason: 'ExitCode', message }] } });
+  JSON.stringify({
+    metadata: {},
+    status: 'Failure',
+    reason: 'NonZeroExitCode',
+    message: 'command terminated with non-zero exit code',
+    details: { causes: [{ reason: 'ExitCode', message }] },
+  });
 
 /** What the server does once the session is open: gets the socket and the first stdin frame. */
 type Behaviour = (ws: WebSocket, stdin: Buffer) => void;
@@ -42,9 +48,16 @@ describe('exec session (real WebSocket over TLS)', function () {
       handleProtocols: (protocols) => [...protocols].find((p) => accept.includes(p)) ?? false,
     });
     server.on('upgrade', (req, socket, head) => {
-      offered.push(String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((s) => s.trim()).filter(Boolean));
+      offered.push(
+        String(req.headers['sec-websocket-protocol'] ?? '')
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      );
       if (refuseWith) {
-        socket.end(`HTTP/1.1 ${refuseWith.status} Refused\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(refuseWith.body)}\r\nConnection: close\r\n\r\n${refuseWith.body}`);
+        socket.end(
+          `HTTP/1.1 ${refuseWith.status} Refused\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(refuseWith.body)}\r\nConnection: close\r\n\r\n${refuseWith.body}`,
+        );
         return;
       }
       wss.handleUpgrade(req, socket, head, (ws) => {
@@ -144,7 +157,10 @@ describe('exec session (real WebSocket over TLS)', function () {
   });
 
   it('a refused upgrade is ExecRefusedError with the HTTP status', async () => {
-    refuseWith = { status: 403, body: JSON.stringify({ kind: 'Status', status: 'Failure', message: 'pods "rec-0" is forbidden: no exec for you', reason: 'Forbidden', code: 403 }) };
+    refuseWith = {
+      status: 403,
+      body: JSON.stringify({ kind: 'Status', status: 'Failure', message: 'pods "rec-0" is forbidden: no exec for you', reason: 'Forbidden', code: 403 }),
+    };
     await assert.rejects(exec(), (e: unknown) => e instanceof ExecRefusedError && e.httpStatus === 403);
   });
 });

@@ -21,7 +21,12 @@ describe('exec status parser', () => {
     assert.deepEqual(parseExecStatus(JSON.stringify({ metadata: {}, status: 'Success' })), { kind: 'exit', exitCode: 0 });
   });
 
-  for (const [cause, code] of [['1', 1], ['7', 7], ['127', 127], ['255', 255]] as const) {
+  for (const [cause, code] of [
+    ['1', 1],
+    ['7', 7],
+    ['127', 127],
+    ['255', 255],
+  ] as const) {
     it(`NonZeroExitCode with cause "${cause}" is exit ${code}`, () => {
       assert.deepEqual(parseExecStatus(nonZero(cause)), { kind: 'exit', exitCode: code });
     });

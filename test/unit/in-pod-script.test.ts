@@ -13,15 +13,7 @@ interface Seen {
   body: string;
 }
 
-
-const NASTY = [
-  'pl41n-Passw0rd!',
-  `q"uo'te\\back$(touch /tmp/pwned)\`id\`;|&`,
-  'ünïcødé-密码-🔑-A1!',
-  'tab\there-A1!',
-  '-K - --config @/etc/passwd',
-  'x'.repeat(200) + 'A1!',
-];
+const NASTY = ['pl41n-Passw0rd!', `q"uo'te\\back$(touch /tmp/pwned)\`id\`;|&`, 'ünïcødé-密码-🔑-A1!', 'tab\there-A1!', '-K - --config @/etc/passwd', 'x'.repeat(200) + 'A1!'];
 
 describe('in-pod script and curl config (real sh and curl)', () => {
   let server: http.Server;

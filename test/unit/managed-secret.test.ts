@@ -1,18 +1,35 @@
-// Edge cases of telling who writes a Secret (src/rotation/managed-secret.ts) and of the sim's field
+// Edge cases of telling who writes a Secret (src/procedures/managed-secret.ts) and of the sim's field
 // tracking (test/sim/kube/managed-fields.ts), cheaper here than end to end.
 import assert from 'node:assert/strict';
 import type { Secret } from '../../src/kube/resources.js';
-import { isBenignManager, lastWriteOf, secretWriters } from '../../src/rotation/managed-secret.js';
+import { isBenignManager, lastWriteOf, secretWriters } from '../../src/procedures/managed-secret.js';
 import { managerOrUserAgent, sameFields, updateManagedFields } from '../sim/kube/managed-fields.js';
 import type { KubeObject } from '../sim/kube/store.js';
 
 const DATA = { 'f:data': { '.': {}, 'f:password': {}, 'f:username': {} } };
-const entry = (manager: string, fieldsV1: Record<string, unknown> = DATA, time = '2025-01-01T00:00:00Z', operation = 'Update') => ({ manager, operation, apiVersion: 'v1', time, fieldsType: 'FieldsV1', fieldsV1 });
+const entry = (manager: string, fieldsV1: Record<string, unknown> = DATA, time = '2025-01-01T00:00:00Z', operation = 'Update') => ({
+  manager,
+  operation,
+  apiVersion: 'v1',
+  time,
+  fieldsType: 'FieldsV1',
+  fieldsV1,
+});
 const secret = (metadata: Partial<Secret['metadata']>, extra: Partial<Secret> = {}): Secret => ({ metadata: { name: 'rec', namespace: 'redis', ...metadata }, data: {}, ...extra });
 
 describe('who writes a credential Secret', () => {
   it('people with kubectl, this plugin and the Redis operator are not controllers', () => {
-    for (const m of ['kubectl-create', 'kubectl-edit', 'kubectl-patch', 'kubectl-client-side-apply', 'kubectl', 'kubectl-reccred', 'redis-enterprise-operator', 'operator-root', 'before-first-apply']) {
+    for (const m of [
+      'kubectl-create',
+      'kubectl-edit',
+      'kubectl-patch',
+      'kubectl-client-side-apply',
+      'kubectl',
+      'kubectl-reccred',
+      'redis-enterprise-operator',
+      'operator-root',
+      'before-first-apply',
+    ]) {
       assert.equal(isBenignManager(m), true, m);
       assert.deepEqual(secretWriters(secret({ managedFields: [entry(m)] })).writers, [], m);
     }
@@ -53,7 +70,10 @@ describe('who writes a credential Secret', () => {
       annotations: { 'meta.helm.sh/release-name': 'redis', 'meta.helm.sh/release-namespace': 'redis' },
     });
     const { writers } = secretWriters(s);
-    assert.deepEqual(writers.map((w) => w.controller), ['Flux (HelmRelease)']);
+    assert.deepEqual(
+      writers.map((w) => w.controller),
+      ['Flux (HelmRelease)'],
+    );
     assert.match(writers[0]!.advice, /flux suspend helmrelease redis -n flux-system/);
   });
 
@@ -62,7 +82,10 @@ describe('who writes a credential Secret', () => {
     assert.deepEqual(r.writers, []);
     assert.equal(r.notes.length, 1);
     r = secretWriters(secret({ labels: { 'app.kubernetes.io/instance': 'redis' }, annotations: { 'argocd.argoproj.io/tracking-id': 'redis:/Secret:redis/rec' } }));
-    assert.deepEqual(r.writers.map((w) => w.controller), ['Argo CD']);
+    assert.deepEqual(
+      r.writers.map((w) => w.controller),
+      ['Argo CD'],
+    );
     assert.deepEqual(r.notes, []);
   });
 
@@ -102,17 +125,26 @@ describe('the sim keeps managedFields as the API server does', () => {
     const created = obj({ username: 'dQ==', password: 'cA==' }, { a: 'b' });
     created.metadata.managedFields = updateManagedFields(undefined, created, 'kubectl-create', 'v1', undefined, t0);
     assert.deepEqual(created.metadata.managedFields, [
-      { manager: 'kubectl-create', operation: 'Update', apiVersion: 'v1', time: '2025-01-01T00:00:00Z', fieldsType: 'FieldsV1',
-        fieldsV1: { 'f:data': { '.': {}, 'f:password': {}, 'f:username': {} }, 'f:metadata': { 'f:labels': { '.': {}, 'f:a': {} } }, 'f:type': {} } },
+      {
+        manager: 'kubectl-create',
+        operation: 'Update',
+        apiVersion: 'v1',
+        time: '2025-01-01T00:00:00Z',
+        fieldsType: 'FieldsV1',
+        fieldsV1: { 'f:data': { '.': {}, 'f:password': {}, 'f:username': {} }, 'f:metadata': { 'f:labels': { '.': {}, 'f:a': {} } }, 'f:type': {} },
+      },
     ]);
     const next = structuredClone(created);
     next['data'] = { username: 'dQ==', password: 'cTI=' };
     delete next.metadata.labels;
     const mf = updateManagedFields(created, next, 'external-secrets', 'v1', undefined, new Date('2025-01-01T00:01:00Z'));
-    assert.deepEqual(mf.map((e) => [e.manager, e.time, e.fieldsV1]), [
-      ['kubectl-create', '2025-01-01T00:00:00Z', { 'f:data': { '.': {}, 'f:username': {} }, 'f:type': {} }],
-      ['external-secrets', '2025-01-01T00:01:00Z', { 'f:data': { 'f:password': {} } }],
-    ]);
+    assert.deepEqual(
+      mf.map((e) => [e.manager, e.time, e.fieldsV1]),
+      [
+        ['kubectl-create', '2025-01-01T00:00:00Z', { 'f:data': { '.': {}, 'f:username': {} }, 'f:type': {} }],
+        ['external-secrets', '2025-01-01T00:01:00Z', { 'f:data': { 'f:password': {} } }],
+      ],
+    );
     assert.equal(sameFields(created, structuredClone(created)), true);
     assert.equal(sameFields(created, next), false);
   });

@@ -50,7 +50,9 @@ describe('redactor', () => {
     const r = fresh(secret);
     const forms = [
       encodeURIComponent(secret),
-      encodeURIComponent(secret).toLowerCase().replace(/%[0-9a-f]{2}/g, (m) => m.toLowerCase()),
+      encodeURIComponent(secret)
+        .toLowerCase()
+        .replace(/%[0-9a-f]{2}/g, (m) => m.toLowerCase()),
       new URLSearchParams({ p: secret }).toString().slice(2),
       encodeURI(secret),
     ];

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { ExitCode, ReccredError } from '../../src/cli/exit-codes.js';
+import { ExitCode, ReccredError } from '../../src/errors/exit-codes.js';
 import type { Cluster } from '../../src/kube/cluster.js';
 import { decodeSecretKey, type Secret } from '../../src/kube/resources.js';
 import { redactor } from '../../src/output/redactor.js';
@@ -81,7 +81,7 @@ describe('strict UTF-8 for secrets and supplied passwords', () => {
     it('reads a UTF-8 file and registers the password with the redactor at once', async () => {
       const file = path.join(dir, 'ok');
       fs.writeFileSync(file, 'Fïle-Password-A1!\n');
-      const password = await suppliedPassword({ passwordFile: file });
+      const password = await suppliedPassword({ stdin: false, file: file });
       assert.equal(password, 'Fïle-Password-A1!');
       assertScrubbed(password);
     });
@@ -89,7 +89,7 @@ describe('strict UTF-8 for secrets and supplied passwords', () => {
       it(`refuses ${label} with exit 2`, async () => {
         const file = path.join(dir, 'bad');
         fs.writeFileSync(file, Buffer.concat([Buffer.from('Visible-Part-'), bytes, Buffer.from('\n')]));
-        await assert.rejects(suppliedPassword({ passwordFile: file }), isUsage(/--password-file .*not valid UTF-8/, 'Visible-Part-'));
+        await assert.rejects(suppliedPassword({ stdin: false, file: file }), isUsage(/--password-file .*not valid UTF-8/, 'Visible-Part-'));
       });
     }
   });
@@ -111,7 +111,10 @@ describe('strict UTF-8 for secrets and supplied passwords', () => {
     });
 
     const vault = (data: Record<string, unknown>) =>
-      new VaultStore({ kvRead: async () => ({ data, version: 3 }) } as unknown as VaultClient, { mount: 'secret', path: 'redisenterprise/rec', cacheMs: 0 } as unknown as VaultEntry);
+      new VaultStore(
+        { kvRead: async () => ({ data, version: 3 }) } as unknown as VaultClient,
+        { mount: 'secret', path: 'redisenterprise/rec', cacheMs: 0 } as unknown as VaultEntry,
+      );
 
     it('VaultStore.read registers the password the moment it is read', async () => {
       const password = 'Vault-Registered-2!';

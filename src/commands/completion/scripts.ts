@@ -1,7 +1,7 @@
 // Shell glue for the `kubectl-reccred` command name (direct use, or `kubectl reccred` through kubectl's
 // own completion). Each asks `kubectl-reccred __complete -- <words>` and reads cobra's answer: one
 // candidate a line (`value<TAB>description`), then `:<directive>`.
-import type { Shell } from './cmd.js';
+import type { Shell } from './shells.js';
 
 const bash = `# bash completion for kubectl-reccred; load with: source <(kubectl-reccred completion bash)
 _kubectl_reccred() {
@@ -14,7 +14,7 @@ _kubectl_reccred() {
     [[ -n $line ]] && candidates+=("\${line%%$'\\t'*}")
   done <<< "$out"
   COMPREPLY=($(compgen -W "\${candidates[*]}" -- "\${COMP_WORDS[COMP_CWORD]}"))
-  if (( ${'$'}{#COMPREPLY[@]} == 0 )) && (( (directive & 4) == 0 )); then
+  if (( \${#COMPREPLY[@]} == 0 )) && (( (directive & 4) == 0 )); then
     COMPREPLY=($(compgen -f -- "\${COMP_WORDS[COMP_CWORD]}"))
   fi
 }

@@ -1,5 +1,13 @@
 import type { CommandModule } from 'yargs';
-import type { ResumeFlags } from '../../rotation/resume.js';
+import { parseDuration } from '../../duration/duration.js';
+import { sessionOptions, type GlobalFlags } from '../global-flags.js';
+
+interface ResumeFlags extends GlobalFlags {
+  rec: string;
+  settle?: string;
+  propagationTimeout: string;
+  force: boolean;
+}
 
 export const finishCommand: CommandModule<object, ResumeFlags> = {
   command: 'finish <rec>',
@@ -12,7 +20,10 @@ export const finishCommand: CommandModule<object, ResumeFlags> = {
       .option('force', { type: 'boolean', default: false, describe: 'Take the journal over without watching its lease first (a live holder stops at its next step)' })
       .example('$0 finish rec -n redis', 'resume from the journal and complete the rotation') as never,
   handler: async (argv) => {
-    const { resumeOperation } = await import('../../rotation/resume.js');
-    process.exitCode = await resumeOperation(argv, 'finish');
+    const session = sessionOptions(argv);
+    const settleMs = argv.settle === undefined ? undefined : parseDuration(argv.settle, '--settle');
+    const propagationTimeoutMs = parseDuration(argv.propagationTimeout, '--propagation-timeout');
+    const [{ resumeOperation }, { printAndExit }] = await Promise.all([import('../../operations/resume.js'), import('../outcome.js')]);
+    await printAndExit(resumeOperation({ session, rec: argv.rec, direction: 'finish', settleMs, propagationTimeoutMs, force: argv.force }), session.output);
   },
 };

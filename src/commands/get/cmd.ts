@@ -1,5 +1,10 @@
 import type { CommandModule } from 'yargs';
-import type { GetFlags } from './get.js';
+import { sessionOptions, type GlobalFlags } from '../global-flags.js';
+
+interface GetFlags extends GlobalFlags {
+  rec: string;
+  reveal: boolean;
+}
 
 export const getCommand: CommandModule<object, GetFlags> = {
   command: 'get <rec>',
@@ -11,7 +16,8 @@ export const getCommand: CommandModule<object, GetFlags> = {
       .example('$0 get rec -n redis', 'username and masked password')
       .example('$0 get rec --reveal -o json | jq -r .password', 'the password, for a script') as never,
   handler: async (argv) => {
-    const { get } = await import('./get.js');
-    process.exitCode = await get(argv);
+    const [{ get }, { printAndExit }] = await Promise.all([import('../../operations/get.js'), import('../outcome.js')]);
+    const session = sessionOptions(argv);
+    await printAndExit(get({ session, rec: argv.rec, reveal: argv.reveal }), session.output);
   },
 };

@@ -1,5 +1,14 @@
 import type { CommandModule } from 'yargs';
-import type { ResetFlags } from './reset.js';
+import { parseDuration } from '../../duration/duration.js';
+import { sessionOptions, type GlobalFlags } from '../global-flags.js';
+import { passwordChoice, type PasswordFlags } from '../password-flags.js';
+
+type ResetFlags = GlobalFlags &
+  PasswordFlags & {
+    rec: string;
+    propagationTimeout: string;
+    allowManagedSecret: boolean;
+  };
 
 export const resetCommand: CommandModule<object, ResetFlags> = {
   command: 'reset <rec>',
@@ -11,7 +20,11 @@ export const resetCommand: CommandModule<object, ResetFlags> = {
       .option('password-file', { type: 'string', describe: 'Read the new password from the first line of a file' })
       .option('length', { type: 'number', default: 32, describe: 'Length of the generated password' })
       .option('propagation-timeout', { type: 'string', default: '3m', describe: 'How long every pod may take to mount the new secret' })
-      .option('allow-managed-secret', { type: 'boolean', default: false, describe: 'Proceed although a controller (Argo CD, Flux, External Secrets, ...) writes the credential Secret: hold it off first, see README' })
+      .option('allow-managed-secret', {
+        type: 'boolean',
+        default: false,
+        describe: 'Proceed although a controller (Argo CD, Flux, External Secrets, ...) writes the credential Secret: hold it off first, see README',
+      })
       .epilogue(
         'Use it when a password may be compromised. Every other password of the admin user stops working at once: the\n' +
           'operator and the pods authenticate with the old one until they reload the secret (kubelet: 60-90 s), and those\n' +
@@ -19,7 +32,10 @@ export const resetCommand: CommandModule<object, ResetFlags> = {
       )
       .example('$0 reset rec --yes', 'replace every admin password with a generated one, update the secret') as never,
   handler: async (argv) => {
-    const { reset } = await import('./reset.js');
-    process.exitCode = await reset(argv);
+    const session = sessionOptions(argv);
+    const propagationTimeoutMs = parseDuration(argv.propagationTimeout, '--propagation-timeout');
+    const password = await passwordChoice(argv);
+    const [{ reset }, { printAndExit }] = await Promise.all([import('../../operations/reset.js'), import('../outcome.js')]);
+    await printAndExit(reset({ session, rec: argv.rec, password, propagationTimeoutMs, yes: argv.yes, allowManagedSecret: argv.allowManagedSecret }), session.output);
   },
 };

@@ -1,26 +1,45 @@
 import type { CommandModule } from 'yargs';
-import { withFleetFlags } from '../../fleet/fleet-flags.js';
-import type { RotateFlags } from './rotate.js';
+import { fleetSelection, isFleet, withFleetFlags, type FleetFlags } from '../fleet-flags.js';
+import { sessionOptions, type GlobalFlags } from '../global-flags.js';
+import { passwordChoice, withPasswordFlags, type PasswordFlags } from '../password-flags.js';
+import { rotationTiming, type TimingFlags } from '../timing-flags.js';
+
+type RotateFlags = GlobalFlags &
+  FleetFlags &
+  PasswordFlags &
+  TimingFlags & {
+    dryRun: boolean;
+    allowManagedSecret: boolean;
+  };
 
 export const rotateCommand: CommandModule<object, RotateFlags> = {
   command: 'rotate [rec..]',
   describe: 'Rotate the REC admin password with zero downtime (one REC, several, or a fleet)',
   builder: (y) =>
-    withFleetFlags(y)
-      .option('password-stdin', { type: 'boolean', describe: 'Read the new password from stdin (one line)' })
-      .option('password-file', { type: 'string', describe: 'Read the new password from the first line of a file' })
-      .option('length', { type: 'number', default: 32, describe: 'Length of the generated password' })
+    withPasswordFlags(withFleetFlags(y))
       .option('settle', { type: 'string', default: '5m', describe: 'Wait after the store update before the old password is removed' })
       .option('propagation-timeout', { type: 'string', default: '3m', describe: 'How long every pod may take to mount the new secret' })
       .option('wait', { type: 'boolean', default: true, describe: 'Use --no-wait to stop once the store is updated (both passwords valid); run finish later' })
       .option('dry-run', { type: 'boolean', default: false, describe: 'Run the read-only checks and print the plan; change nothing' })
-      .option('allow-managed-secret', { type: 'boolean', default: false, describe: 'Proceed although a controller (Argo CD, Flux, External Secrets, ...) writes the credential Secret: hold it off first, see README' })
+      .option('allow-managed-secret', {
+        type: 'boolean',
+        default: false,
+        describe: 'Proceed although a controller (Argo CD, Flux, External Secrets, ...) writes the credential Secret: hold it off first, see README',
+      })
       .example('$0 rotate rec -n redis', 'generate a password, rotate, wait 5 minutes, remove the old one')
       .example('pass show rec | $0 rotate rec --password-stdin', 'use a password of your own, never in argv')
       .example('$0 rotate rec --no-wait && $0 finish rec', 'update now, remove the old password later')
-      .example('$0 rotate -A -l tier=prod --concurrency 20', 'rotate a fleet: waits overlap, exit code is the worst REC\'s') as never,
+      .example('$0 rotate -A -l tier=prod --concurrency 20', "rotate a fleet: waits overlap, exit code is the worst REC's") as never,
   handler: async (argv) => {
-    const { rotate } = await import('./rotate.js');
-    process.exitCode = await rotate(argv);
+    const session = sessionOptions(argv);
+    const options = { timing: rotationTiming(argv), password: await passwordChoice(argv), dryRun: argv.dryRun, allowManagedSecret: argv.allowManagedSecret };
+    const [rec] = argv.rec;
+    // Not a fleet means exactly one REC named (isFleet covers an empty list too).
+    if (isFleet(argv) || rec === undefined) {
+      const [{ rotateFleet }, { printFleetOutcome }] = await Promise.all([import('../../fleet/rotate-fleet.js'), import('../fleet-outcome.js')]);
+      return printFleetOutcome(rotateFleet(session, fleetSelection(argv), options), session.output);
+    }
+    const [{ rotate }, { printAndExit }] = await Promise.all([import('../../operations/rotate.js'), import('../outcome.js')]);
+    await printAndExit(rotate({ session, rec, ...options }), session.output);
   },
 };

@@ -1,6 +1,8 @@
 import type { CommandModule } from 'yargs';
-import { withFleetFlags } from '../../fleet/fleet-flags.js';
-import type { StatusFlags } from './status.js';
+import { fleetSelection, isFleet, withFleetFlags, type FleetFlags } from '../fleet-flags.js';
+import { sessionOptions, type GlobalFlags } from '../global-flags.js';
+
+type StatusFlags = GlobalFlags & FleetFlags;
 
 export const statusCommand: CommandModule<object, StatusFlags> = {
   command: 'status [rec..]',
@@ -10,7 +12,14 @@ export const statusCommand: CommandModule<object, StatusFlags> = {
       .example('$0 status rec -n redis', 'is a rotation in progress? do all pods mount the stored password?')
       .example('$0 status -A', 'one line per REC of the cluster: operation in progress, propagation, last rotation') as never,
   handler: async (argv) => {
-    const { status } = await import('./status.js');
-    process.exitCode = await status(argv);
+    const session = sessionOptions(argv);
+    const [rec] = argv.rec;
+    // Not a fleet means exactly one REC named (isFleet covers an empty list too).
+    if (isFleet(argv) || rec === undefined) {
+      const [{ statusFleet }, { printFleetOutcome }] = await Promise.all([import('../../fleet/status-fleet.js'), import('../fleet-outcome.js')]);
+      return printFleetOutcome(statusFleet(session, fleetSelection(argv)), session.output);
+    }
+    const [{ status }, { printAndExit }] = await Promise.all([import('../../operations/status.js'), import('../outcome.js')]);
+    await printAndExit(status({ session, rec }), session.output);
   },
 };

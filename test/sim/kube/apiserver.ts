@@ -13,8 +13,15 @@ import type { Faults } from '../faults.js';
 import type { PodExecutor } from '../pods/executor.js';
 import { allows, BUILTIN_USERS, forbiddenMessage, requestNameFromFieldSelector, type PolicyRule, type RequestAttributes } from './authz.js';
 import {
-  aggregatedContentType, aggregatedDiscovery, findResource, legacyApiVersions, legacyGroupDoc, legacyGroupList,
-  negotiateDiscovery, resourceList, type ResourceInfo,
+  aggregatedContentType,
+  aggregatedDiscovery,
+  findResource,
+  legacyApiVersions,
+  legacyGroupDoc,
+  legacyGroupList,
+  negotiateDiscovery,
+  resourceList,
+  type ResourceInfo,
 } from './discovery.js';
 import { chooseProtocol, ExecEndpoint, spdyRefusal, validateExec, type ExecProtocol } from './exec-endpoint.js';
 import { kubeconfigYaml } from './kubeconfig.js';
@@ -23,10 +30,7 @@ import { applySubresourceRules, checkImmutable, prepareWrite } from './objects.j
 import { jsonPatch, mergePatch, PATCH_TYPES, strategicMergePatch } from './patch.js';
 import { decodeSelfSubjectAccessReview, PROTOBUF_MAGIC } from './protobuf.js';
 import { KubeStore, StoreError, type KubeObject } from './store.js';
-import {
-  alreadyExists, ApiError, badRequest, conflict, methodNotAllowed, notFound, pathNotFound, qualified, successStatus,
-  unauthorized, unsupportedMediaType,
-} from './status.js';
+import { alreadyExists, ApiError, badRequest, conflict, methodNotAllowed, notFound, pathNotFound, qualified, successStatus, unauthorized, unsupportedMediaType } from './status.js';
 import { tableApiVersion, toTable, wantsTable, type IncludeObject } from './table.js';
 import { makeCaAndServingCert } from './tls.js';
 
@@ -122,16 +126,19 @@ function storeError(e: unknown, r: ResourceInfo, name: string): never {
 /** Field selectors as equality tests on dotted paths (metadata.name, status.phase, ...). */
 function fieldSelectorMatcher(selector: string | null): (o: KubeObject) => boolean {
   if (!selector) return () => true;
-  const tests = selector.split(',').filter(Boolean).map((term) => {
-    const m = term.match(/^([^!=]+?)\s*(!=|==|=)\s*(.*)$/);
-    if (!m) throw badRequest(`invalid field selector: ${term}`);
-    const [, path, op, want] = m as unknown as [string, string, string, string];
-    return (o: KubeObject) => {
-      const v = path.split('.').reduce<unknown>((cur, k) => (cur && typeof cur === 'object' ? (cur as Record<string, unknown>)[k] : undefined), o);
-      const s = v === undefined || v === null ? '' : String(v);
-      return op === '!=' ? s !== want : s === want;
-    };
-  });
+  const tests = selector
+    .split(',')
+    .filter(Boolean)
+    .map((term) => {
+      const m = term.match(/^([^!=]+?)\s*(!=|==|=)\s*(.*)$/);
+      if (!m) throw badRequest(`invalid field selector: ${term}`);
+      const [, path, op, want] = m as unknown as [string, string, string, string];
+      return (o: KubeObject) => {
+        const v = path.split('.').reduce<unknown>((cur, k) => (cur && typeof cur === 'object' ? (cur as Record<string, unknown>)[k] : undefined), o);
+        const s = v === undefined || v === null ? '' : String(v);
+        return op === '!=' ? s !== want : s === want;
+      };
+    });
   return (o) => tests.every((t) => t(o));
 }
 
@@ -278,7 +285,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       throw unsupportedMediaType(ct, ['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf']);
     }
     const spec = review.spec ?? {};
-    let allowed = false;
+    let allowed: boolean;
     if (spec.resourceAttributes) {
       const ra = spec.resourceAttributes;
       const a: RequestAttributes = { user: caller.name, verb: ra['verb'] ?? '', group: ra['group'] ?? '', resource: ra['resource'] ?? '' };
@@ -292,7 +299,11 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
         (spec.nonResourceAttributes['verb'] === 'get' && /^\/(version|healthz|livez|readyz|api|apis|openapi)(\/|$)/.test(path)) ||
         caller.rules.some((r) => r.verbs.includes('*') && r.resources.includes('*'));
     } else {
-      throw new ApiError(422, 'Invalid', 'SelfSubjectAccessReview.authorization.k8s.io "" is invalid: spec.resourceAttributes: Invalid value: "null": exactly one of nonResourceAttributes or resourceAttributes must be specified');
+      throw new ApiError(
+        422,
+        'Invalid',
+        'SelfSubjectAccessReview.authorization.k8s.io "" is invalid: spec.resourceAttributes: Invalid value: "null": exactly one of nonResourceAttributes or resourceAttributes must be specified',
+      );
     }
     return {
       kind: 'SelfSubjectAccessReview',
@@ -311,7 +322,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     if (wantsTable(req.headers.accept)) {
       const include = (query.get('includeObject') as IncludeObject | null) ?? 'Metadata';
       const objects = single ? [single] : items;
-      const rv = single ? single.metadata.resourceVersion ?? '' : store.listRevision();
+      const rv = single ? (single.metadata.resourceVersion ?? '') : store.listRevision();
       sendJson(res, 200, toTable(r.name, objects, rv, include, tableApiVersion(req.headers.accept)));
       return;
     }
@@ -441,8 +452,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
           if (!accepted.includes(ct as (typeof accepted)[number])) throw unsupportedMediaType(ct, accepted);
           if (!current) throw notFound(r.name, r.group, name);
           const patch = parseJson(body);
-          next =
-            ct === PATCH_TYPES.json ? jsonPatch(current, patch) : ct === PATCH_TYPES.merge ? mergePatch(current, patch) : strategicMergePatch(current, patch);
+          next = ct === PATCH_TYPES.json ? jsonPatch(current, patch) : ct === PATCH_TYPES.merge ? mergePatch(current, patch) : strategicMergePatch(current, patch);
         }
         const obj = prepareWrite(r, next, t.namespace, name);
         const merged = applySubresourceRules(r, current, obj, t.subresource);
@@ -569,7 +579,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   function refuseUpgrade(socket: Duplex, err: ApiError) {
     const body = Buffer.from(JSON.stringify(err.toStatus()));
     const reason = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests', 500: 'Internal Server Error' }[err.code] ?? 'Error';
-    const extra = Object.entries(err.headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+    const extra = Object.entries(err.headers)
+      .map(([k, v]) => `${k}: ${v}\r\n`)
+      .join('');
     socket.end(`HTTP/1.1 ${err.code} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n${extra}Connection: close\r\n\r\n${body.toString()}`);
   }
 
@@ -596,9 +608,16 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
         // works here works on either.
         authorize(caller, { verb: 'create', group: '', resource: 'pods', subresource: 'exec', namespace: target.namespace!, name: target.name });
         authorize(caller, { verb: 'get', group: '', resource: 'pods', subresource: 'exec', namespace: target.namespace!, name: target.name });
-        const exec = validateExec({ namespace: target.namespace!, pod: target.name, query: u.searchParams, user: caller.name }, {
-          store, executor, audit, faults, protocols: () => execProtocols,
-        });
+        const exec = validateExec(
+          { namespace: target.namespace!, pod: target.name, query: u.searchParams, user: caller.name },
+          {
+            store,
+            executor,
+            audit,
+            faults,
+            protocols: () => execProtocols,
+          },
+        );
         const isWebSocket = (req.headers.upgrade ?? '').toLowerCase() === 'websocket';
         if (!isWebSocket || method !== 'GET') throw spdyRefusal(req, execProtocols);
         // ws completes the handshake even when no subprotocol matches, so refuse before upgrading.

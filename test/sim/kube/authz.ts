@@ -26,9 +26,7 @@ const has = (list: string[] | undefined, v: string) => list === undefined || lis
 
 function resourceMatches(rule: string[], resource: string, subresource?: string): boolean {
   const combined = subresource ? `${resource}/${subresource}` : resource;
-  return rule.some(
-    (r) => r === '*' || r === combined || (subresource !== undefined && r === `*/${subresource}`),
-  );
+  return rule.some((r) => r === '*' || r === combined || (subresource !== undefined && r === `*/${subresource}`));
 }
 
 /**
@@ -91,16 +89,7 @@ export function forbiddenMessage(a: RequestAttributes, groupResource: string): s
 
 const ALL_VERBS = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection'];
 // Everything the simulated server serves, so that "everything but X" can be written as positive rules.
-const ALL_RESOURCES = [
-  'namespaces',
-  'secrets',
-  'configmaps',
-  'pods',
-  'pods/log',
-  'pods/status',
-  'redisenterpriseclusters',
-  'redisenterpriseclusters/status',
-];
+const ALL_RESOURCES = ['namespaces', 'secrets', 'configmaps', 'pods', 'pods/log', 'pods/status', 'redisenterpriseclusters', 'redisenterpriseclusters/status'];
 
 export const BUILTIN_USERS: Record<string, PolicyRule[]> = {
   admin: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }],

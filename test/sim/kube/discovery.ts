@@ -25,34 +25,84 @@ const RW = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'upd
 
 export const RESOURCES: ResourceInfo[] = [
   {
-    name: 'namespaces', store: 'namespaces', group: '', version: 'v1', kind: 'Namespace', singular: 'namespace',
-    namespaced: false, verbs: ['get', 'list', 'watch'], shortNames: ['ns'], subresources: [], strategicMerge: true,
+    name: 'namespaces',
+    store: 'namespaces',
+    group: '',
+    version: 'v1',
+    kind: 'Namespace',
+    singular: 'namespace',
+    namespaced: false,
+    verbs: ['get', 'list', 'watch'],
+    shortNames: ['ns'],
+    subresources: [],
+    strategicMerge: true,
   },
   {
-    name: 'secrets', store: 'secrets', group: '', version: 'v1', kind: 'Secret', singular: 'secret',
-    namespaced: true, verbs: RW, subresources: [], strategicMerge: true,
+    name: 'secrets',
+    store: 'secrets',
+    group: '',
+    version: 'v1',
+    kind: 'Secret',
+    singular: 'secret',
+    namespaced: true,
+    verbs: RW,
+    subresources: [],
+    strategicMerge: true,
   },
   {
-    name: 'configmaps', store: 'configmaps', group: '', version: 'v1', kind: 'ConfigMap', singular: 'configmap',
-    namespaced: true, verbs: RW, shortNames: ['cm'], subresources: [], strategicMerge: true,
+    name: 'configmaps',
+    store: 'configmaps',
+    group: '',
+    version: 'v1',
+    kind: 'ConfigMap',
+    singular: 'configmap',
+    namespaced: true,
+    verbs: RW,
+    shortNames: ['cm'],
+    subresources: [],
+    strategicMerge: true,
   },
   {
-    name: 'pods', store: 'pods', group: '', version: 'v1', kind: 'Pod', singular: 'pod',
-    namespaced: true, verbs: ['get', 'list', 'watch'], shortNames: ['po'], categories: ['all'], strategicMerge: true,
+    name: 'pods',
+    store: 'pods',
+    group: '',
+    version: 'v1',
+    kind: 'Pod',
+    singular: 'pod',
+    namespaced: true,
+    verbs: ['get', 'list', 'watch'],
+    shortNames: ['po'],
+    categories: ['all'],
+    strategicMerge: true,
     subresources: [
       { name: 'exec', kind: 'PodExecOptions', verbs: ['create', 'get'] },
       { name: 'status', kind: 'Pod', verbs: ['get'] },
     ],
   },
   {
-    name: 'redisenterpriseclusters', store: 'redisenterpriseclusters', group: 'app.redislabs.com', version: 'v1',
-    kind: 'RedisEnterpriseCluster', singular: 'redisenterprisecluster', namespaced: true, verbs: RW,
-    shortNames: ['rec'], categories: ['all'], strategicMerge: false,
+    name: 'redisenterpriseclusters',
+    store: 'redisenterpriseclusters',
+    group: 'app.redislabs.com',
+    version: 'v1',
+    kind: 'RedisEnterpriseCluster',
+    singular: 'redisenterprisecluster',
+    namespaced: true,
+    verbs: RW,
+    shortNames: ['rec'],
+    categories: ['all'],
+    strategicMerge: false,
     subresources: [{ name: 'status', kind: 'RedisEnterpriseCluster', verbs: ['get', 'patch', 'update'] }],
   },
   {
-    name: 'selfsubjectaccessreviews', group: 'authorization.k8s.io', version: 'v1', kind: 'SelfSubjectAccessReview',
-    singular: 'selfsubjectaccessreview', namespaced: false, verbs: ['create'], subresources: [], strategicMerge: false,
+    name: 'selfsubjectaccessreviews',
+    group: 'authorization.k8s.io',
+    version: 'v1',
+    kind: 'SelfSubjectAccessReview',
+    singular: 'selfsubjectaccessreview',
+    namespaced: false,
+    verbs: ['create'],
+    subresources: [],
+    strategicMerge: false,
   },
 ];
 
@@ -83,8 +133,7 @@ export function negotiateDiscovery(accept: string | undefined): DiscoveryFormat 
   return { kind: 'legacy' };
 }
 
-export const aggregatedContentType = (v: 'v2' | 'v2beta1') =>
-  `application/json;g=apidiscovery.k8s.io;v=${v};as=APIGroupDiscoveryList`;
+export const aggregatedContentType = (v: 'v2' | 'v2beta1') => `application/json;g=apidiscovery.k8s.io;v=${v};as=APIGroupDiscoveryList`;
 
 function aggregatedResource(r: ResourceInfo) {
   return {

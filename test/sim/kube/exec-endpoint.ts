@@ -141,11 +141,9 @@ function faultyStatus(kind: ExecStatusFault['status']): string {
   });
 }
 
-const frame = (channel: number, data: Buffer | string) =>
-  Buffer.concat([Buffer.from([channel]), typeof data === 'string' ? Buffer.from(data) : data]);
+const frame = (channel: number, data: Buffer | string) => Buffer.concat([Buffer.from([channel]), typeof data === 'string' ? Buffer.from(data) : data]);
 
-const toBuffer = (d: RawData): Buffer =>
-  Buffer.isBuffer(d) ? d : Array.isArray(d) ? Buffer.concat(d) : Buffer.from(d as ArrayBuffer);
+const toBuffer = (d: RawData): Buffer => (Buffer.isBuffer(d) ? d : Array.isArray(d) ? Buffer.concat(d) : Buffer.from(d as ArrayBuffer));
 
 function ended(stream: NodeJS.ReadableStream): Promise<void> {
   return new Promise((resolve) => {
@@ -187,8 +185,14 @@ export class ExecEndpoint {
     if (drop) deps.faults.dropExecBeforeStatus -= 1;
 
     deps.audit.record({
-      kind: 'exec', time: Date.now(), user: exec.user, namespace: exec.namespace, pod: exec.pod,
-      container: exec.container, command: exec.command, protocols,
+      kind: 'exec',
+      time: Date.now(),
+      user: exec.user,
+      namespace: exec.namespace,
+      pod: exec.pod,
+      container: exec.container,
+      command: exec.command,
+      protocols,
     });
     // The REST calls this session's command makes (the pod's REST API records them), for execStatusFaults.
     const restCalls: string[] = [];
@@ -242,16 +246,17 @@ export class ExecEndpoint {
     void (async () => {
       const { code, signal } = await proc.exit;
       // Output written just before exit must reach the client before the status frame.
-      await Promise.race([
-        Promise.all([ended(proc.stdout), ended(proc.stderr)]),
-        new Promise((r) => setTimeout(r, DRAIN_GRACE_MS)),
-      ]);
+      await Promise.race([Promise.all([ended(proc.stdout), ended(proc.stderr)]), new Promise((r) => setTimeout(r, DRAIN_GRACE_MS))]);
       finished = true;
       this.live.delete(entry);
       stopWatching();
       deps.audit.record({
-        kind: 'exec-output', time: Date.now(), namespace: exec.namespace, pod: exec.pod,
-        stdout: Buffer.concat(output.stdout).toString('utf8'), stderr: Buffer.concat(output.stderr).toString('utf8'),
+        kind: 'exec-output',
+        time: Date.now(),
+        namespace: exec.namespace,
+        pod: exec.pod,
+        stdout: Buffer.concat(output.stdout).toString('utf8'),
+        stderr: Buffer.concat(output.stderr).toString('utf8'),
       });
       if (ws.readyState !== ws.OPEN) return;
       if (drop) {

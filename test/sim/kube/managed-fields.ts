@@ -120,10 +120,20 @@ export function updateManagedFields(
     .filter((x) => x.set.size > 0)
     .map((x) => ({ ...x.e, fieldsV1: fieldsV1Of(x.set) }))
     .sort((p, q) =>
-      p.operation !== q.operation ? (p.operation < q.operation ? -1 : 1)
-      : seconds(p.time) !== seconds(q.time) ? seconds(p.time) - seconds(q.time)
-      : p.manager !== q.manager ? (p.manager < q.manager ? -1 : 1)
-      : p.apiVersion !== q.apiVersion ? (p.apiVersion < q.apiVersion ? -1 : 1)
-      : (p.subresource ?? '').localeCompare(q.subresource ?? ''),
+      p.operation !== q.operation
+        ? p.operation < q.operation
+          ? -1
+          : 1
+        : seconds(p.time) !== seconds(q.time)
+          ? seconds(p.time) - seconds(q.time)
+          : p.manager !== q.manager
+            ? p.manager < q.manager
+              ? -1
+              : 1
+            : p.apiVersion !== q.apiVersion
+              ? p.apiVersion < q.apiVersion
+                ? -1
+                : 1
+              : (p.subresource ?? '').localeCompare(q.subresource ?? ''),
     );
 }

@@ -52,8 +52,14 @@ export function prepareWrite(r: ResourceInfo, o: unknown, urlNamespace: string |
   }
   if (!md.name) throw invalid(r.kind, r.group, '', 'metadata.name', 'FieldValueRequired', 'Required value: name or generateName is required');
   if (!DNS_SUBDOMAIN.test(md.name) || md.name.length > 253) {
-    throw invalid(r.kind, r.group, md.name, 'metadata.name', 'FieldValueInvalid',
-      `Invalid value: "${md.name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character`);
+    throw invalid(
+      r.kind,
+      r.group,
+      md.name,
+      'metadata.name',
+      'FieldValueInvalid',
+      `Invalid value: "${md.name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character`,
+    );
   }
   if (r.name === 'secrets') {
     foldStringData(obj);
@@ -61,7 +67,14 @@ export function prepareWrite(r: ResourceInfo, o: unknown, urlNamespace: string |
     const data = (obj['data'] ?? {}) as Record<string, unknown>;
     for (const [k, v] of Object.entries(data)) {
       if (!SECRET_KEY.test(k)) {
-        throw invalid('Secret', '', md.name, `data[${k}]`, 'FieldValueInvalid', `Invalid value: "${k}": a valid config key must consist of alphanumeric characters, '-', '_' or '.'`);
+        throw invalid(
+          'Secret',
+          '',
+          md.name,
+          `data[${k}]`,
+          'FieldValueInvalid',
+          `Invalid value: "${k}": a valid config key must consist of alphanumeric characters, '-', '_' or '.'`,
+        );
       }
       if (typeof v !== 'string' || !BASE64.test(v)) {
         throw badRequest(`Secret in version "v1" cannot be handled as a Secret: illegal base64 data at input byte 0`);
@@ -80,10 +93,7 @@ export function checkImmutable(r: ResourceInfo, current: KubeObject, next: KubeO
   if ((r.name !== 'secrets' && r.name !== 'configmaps') || current['immutable'] !== true) return;
   const detail = 'field is immutable when `immutable` is set';
   const same = (a: unknown, b: unknown) => JSON.stringify(sortedEntries(a)) === JSON.stringify(sortedEntries(b));
-  const fields = [
-    ...(next['immutable'] !== true ? ['immutable'] : []),
-    ...(r.name === 'secrets' ? ['data'] : ['data', 'binaryData']).filter((f) => !same(current[f], next[f])),
-  ];
+  const fields = [...(next['immutable'] !== true ? ['immutable'] : []), ...(r.name === 'secrets' ? ['data'] : ['data', 'binaryData']).filter((f) => !same(current[f], next[f]))];
   if (!fields.length) return;
   const errors = fields.map((f) => `${f}: Forbidden: ${detail}`);
   throw new ApiError(422, 'Invalid', `${r.kind} "${current.metadata.name}" is invalid: ${errors.length === 1 ? errors[0] : `[${errors.join(', ')}]`}`, {

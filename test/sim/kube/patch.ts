@@ -49,7 +49,10 @@ const unprocessable = (message: string) => new ApiError(422, 'Invalid', message)
 function pointer(path: string): string[] {
   if (path === '') return [];
   if (!path.startsWith('/')) throw unprocessable(`the server rejected our request due to an error in our request: invalid JSON pointer "${path}"`);
-  return path.slice(1).split('/').map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
+  return path
+    .slice(1)
+    .split('/')
+    .map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
 function parentOf(doc: unknown, tokens: string[], path: string): { parent: Record<string, unknown> | unknown[]; key: string } {

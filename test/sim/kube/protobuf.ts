@@ -113,7 +113,13 @@ export function decodeSelfSubjectAccessReview(body: Buffer): {
   const ra = bytesOf(spec, 1);
   if (ra) {
     out.spec.resourceAttributes = strings(decodeFields(ra), {
-      1: 'namespace', 2: 'verb', 3: 'group', 4: 'version', 5: 'resource', 6: 'subresource', 7: 'name',
+      1: 'namespace',
+      2: 'verb',
+      3: 'group',
+      4: 'version',
+      5: 'resource',
+      6: 'subresource',
+      7: 'name',
     } as const);
   }
   const nra = bytesOf(spec, 2);
@@ -125,9 +131,7 @@ export function decodeSelfSubjectAccessReview(body: Buffer): {
 export function encodeSelfSubjectAccessReview(ra: ResourceAttributes): Buffer {
   const field = (num: number, payload: Buffer) => Buffer.concat([varint((num << 3) | 2), varint(payload.length), payload]);
   const str = (num: number, s: string | undefined) => (s === undefined ? Buffer.alloc(0) : field(num, Buffer.from(s)));
-  const attrs = Buffer.concat([
-    str(1, ra.namespace), str(2, ra.verb), str(3, ra.group), str(4, ra.version), str(5, ra.resource), str(6, ra.subresource), str(7, ra.name),
-  ]);
+  const attrs = Buffer.concat([str(1, ra.namespace), str(2, ra.verb), str(3, ra.group), str(4, ra.version), str(5, ra.resource), str(6, ra.subresource), str(7, ra.name)]);
   const review = Buffer.concat([field(1, Buffer.alloc(0)), field(2, field(1, attrs))]);
   const typeMeta = Buffer.concat([str(1, 'authorization.k8s.io/v1'), str(2, 'SelfSubjectAccessReview')]);
   return Buffer.concat([PROTOBUF_MAGIC, field(1, typeMeta), field(2, review), str(3, ''), str(4, '')]);

@@ -88,16 +88,10 @@ export const invalid = (kind: string, group: string, name: string, field: string
 
 export const badRequest = (message: string) => new ApiError(400, 'BadRequest', message);
 
-export const methodNotAllowed = () =>
-  new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource', {});
+export const methodNotAllowed = () => new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource', {});
 
 export const unsupportedMediaType = (contentType: string, accepted: string[]) =>
-  new ApiError(
-    415,
-    'UnsupportedMediaType',
-    `the body of the request was in an unknown format - accepted media types include: ${accepted.join(', ')}`,
-    {},
-  );
+  new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${accepted.join(', ')}`, {});
 
 export const unauthorized = () => new ApiError(401, 'Unauthorized', 'Unauthorized');
 

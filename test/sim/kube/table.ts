@@ -21,15 +21,25 @@ export function humanDuration(ms: number): string {
   return `${y}y`;
 }
 
-const get = (o: unknown, ...path: string[]): unknown =>
-  path.reduce<unknown>((cur, k) => (cur && typeof cur === 'object' ? (cur as Record<string, unknown>)[k] : undefined), o);
+const get = (o: unknown, ...path: string[]): unknown => path.reduce<unknown>((cur, k) => (cur && typeof cur === 'object' ? (cur as Record<string, unknown>)[k] : undefined), o);
 
 const col = (name: string, cell: Column['cell'], type = 'string', format = '', description = ''): Column => ({
-  name, type, format, description, priority: 0, cell,
+  name,
+  type,
+  format,
+  description,
+  priority: 0,
+  cell,
 });
 
 const nameCol = col('Name', (o) => o.metadata.name, 'string', 'name', 'Name must be unique within a namespace.');
-const ageCol = col('Age', (o) => (o.metadata.creationTimestamp ? humanDuration(Date.now() - Date.parse(o.metadata.creationTimestamp)) : '<unknown>'), 'string', '', 'CreationTimestamp is a timestamp representing the server time when this object was created.');
+const ageCol = col(
+  'Age',
+  (o) => (o.metadata.creationTimestamp ? humanDuration(Date.now() - Date.parse(o.metadata.creationTimestamp)) : '<unknown>'),
+  'string',
+  '',
+  'CreationTimestamp is a timestamp representing the server time when this object was created.',
+);
 
 const count = (o: unknown, field: string) => Object.keys((get(o, field) as object | undefined) ?? {}).length;
 
@@ -69,9 +79,7 @@ export type IncludeObject = 'None' | 'Metadata' | 'Object';
 
 /** True when Accept asks for a Table (kubectl: `application/json;as=Table;v=v1;g=meta.k8s.io,...`). */
 export function wantsTable(accept: string | undefined): boolean {
-  return (accept ?? '')
-    .split(',')
-    .some((p) => /;\s*as=Table/.test(p) && /;\s*g=meta\.k8s\.io/.test(p) && /;\s*v=v1(beta1)?\b/.test(p));
+  return (accept ?? '').split(',').some((p) => /;\s*as=Table/.test(p) && /;\s*g=meta\.k8s\.io/.test(p) && /;\s*v=v1(beta1)?\b/.test(p));
 }
 
 export function tableApiVersion(accept: string | undefined): string {
@@ -91,10 +99,7 @@ export function toTable(resource: string, objects: KubeObject[], resourceVersion
       ...(include === 'None'
         ? {}
         : {
-            object:
-              include === 'Object'
-                ? o
-                : { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o.metadata },
+            object: include === 'Object' ? o : { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o.metadata },
           }),
     })),
   };

@@ -26,7 +26,7 @@ async function openssl(args: string[]): Promise<void> {
     await run('openssl', args);
   } catch (e) {
     const err = e as { stderr?: string; message: string };
-    throw new Error(`openssl ${args[0]} failed: ${err.stderr ?? err.message}`);
+    throw new Error(`openssl ${args[0]} failed: ${err.stderr ?? err.message}`, { cause: e });
   }
 }
 
@@ -39,12 +39,25 @@ export async function makeSelfSignedCert(dir: string, name = 'localhost', sans: 
   const certFile = join(dir, `${name}.crt`);
   const keyFile = join(dir, `${name}.key`);
   await openssl([
-    'req', '-x509', ...EC_KEY, '-days', '365', '-subj', `/CN=${name}`,
-    '-keyout', keyFile, '-out', certFile,
-    '-addext', `subjectAltName=${sans.join(',')}`,
-    '-addext', 'basicConstraints=critical,CA:TRUE',
-    '-addext', 'keyUsage=critical,digitalSignature,keyCertSign',
-    '-addext', 'extendedKeyUsage=serverAuth',
+    'req',
+    '-x509',
+    ...EC_KEY,
+    '-days',
+    '365',
+    '-subj',
+    `/CN=${name}`,
+    '-keyout',
+    keyFile,
+    '-out',
+    certFile,
+    '-addext',
+    `subjectAltName=${sans.join(',')}`,
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,digitalSignature,keyCertSign',
+    '-addext',
+    'extendedKeyUsage=serverAuth',
   ]);
   return { certFile, keyFile };
 }
@@ -59,25 +72,27 @@ export async function makeCaAndServingCert(dir: string, sans: string[] = DEFAULT
   const csr = join(dir, 'apiserver.csr');
   const ext = join(dir, 'apiserver.ext');
   await openssl([
-    'req', '-x509', ...EC_KEY, '-days', '365', '-subj', '/CN=sim-kubernetes-ca',
-    '-keyout', caKey, '-out', caFile,
-    '-addext', 'basicConstraints=critical,CA:TRUE',
-    '-addext', 'keyUsage=critical,keyCertSign,cRLSign,digitalSignature',
+    'req',
+    '-x509',
+    ...EC_KEY,
+    '-days',
+    '365',
+    '-subj',
+    '/CN=sim-kubernetes-ca',
+    '-keyout',
+    caKey,
+    '-out',
+    caFile,
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign,digitalSignature',
   ]);
   await openssl(['req', '-new', ...EC_KEY, '-subj', '/CN=kube-apiserver', '-keyout', keyFile, '-out', csr]);
   await writeFile(
     ext,
-    [
-      `subjectAltName=${sans.join(',')}`,
-      'basicConstraints=critical,CA:FALSE',
-      'keyUsage=critical,digitalSignature,keyEncipherment',
-      'extendedKeyUsage=serverAuth',
-      '',
-    ].join('\n'),
+    [`subjectAltName=${sans.join(',')}`, 'basicConstraints=critical,CA:FALSE', 'keyUsage=critical,digitalSignature,keyEncipherment', 'extendedKeyUsage=serverAuth', ''].join('\n'),
   );
-  await openssl([
-    'x509', '-req', '-in', csr, '-CA', caFile, '-CAkey', caKey, '-CAcreateserial',
-    '-days', '365', '-out', certFile, '-extfile', ext,
-  ]);
+  await openssl(['x509', '-req', '-in', csr, '-CA', caFile, '-CAkey', caKey, '-CAcreateserial', '-days', '365', '-out', certFile, '-extfile', ext]);
   return { caFile, certFile, keyFile };
 }

@@ -32,9 +32,7 @@ export class Kubelet {
   private readonly pods = new Map<string, PodSync>();
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(
-    private readonly o: { faults: Faults; source: CredentialSource; delayMs: number; pollMs?: number },
-  ) {
+  constructor(private readonly o: { faults: Faults; source: CredentialSource; delayMs: number; pollMs?: number }) {
     this.delayMs = o.delayMs;
   }
 
@@ -92,13 +90,9 @@ export class Kubelet {
   async waitForSync(timeoutMs = 30_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const lagging = [...this.pods.values()].filter(
-        (s) =>
-          !this.o.faults.frozenPods.has(`${s.pod.namespace}/${s.pod.name}`) && !this.synced(s.pod.namespace, s.pod.name),
-      );
+      const lagging = [...this.pods.values()].filter((s) => !this.o.faults.frozenPods.has(`${s.pod.namespace}/${s.pod.name}`) && !this.synced(s.pod.namespace, s.pod.name));
       if (!lagging.length) return;
-      if (Date.now() > deadline)
-        throw new Error(`kubelet: pods not synced after ${timeoutMs} ms: ${lagging.map((s) => s.pod.name).join(', ')}`);
+      if (Date.now() > deadline) throw new Error(`kubelet: pods not synced after ${timeoutMs} ms: ${lagging.map((s) => s.pod.name).join(', ')}`);
       await new Promise((r) => setTimeout(r, 20));
     }
   }
@@ -148,7 +142,5 @@ function timestampDir(): string {
   const d = new Date();
   const p = (n: number, w = 2) => String(n).padStart(w, '0');
   const nanos = d.getUTCMilliseconds() * 1_000_000 + (counter++ % 1_000_000);
-  return `..${d.getUTCFullYear()}_${p(d.getUTCMonth() + 1)}_${p(d.getUTCDate())}_${p(d.getUTCHours())}_${p(
-    d.getUTCMinutes(),
-  )}_${p(d.getUTCSeconds())}.${p(nanos, 9)}`;
+  return `..${d.getUTCFullYear()}_${p(d.getUTCMonth() + 1)}_${p(d.getUTCDate())}_${p(d.getUTCHours())}_${p(d.getUTCMinutes())}_${p(d.getUTCSeconds())}.${p(nanos, 9)}`;
 }

@@ -58,9 +58,7 @@ export function checkNamespaces(): void {
   });
   if (r.error || r.status !== 0) {
     throw new NamespacesUnavailableError(
-      `Linux namespaces are unavailable (unshare --mount --net --fork failed: ${
-        r.error?.message ?? r.stderr.trim()
-      }); the simulated pods need root or CAP_SYS_ADMIN.`,
+      `Linux namespaces are unavailable (unshare --mount --net --fork failed: ${r.error?.message ?? r.stderr.trim()}); the simulated pods need root or CAP_SYS_ADMIN.`,
     );
   }
 }
@@ -113,27 +111,23 @@ export class PodSandboxes implements PodExecutor {
     mkdirSync(dirname(spec.argvLog), { recursive: true });
     if (!existsSync(spec.argvLog)) writeFileSync(spec.argvLog, '');
     await this.o.beforeStart?.(spec);
-    const child = spawn(
-      'unshare',
-      ['--mount', '--net', '--uts', '--fork', '--propagation', 'private', '--', '/bin/sh', this.setupFile],
-      {
-        // stdin stays open for the forwarder's lifetime: it exits when we die (see forwarder.mjs).
-        stdio: ['pipe', 'pipe', 'pipe'],
-        env: {
-          PATH: POD_PATH,
-          SIM_CREDENTIALS: spec.credentialsDir,
-          SIM_HOME: homeDirOf(spec),
-          SIM_POD_HOME: POD_HOME,
-          SIM_HOSTNAME: spec.name,
-          SIM_ARGV_LOG: spec.argvLog,
-          SIM_CURL_MISSING: spec.curlMissing ? '1' : '0',
-          SIM_LIGHT: this.o.light ? '1' : '0',
-          SIM_NODE: process.execPath,
-          SIM_FORWARDER: FORWARDER,
-          SIM_REST_SOCKET: spec.socketPath,
-        },
+    const child = spawn('unshare', ['--mount', '--net', '--uts', '--fork', '--propagation', 'private', '--', '/bin/sh', this.setupFile], {
+      // stdin stays open for the forwarder's lifetime: it exits when we die (see forwarder.mjs).
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: {
+        PATH: POD_PATH,
+        SIM_CREDENTIALS: spec.credentialsDir,
+        SIM_HOME: homeDirOf(spec),
+        SIM_POD_HOME: POD_HOME,
+        SIM_HOSTNAME: spec.name,
+        SIM_ARGV_LOG: spec.argvLog,
+        SIM_CURL_MISSING: spec.curlMissing ? '1' : '0',
+        SIM_LIGHT: this.o.light ? '1' : '0',
+        SIM_NODE: process.execPath,
+        SIM_FORWARDER: FORWARDER,
+        SIM_REST_SOCKET: spec.socketPath,
       },
-    );
+    });
     sb.unshare = child;
     let stderr = '';
     child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
@@ -311,8 +305,7 @@ export class PodSandboxes implements PodExecutor {
   private async kill(sb: Sandbox): Promise<void> {
     const unshare = sb.unshare;
     const running = (c: ChildProcess) => c.exitCode === null && c.signalCode === null;
-    const unshareGone =
-      unshare && running(unshare) ? new Promise<void>((r) => unshare.once('exit', () => r())) : Promise.resolve();
+    const unshareGone = unshare && running(unshare) ? new Promise<void>((r) => unshare.once('exit', () => r())) : Promise.resolve();
     // Kill what lives in the namespace first (the forwarder and any exec'd command) while unshare is
     // still there to reap the forwarder: killing unshare first would leave an orphaned zombie.
     for (let round = 0; round < 200; round++) {

@@ -115,14 +115,11 @@ export class ClusterState {
   /** Creates a user; the REST API's POST /v1/users and the sim's bootstrap both come here. */
   createUser(input: { email: string; password: string; name?: string; role?: string; role_uids?: number[] }): User {
     if (!input.email || typeof input.email !== 'string') throw new RestError(400, 'invalid_schema', 'email is required');
-    if (!input.password || typeof input.password !== 'string')
-      throw new RestError(400, 'invalid_schema', 'password is required');
-    if (!input.role && !(input.role_uids && input.role_uids.length))
-      throw new RestError(400, 'invalid_schema', 'role or role_uids is required');
+    if (!input.password || typeof input.password !== 'string') throw new RestError(400, 'invalid_schema', 'password is required');
+    if (!input.role && !(input.role_uids && input.role_uids.length)) throw new RestError(400, 'invalid_schema', 'role or role_uids is required');
     for (const u of this.users.values()) {
       if (this.sameLogin(u.email, input.email)) throw new RestError(409, 'email_already_exists', 'The given email is already taken');
-      if (input.name && u.name === input.name)
-        throw new RestError(409, 'name_already_exists', 'The given name is already taken');
+      if (input.name && u.name === input.name) throw new RestError(409, 'name_already_exists', 'The given name is already taken');
     }
     let role = input.role ?? '';
     const roleUids = input.role_uids ?? [];
@@ -182,8 +179,7 @@ export class ClusterState {
     if (Array.isArray(patch.role_uids)) u.role_uids = patch.role_uids.filter((x): x is number => typeof x === 'number');
     if (typeof patch.password === 'string') {
       // PUT /v1/users/{uid} with a password replaces the password list, like the admin console does.
-      if (u.passwords.includes(patch.password))
-        throw new RestError(400, 'new_password_same_as_current', 'The given new password is identical to the old password');
+      if (u.passwords.includes(patch.password)) throw new RestError(400, 'new_password_same_as_current', 'The given new password is identical to the old password');
       this.checkComplexity(patch.password, u.email);
       u.passwords = [patch.password];
       u.password_issue_date = isoSeconds(this.now());
@@ -194,8 +190,7 @@ export class ClusterState {
   deleteUser(uid: number): void {
     const u = this.mustUser(uid);
     const admins = [...this.users.values()].filter((x) => x.role === 'admin');
-    if (u.role === 'admin' && admins.length === 1)
-      throw new RestError(406, 'change_last_admin_role_not_allowed', 'At least one user with admin role should exist');
+    if (u.role === 'admin' && admins.length === 1) throw new RestError(406, 'change_last_admin_role_not_allowed', 'At least one user with admin role should exist');
     this.users.delete(uid);
     this.failureTimes.delete(uid);
     this.lockedUntil.delete(uid);
@@ -206,12 +201,7 @@ export class ClusterState {
   addPassword(uid: number, password: string): void {
     const u = this.mustUser(uid);
     this.requireString(password, 'new_password');
-    if (u.passwords.includes(password))
-      throw new RestError(
-        400,
-        'new_password_same_as_current',
-        'The given new password is identical to one of the already existing passwords',
-      );
+    if (u.passwords.includes(password)) throw new RestError(400, 'new_password_same_as_current', 'The given new password is identical to one of the already existing passwords');
     this.checkComplexity(password, u.email);
     u.passwords.push(password);
     u.password_issue_date = isoSeconds(this.now());
@@ -220,12 +210,7 @@ export class ClusterState {
   replacePasswords(uid: number, password: string): void {
     const u = this.mustUser(uid);
     this.requireString(password, 'new_password');
-    if (u.passwords.includes(password))
-      throw new RestError(
-        400,
-        'new_password_same_as_current',
-        'The given new password is identical to one of the already existing passwords',
-      );
+    if (u.passwords.includes(password)) throw new RestError(400, 'new_password_same_as_current', 'The given new password is identical to one of the already existing passwords');
     this.checkComplexity(password, u.email);
     u.passwords = [password];
     u.password_issue_date = isoSeconds(this.now());
@@ -234,10 +219,8 @@ export class ClusterState {
   deletePassword(uid: number, password: string): void {
     const u = this.mustUser(uid);
     this.requireString(password, 'old_password');
-    if (!u.passwords.includes(password))
-      throw new RestError(400, 'password_not_found', 'The given old password is not one of the user passwords');
-    if (u.passwords.length === 1)
-      throw new RestError(400, 'cannot_delete_last_password', 'Cannot delete the last password of a user');
+    if (!u.passwords.includes(password)) throw new RestError(400, 'password_not_found', 'The given old password is not one of the user passwords');
+    if (u.passwords.length === 1) throw new RestError(400, 'cannot_delete_last_password', 'Cannot delete the last password of a user');
     u.passwords = u.passwords.filter((p) => p !== password);
   }
 
@@ -358,10 +341,8 @@ export class ClusterState {
     if (!/[^A-Za-z0-9]/.test(password)) reasons.push('no special character');
     const lower = password.toLowerCase();
     const mail = email.toLowerCase();
-    if (mail && (lower.includes(mail) || lower.includes([...mail].reverse().join(''))))
-      reasons.push('contains the email or its reverse');
+    if (mail && (lower.includes(mail) || lower.includes([...mail].reverse().join('')))) reasons.push('contains the email or its reverse');
     if (/(.)\1\1\1/.test(password)) reasons.push('more than 3 repeating characters');
-    if (reasons.length)
-      throw new RestError(400, 'password_not_complex', `The given password is not complex enough: ${reasons.join(', ')}`);
+    if (reasons.length) throw new RestError(400, 'password_not_complex', `The given password is not complex enough: ${reasons.join(', ')}`);
   }
 }

@@ -206,14 +206,12 @@ export class RestApi {
       if (typeof name !== 'string' || !name) throw new RestError(400, 'invalid_schema', 'username is required');
       const found = state.findUser(name);
       if (!found) throw new RestError(404, 'user_not_exist', `User ${name} does not exist`);
-      if (found.uid !== caller.uid && !isAdmin(caller))
-        throw new RestError(403, 'unauthorized_action', 'Not allowed to change the password of another user');
+      if (found.uid !== caller.uid && !isAdmin(caller)) throw new RestError(403, 'unauthorized_action', 'Not allowed to change the password of another user');
       target = found;
       if (method !== 'DELETE') {
         const old = body.old_password;
         if (typeof old !== 'string' || !old) throw new RestError(400, 'invalid_schema', 'old_password is required');
-        if (!state.accepts(target.email, old))
-          throw new RestError(400, 'unauthorized_action', 'old_password is not a password of the user');
+        if (!state.accepts(target.email, old)) throw new RestError(400, 'unauthorized_action', 'old_password is not a password of the user');
       }
     }
     if (method === 'POST') state.addPassword(target.uid, body.new_password as string);

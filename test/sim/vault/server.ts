@@ -157,9 +157,7 @@ export class VaultServer {
     }
     if (kind === 'metadata' && method === 'GET') {
       if (!entry) return reply(404, { errors: [] });
-      const versions = Object.fromEntries(
-        entry.versions.map((v, i) => [String(i + 1), { created_time: v.created_time, deletion_time: v.deletion_time, destroyed: v.destroyed }]),
-      );
+      const versions = Object.fromEntries(entry.versions.map((v, i) => [String(i + 1), { created_time: v.created_time, deletion_time: v.deletion_time, destroyed: v.destroyed }]));
       return reply(
         200,
         envelope({

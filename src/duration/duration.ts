@@ -1,0 +1,38 @@
+import { usageError } from '../errors/exit-codes.js';
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** Milliseconds per unit; parseDuration's pattern admits only the units of UNITS. */
+function unitMs(unit: string | undefined): number {
+  const ms = unit === undefined ? undefined : UNITS[unit];
+  if (ms === undefined) throw new Error(`parseDuration: no unit ${String(unit)}`);
+  return ms;
+}
+
+// Node timers hold at most 2^31-1 ms; a longer one fires at once, so "--request-timeout 1000000h"
+// would time every request out immediately instead of never.
+const MAX_MS = 2 ** 31 - 1;
+
+/** Go-style durations as kubectl takes them ("5m", "90s", "1m30s", "500ms"); a bare number is seconds. */
+export function parseDuration(text: string, flag: string): number {
+  const t = text.trim();
+  let ms: number;
+  if (/^\d+(\.\d+)?$/.test(t)) ms = Math.round(Number(t) * 1000);
+  else {
+    const parts = [...t.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
+    if (parts.length === 0 || parts.map((p) => p[0]).join('') !== t) {
+      throw usageError(`invalid duration for ${flag}: "${text.slice(0, 80)}"`, 'use a value such as 90s, 5m or 1m30s');
+    }
+    ms = Math.round(parts.reduce((sum, p) => sum + Number(p[1]) * unitMs(p[2]), 0));
+  }
+  if (!(ms <= MAX_MS)) throw usageError(`invalid duration for ${flag}: "${text.slice(0, 80)}" is longer than 24 days`, 'use a value such as 90s, 5m or 1m30s');
+  return ms;
+}
+
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.max(0, Math.round(ms))}ms`;
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  return s % 60 === 0 ? `${m}m` : `${m}m${s % 60}s`;
+}

@@ -1,0 +1,156 @@
+// kubectl reccred rotate: preflight, journal, then the rotation state machine (SPEC 4).
+import { ExitCode, ReccredError, resumable } from '../errors/exit-codes.js';
+import { explainError, interruptedBeforeChange } from '../procedures/explain-error.js';
+import { formatDuration } from '../duration/duration.js';
+import { openSession, type Session, type SessionOptions } from '../rec/session.js';
+import { newJournalRecord, type JournalRecord } from '../journal/journal.js';
+import { redactor } from '../output/redactor.js';
+import { newPassword, type PasswordChoice } from '../password/password-source.js';
+import type { Outcome, Result } from '../output/result.js';
+import { loadRecTarget, type RecTarget } from '../rec/rec-target.js';
+import { AuthenticationFailedError, RestApiError } from '../rest/rest-errors.js';
+import { runRotation } from '../procedures/password-rotation.js';
+import { rotationPreflight } from '../procedures/preflight.js';
+import { baseResult, interruptSignal, procedureContext, outcome, resumeHint, settleResult } from '../procedures/procedure-run.js';
+import type { RotationOptions } from '../procedures/procedure-steps.js';
+import { InterruptedError, type Idle } from '../procedures/waits.js';
+
+/** What rotate does to each REC: the same for one REC and for a fleet. */
+export interface RotateOptions {
+  timing: RotationOptions;
+  password: PasswordChoice;
+  dryRun: boolean;
+  /** Proceed although a controller writes the credential Secret (noted in the journal and the result). */
+  allowManagedSecret: boolean;
+}
+
+export interface RotateRequest extends RotateOptions {
+  session: SessionOptions;
+  rec: string;
+}
+
+/** How a run is driven from outside: Ctrl-C, and (in a fleet) the concurrency slot its waits give back. */
+export interface RunControl {
+  signal: AbortSignal;
+  idle?: Idle;
+}
+
+/** The outcome of one REC's rotation, not yet printed. */
+export interface RecOutcome {
+  result: Result;
+  error?: unknown;
+}
+
+export async function rotate(request: RotateRequest): Promise<Outcome> {
+  const session = await openSession(request.session);
+  const target = await loadRecTarget(session, request.rec);
+  const { signal, dispose } = interruptSignal(session.progress);
+  try {
+    const { result, error } = await rotateTarget(session, target, request, { signal });
+    return outcome(result, error);
+  } finally {
+    target.journal.release();
+    dispose();
+  }
+}
+
+/** One REC of a fleet: a load failure becomes its result too. Never prints. */
+export async function rotateRec(session: Session, name: string, options: RotateOptions, control: RunControl): Promise<Result> {
+  let target: RecTarget;
+  try {
+    target = await loadRecTarget(session, name);
+  } catch (err) {
+    const result = baseResult('rotate', session, name);
+    settleResult(result, err);
+    return result;
+  }
+  try {
+    const { result, error } = await rotateTarget(session, target, options, control);
+    if (error !== undefined) settleResult(result, error);
+    return result;
+  } finally {
+    target.journal.release();
+  }
+}
+
+async function rotateTarget(session: Session, target: RecTarget, options: RotateOptions, control: RunControl): Promise<RecOutcome> {
+  const { settleMs, propagationTimeoutMs, noWait } = options.timing;
+  const { progress } = session;
+  const result = baseResult('rotate', session, target.name, target);
+  const { signal } = control;
+  let record: JournalRecord | undefined;
+  // The last state the procedure journaled, for the message when the journal cannot be read back.
+  let ctxRef: { record: JournalRecord } | undefined;
+  let journalCreated = false;
+  try {
+    const { stored, managedSecretAllowed } = await rotationPreflight(session.cluster, target, progress, options.allowManagedSecret);
+    if (managedSecretAllowed) result.managedSecretAllowed = managedSecretAllowed;
+    redactor.add(stored.password);
+    result.username = stored.username;
+    const { password, generated } = newPassword(options.password, stored.username);
+    redactor.add(password);
+    if (password === stored.password) throw new ReccredError('the new password equals the current one', ExitCode.Usage);
+    // Ctrl-C during the read-only preflight: stop before the journal, the first change.
+    if (signal.aborted) throw new InterruptedError();
+
+    if (options.dryRun) {
+      result.phase = 'dry-run';
+      result.message = [
+        `Dry run: every preflight check passed. The rotation of REC ${target.name} would:`,
+        `  1. record the journal secret ${target.journal.name} (the lock, and the durable copy of both passwords)`,
+        `  2. add a ${generated ? `generated ${password.length}-character` : 'supplied'} password for ${stored.username} (POST /v1/users/password, via pod exec)`,
+        `  3. verify it authenticates, then update ${target.store.location} (merge patch, resourceVersion precondition)`,
+        `  4. wait until all ${target.pods.length} pods mount it (up to ${formatDuration(propagationTimeoutMs)})`,
+        `  5. settle ${formatDuration(settleMs)} from the store update, then remove the old password (DELETE /v1/users/password)`,
+        `  6. verify the new password and delete the journal`,
+        'Nothing was changed.',
+      ].join('\n');
+      return { result };
+    }
+
+    record = newJournalRecord({
+      operation: 'rotate',
+      rec: target.name,
+      username: stored.username,
+      oldPassword: stored.password,
+      newPassword: password,
+      settleMs,
+      ...(managedSecretAllowed ? { managedSecretAllowed } : {}),
+    });
+    const created = record;
+    await progress.step(`record the journal ${target.journal.name}`, () => target.journal.create(created));
+    journalCreated = true;
+    const ctx = procedureContext(session, target, record, { settleMs, propagationTimeoutMs, noWait }, signal);
+    ctx.idle = control.idle;
+    ctxRef = ctx;
+    const end = await runRotation(ctx);
+    record = ctx.record;
+    result.phase = end;
+    result.pods = (ctx.pods ?? []).map((p) => ({ name: p.pod, propagation: p.state }));
+    result.message =
+      end === 'completed'
+        ? `Rotated the password of ${stored.username} on REC ${target.name}: ${target.store.location} holds the new password and the cluster accepts only it.`
+        : `The store holds the new password and both passwords are valid (--no-wait). After components have moved to it, ${resumeHint(target)}.`;
+    return { result };
+  } catch (err) {
+    if (!journalCreated || !record) return { result, error: err instanceof InterruptedError ? interruptedBeforeChange(`REC ${target.name}`) : err };
+    const current = (await target.journal.read().catch(() => undefined)) ?? ctxRef?.record ?? record;
+    result.phase = current.phase;
+    // Nothing reached the cluster when its first call was refused outright: drop the journal, exit as the error says.
+    const refusedOutright = current.phase === 'recorded' && (err instanceof AuthenticationFailedError || (err instanceof RestApiError && err.status >= 400 && err.status < 500));
+    if (refusedOutright) {
+      await target.journal.delete().catch(() => undefined);
+      result.phase = 'not-started';
+      return { result, error: err };
+    }
+    const why = explainError(err);
+    return {
+      result,
+      error: resumable(
+        `the rotation of REC ${target.name} stopped in phase "${current.phase}": ${why.message}. The old password still works${current.phase === 'recorded' ? '' : ', and so does the new one'}; the journal ${target.journal.name} keeps both`,
+        // A step that knows what to do (the last look found another writer) says it; else finish or abort.
+        err instanceof ReccredError && why.hint ? why.hint : resumeHint(target),
+      ),
+    };
+  }
+}

@@ -1,0 +1,340 @@
+// kubectl reccred user rotate|finish|reset: other users' passwords (seed 2), each user under its own journal.
+import { confirmDestructive } from './confirm.js';
+import { ExitCode, ReccredError, refused, usageError } from '../errors/exit-codes.js';
+import { openSession, type Session, type SessionOptions } from '../rec/session.js';
+import { newJournalRecord, type Journal, type JournalRecord } from '../journal/journal.js';
+import { takeOverLease } from '../journal/takeover.js';
+import type { AccessCheck } from '../kube/cluster.js';
+import { redactor } from '../output/redactor.js';
+import type { Outcome, Result } from '../output/result.js';
+import { newPassword, type PasswordChoice } from '../password/password-source.js';
+import { loadRecTarget, type RecTarget } from '../rec/rec-target.js';
+import type { Credentials } from '../rest/rest-client.js';
+import { AuthenticationFailedError, RestApiError } from '../rest/rest-errors.js';
+import { checkCurrentCredentials, checkPermissions, checkPodsReady, checkRecRunning } from '../procedures/preflight.js';
+import { baseResult, interruptSignal, procedureContext, outcome } from '../procedures/procedure-run.js';
+import type { ProcedureContext } from '../procedures/procedure-steps.js';
+import { interruptedBeforeChange } from '../procedures/explain-error.js';
+import { SecretKeyTarget } from '../store/to-secret.js';
+import { DEFAULT_USER_REFUSAL, finishUserRotate, runUserReset, runUserRotate, type Delivery } from '../procedures/user-rotation.js';
+
+export interface UserRequest {
+  session: SessionOptions;
+  rec: string;
+  /** The user's email or name. */
+  user: string;
+  /** NAMESPACE/NAME[:KEY] of the Secret clients read the password from. */
+  toSecret?: string;
+  /** Shows the result document with a password handed over on stdout (before the journal moves on). */
+  present: (result: Result) => void;
+}
+
+export interface UserRotateRequest extends UserRequest {
+  password: PasswordChoice;
+  /** The user's current password, given on stdin or in a file; else read from --to-secret. */
+  currentPassword?: string;
+}
+
+export interface UserResetRequest extends UserRequest {
+  password: PasswordChoice;
+  yes: boolean;
+}
+
+const USER_PERMISSIONS: AccessCheck[] = [
+  { verb: 'get', resource: 'redisenterpriseclusters', group: 'app.redislabs.com' },
+  { verb: 'list', resource: 'pods' },
+  { verb: 'create', resource: 'pods', subresource: 'exec' },
+  { verb: 'get', resource: 'secrets' },
+  { verb: 'patch', resource: 'secrets' },
+  { verb: 'create', resource: 'secrets' },
+  { verb: 'delete', resource: 'secrets' },
+];
+
+interface UserTarget {
+  session: Session;
+  target: RecTarget;
+  admin: Credentials;
+  user: { uid: number; email: string };
+  journal: Journal;
+  toSecret?: SecretKeyTarget;
+  result: Result;
+  /** Ctrl-C, watched from the start of the preflight: before the journal it ends the run unchanged (exit 1). */
+  interrupt: { signal: AbortSignal; dispose: () => void };
+  present: (result: Result) => void;
+}
+
+/**
+ * Whether two logins name the same account. Redis documents no case rule for emails or names
+ * (content/operate/rs/references/rest-api/objects/user.md), and a cluster that matches them
+ * case-insensitively would let "OPS@EXAMPLE.COM" reach ops@example.com: compare as that cluster would.
+ */
+const sameLogin = (a: string | undefined, b: string | undefined) => b !== undefined && a?.toLowerCase() === b.toLowerCase();
+
+/** Everything before a user's journal: checks, the admin's credentials, the user and its journal. */
+async function userTarget(request: UserRequest, command: string): Promise<UserTarget> {
+  if (request.user === 'default') throw usageError(`cannot rotate the database default user: ${DEFAULT_USER_REFUSAL}`);
+  const session = await openSession(request.session);
+  const interrupt = interruptSignal(session.progress);
+  const target = await loadRecTarget(session, request.rec);
+  const result = baseResult(command, session, request.rec, target);
+  const { progress } = session;
+  const toSecret = request.toSecret ? SecretKeyTarget.parse(session.api, request.toSecret, session.namespace) : undefined;
+  if (toSecret?.namespace === target.namespace && (toSecret.name === target.secretName || toSecret.name.startsWith(`${target.name}-reccred-journal`))) {
+    // Writing a user's password there would replace the admin credentials the operator reads (or a journal).
+    throw usageError(
+      `--to-secret ${toSecret.toString()} is ${toSecret.name === target.secretName ? "the REC's own credential Secret" : 'a journal of this plugin'}`,
+      "name the Secret your application reads the user's password from",
+    );
+  }
+  await progress.step('REC is Running', () => checkRecRunning(target));
+  await progress.step('permissions (SelfSubjectAccessReview)', async () => {
+    await checkPermissions(session.cluster, USER_PERMISSIONS);
+    if (toSecret && toSecret.namespace !== session.namespace) {
+      await checkPermissions(toSecret.cluster, [
+        { verb: 'get', resource: 'secrets' },
+        { verb: 'patch', resource: 'secrets' },
+        { verb: 'create', resource: 'secrets' },
+      ]);
+    }
+  });
+  await progress.step(
+    'pods Ready',
+    () => checkPodsReady(target),
+    () => `${target.pods.length} pods`,
+  );
+  const admin = await progress.step(
+    `read ${target.store.location}`,
+    () => target.store.read(),
+    (s) => `admin ${s.username}`,
+  );
+  redactor.add(admin.password);
+  await progress.step('admin credentials authenticate', () => checkCurrentCredentials(target, admin));
+  const users = await progress.step('find the user (GET /v1/users)', () => target.rest.users(admin));
+  // The admin account under any spelling the cluster may accept: never the target of a user operation.
+  const adminUids = new Set(users.filter((u) => sameLogin(u.email, admin.username) || sameLogin(u.name, admin.username)).map((u) => u.uid));
+  const refuseAdmin = (name: string) =>
+    usageError(`${name} is the REC admin (${admin.username}), whose password the operator uses`, `rotate it with: kubectl reccred rotate ${target.name} -n ${target.namespace}`);
+  if (sameLogin(request.user, admin.username)) throw refuseAdmin(request.user);
+  const user = users.find((u) => u.email === request.user) ?? users.find((u) => u.name === request.user);
+  if (!user) {
+    // Only another spelling matches: on a case-sensitive cluster that is someone else, so ask for the exact one.
+    const other = users.find((u) => sameLogin(u.email, request.user) || sameLogin(u.name, request.user));
+    if (other && adminUids.has(other.uid)) throw refuseAdmin(request.user);
+    throw usageError(
+      `REC ${target.name} has no user "${request.user}"`,
+      other
+        ? `did you mean ${String(other.email ?? other.name)}? (names are matched exactly)`
+        : `users: ${users
+            .map((u) => u.email ?? u.name)
+            .slice(0, 20)
+            .join(', ')}`,
+    );
+  }
+  const email = user.email ?? user.name ?? request.user;
+  if (adminUids.has(user.uid) || sameLogin(email, admin.username) || sameLogin(user.name, admin.username)) throw refuseAdmin(email);
+  result.username = email;
+  return { session, target, admin, user: { uid: user.uid, email }, journal: target.journal.forUser(user.uid), toSecret, result, interrupt, present: request.present };
+}
+
+/** The current password given on stdin or in a file (read before any login), else the one in --to-secret. */
+async function currentPassword(given: string | undefined, toSecret: SecretKeyTarget | undefined): Promise<string> {
+  if (given !== undefined) return given;
+  const fromSecret = toSecret ? (await toSecret.read()).value : undefined;
+  if (fromSecret) return fromSecret;
+  throw usageError(
+    "the user's current password is needed: the cluster adds a password only for a caller who knows one",
+    toSecret
+      ? `${toSecret.location} does not hold it; pass --current-password-file or --current-password-stdin`
+      : 'pass --to-secret (where clients read it), --current-password-file or --current-password-stdin',
+  );
+}
+
+/** Where a journaled operation hands the password over: the Secret it recorded (a different --to-secret is refused), else stdout. */
+function recordedSecret(u: UserTarget, existing: JournalRecord): SecretKeyTarget | undefined {
+  if (!existing.toSecret) {
+    if (u.toSecret)
+      throw usageError(
+        `the unfinished ${existing.operation} of ${existing.username} hands its password over on stdout, not to ${u.toSecret.location}`,
+        'run it again without --to-secret',
+      );
+    return undefined;
+  }
+  const recorded = SecretKeyTarget.parse(u.session.api, existing.toSecret, u.session.namespace);
+  if (u.toSecret && u.toSecret.toString() !== recorded.toString()) {
+    throw usageError(
+      `the unfinished ${existing.operation} of ${existing.username} writes ${recorded.location}, not ${u.toSecret.location}`,
+      `run it again with --to-secret ${recorded.toString()}, or without --to-secret`,
+    );
+  }
+  return recorded;
+}
+
+/** Hands the password over on stdout at once (the whole result document), before the journal moves on. */
+function printedDelivery(u: UserTarget, printed: { password?: string }, message: string): Delivery {
+  if (u.toSecret) return { kind: 'secret', target: u.toSecret };
+  return {
+    kind: 'print',
+    print: (password) => {
+      printed.password = password;
+      u.result.phase = 'stored';
+      u.result.message = message;
+      u.result.password = password;
+      // On stdout only, like get --reveal; the message goes to stderr.
+      u.present(u.result);
+    },
+  };
+}
+
+async function runUser(
+  u: UserTarget,
+  record: JournalRecord,
+  create: boolean,
+  body: (ctx: ProcedureContext) => Promise<void>,
+  message: string,
+  printed: { password?: string },
+): Promise<Outcome> {
+  const { signal, dispose } = u.interrupt;
+  try {
+    let held = record;
+    // Ctrl-C during the read-only preflight: stop before the journal, the first change (exit 1, not 3).
+    if (create && signal.aborted) throw interruptedBeforeChange(`${u.user.email} on REC ${u.target.name}`);
+    if (create) await u.session.progress.step(`record the journal ${u.journal.name}`, () => u.journal.create(record));
+    else {
+      const taken = await takeOverLease(u.journal, record, { note: (t) => u.session.progress.note(t), waiting: (t) => u.session.progress.waiting(t), signal });
+      if (!taken) throw refused(`the ${record.operation} of ${record.username} was completed by its holder while this run watched its lease`, 'nothing left to do');
+      held = taken;
+    }
+    const ctx = procedureContext(u.session, u.target, held, { settleMs: 0, propagationTimeoutMs: 0, noWait: true }, signal, u.journal);
+    await body(ctx);
+    u.result.phase = ctx.record.phase === 'stored' ? 'stored' : 'completed';
+    u.result.message = message;
+    if (printed.password !== undefined) {
+      u.session.progress.note(message);
+      return { result: u.result, printed: true };
+    }
+    return outcome(u.result);
+  } catch (err) {
+    const current = await u.journal.read().catch(() => undefined);
+    // The cluster refused the first call outright: nothing changed, so the lock goes too.
+    if (current?.phase === 'recorded' && !current.replaceSentAt && (err instanceof AuthenticationFailedError || (err instanceof RestApiError && err.status < 500))) {
+      await u.journal.delete().catch(() => undefined);
+    }
+    u.result.phase = current?.phase ?? 'not-started';
+    // Once the document is on stdout with the password, only the error follows, on stderr.
+    return { ...outcome(u.result, err), printed: printed.password !== undefined };
+  } finally {
+    u.journal.release();
+    dispose();
+  }
+}
+
+export async function userRotate(request: UserRotateRequest): Promise<Outcome> {
+  const u = await userTarget(request, 'user rotate');
+  try {
+    const existing = await u.journal.read();
+    const printed: { password?: string } = {};
+    if (existing) {
+      if (existing.operation !== 'user-rotate')
+        throw refused(`a ${existing.operation} of ${u.user.email} is in progress`, `run: kubectl reccred user reset ${u.target.name} --user ${u.user.email} to complete it`);
+      redactor.add(existing.oldPassword, existing.newPassword);
+      // The journal says where the password went; a resumed run delivers it there again.
+      u.toSecret = recordedSecret(u, existing);
+      if (existing.phase === 'stored') {
+        const waiting = `${u.user.email} already has a new password waiting for clients (since ${String(existing.storeUpdatedAt)})`;
+        if (u.toSecret) throw refused(`${waiting}, in ${u.toSecret.location}`, `once clients use it: kubectl reccred user finish ${u.target.name} --user ${u.user.email}`);
+        // Printed before the journal moved on, but stdout may have been lost with the run: the same password again.
+        u.session.progress.note(`${waiting}; handing that same password over again.`);
+      }
+      u.session.progress.note(`Resuming the rotation of ${u.user.email} left in phase ${existing.phase}.`);
+      return await runUser(u, existing, false, (ctx) => runUserRotate(ctx, printedDelivery(u, printed, rotatedMessage(u))), rotatedMessage(u), printed);
+    }
+    const current = await currentPassword(request.currentPassword, u.toSecret);
+    redactor.add(current);
+    const { password } = newPassword(request.password, u.user.email);
+    redactor.add(password);
+    if (password === current) throw new ReccredError('the new password equals the current one', ExitCode.Usage);
+    return await runUser(
+      u,
+      record(u, 'user-rotate', current, password),
+      true,
+      (ctx) => runUserRotate(ctx, printedDelivery(u, printed, rotatedMessage(u))),
+      rotatedMessage(u),
+      printed,
+    );
+  } catch (err) {
+    return outcome(u.result, err);
+  }
+}
+
+export async function userFinish(request: UserRequest): Promise<Outcome> {
+  const u = await userTarget(request, 'user finish');
+  try {
+    const existing = await u.journal.read();
+    if (!existing) {
+      u.result.phase = 'none';
+      u.result.message = `${u.user.email} has no rotation waiting to be finished.`;
+      return outcome(u.result);
+    }
+    redactor.add(existing.oldPassword, existing.newPassword);
+    if (existing.operation !== 'user-rotate')
+      throw usageError(
+        `the journal of ${u.user.email} holds a ${existing.operation}`,
+        `run: kubectl reccred user reset ${u.target.name} --user ${u.user.email} --yes to complete it`,
+      );
+    // The Secret the rotation wrote must still hold the new password before the old one goes.
+    const secret = recordedSecret(u, existing);
+    const delivery: Delivery | undefined = secret ? { kind: 'secret', target: secret } : undefined;
+    return await runUser(u, existing, false, (ctx) => finishUserRotate(ctx, delivery), `The old password of ${u.user.email} is deleted; only the new one works.`, {});
+  } catch (err) {
+    return outcome(u.result, err);
+  }
+}
+
+export async function userReset(request: UserResetRequest): Promise<Outcome> {
+  const u = await userTarget(request, 'user reset');
+  try {
+    const printed: { password?: string } = {};
+    const message = `Every password of ${u.user.email} was replaced by one${u.toSecret ? `, now in ${u.toSecret.location}` : ' (printed once on stdout)'}.`;
+    const existing = await u.journal.read();
+    if (existing) {
+      redactor.add(existing.oldPassword, existing.newPassword);
+      if (existing.operation !== 'user-reset')
+        throw refused(
+          `a ${existing.operation} of ${u.user.email} is in progress (phase ${existing.phase})`,
+          `finish it first: kubectl reccred user finish ${u.target.name} --user ${u.user.email}`,
+        );
+      u.toSecret = recordedSecret(u, existing);
+      u.session.progress.note(`Resuming the reset of ${u.user.email} left in phase ${existing.phase}.`);
+      return await runUser(u, existing, false, (ctx) => runUserReset(ctx, u.admin, printedDelivery(u, printed, message)), message, printed);
+    }
+    const { password } = newPassword(request.password, u.user.email);
+    redactor.add(password);
+    await confirmDestructive(
+      `Replace EVERY password of ${u.user.email} on REC ${u.target.name}; clients using any of them lose access now`,
+      u.target.name,
+      request.yes,
+      request.password.fromStdin === true,
+    );
+    return await runUser(u, record(u, 'user-reset', '', password), true, (ctx) => runUserReset(ctx, u.admin, printedDelivery(u, printed, message)), message, printed);
+  } catch (err) {
+    return outcome(u.result, err);
+  }
+}
+
+function record(u: UserTarget, operation: 'user-rotate' | 'user-reset', oldPassword: string, newPassword: string): JournalRecord {
+  return newJournalRecord({
+    operation,
+    rec: u.target.name,
+    username: u.user.email,
+    userUid: u.user.uid,
+    oldPassword,
+    newPassword,
+    ...(u.toSecret ? { toSecret: u.toSecret.toString() } : {}),
+    settleMs: 0,
+  });
+}
+
+function rotatedMessage(u: UserTarget): string {
+  const where = u.toSecret ? `${u.toSecret.location} holds it` : 'it is printed once on stdout';
+  return `${u.user.email} has a new password (${where}); the old one still works. Once every client uses the new one: kubectl reccred user finish ${u.target.name} -n ${u.target.namespace} --user ${u.user.email}`;
+}

@@ -1,0 +1,174 @@
+// Read-only checks before anything changes (SPEC 4): each failure refuses with exit 4 and says what to do.
+import { refused } from '../errors/exit-codes.js';
+import type { AccessCheck, Cluster } from '../kube/cluster.js';
+import { podIsReady } from '../kube/resources.js';
+import type { Progress } from '../output/progress.js';
+import type { RecTarget } from '../rec/rec-target.js';
+import { AuthenticationFailedError } from '../rest/rest-errors.js';
+import type { StoredCredentials } from '../store/credential-store.js';
+import { checkManagedSecret } from './managed-secret.js';
+import { podPropagation } from './waits.js';
+
+/** Which of the REC's objects a check is about: the review names it, since a Role may grant it only by name (resourceNames). */
+export type CheckedObject = 'rec' | 'pods' | 'credentials' | 'journal';
+export type PermissionCheck = AccessCheck & { of?: CheckedObject };
+
+// Each check is asked with the object's name where a request names one, because an access review
+// without a name is denied by a Role that lists resourceNames (kubernetes/website
+// content/en/docs/reference/access-authn-authz/rbac.md, "Referring to resources").
+export const ROTATION_PERMISSIONS: PermissionCheck[] = [
+  { verb: 'get', resource: 'redisenterpriseclusters', group: 'app.redislabs.com', of: 'rec' },
+  // Found by label: a list can be limited by name only with a metadata.name field selector.
+  { verb: 'list', resource: 'pods' },
+  // Exec over WebSocket is a GET, which clusters before 1.35 authorize as "get pods/exec"; 1.35+ also
+  // want "create" (AuthorizePodWebsocketUpgradeCreatePermission). A Role needs both to work everywhere.
+  // The pod's name is in the URL (pods/NAME/exec), so even the create can be limited to the REC's pods.
+  { verb: 'create', resource: 'pods', subresource: 'exec', of: 'pods' },
+  { verb: 'get', resource: 'pods', subresource: 'exec', of: 'pods' },
+  { verb: 'get', resource: 'secrets', of: 'credentials' },
+  { verb: 'patch', resource: 'secrets', of: 'credentials' },
+  { verb: 'get', resource: 'secrets', of: 'journal' },
+  { verb: 'patch', resource: 'secrets', of: 'journal' },
+  // Creating the journal names no existing object: RBAC cannot limit a create by name, so it is asked
+  // unnamed (a named review would be allowed by resourceNames that the real create never matches).
+  { verb: 'create', resource: 'secrets' },
+  { verb: 'delete', resource: 'secrets', of: 'journal' },
+];
+
+/** The names the checks are asked with: the REC, its pods, its credential Secret (none for Vault), its journal. */
+export type CheckedNames = Pick<RecTarget, 'name' | 'pods' | 'storeType' | 'secretName'> & { journal: { name: string } };
+
+function objectNames(of: CheckedObject, target: CheckedNames): string[] {
+  switch (of) {
+    case 'rec':
+      return [target.name];
+    case 'pods':
+      return target.pods.map((p) => p.metadata.name);
+    case 'credentials':
+      return target.storeType === 'kubernetes' ? [target.secretName] : [];
+    case 'journal':
+      return [target.journal.name];
+  }
+}
+
+/** The access reviews to ask: named after the target's objects when it is known, else by kind only. */
+export function accessReviews(checks: PermissionCheck[], target?: CheckedNames): AccessCheck[] {
+  const reviews = new Map<string, AccessCheck>();
+  for (const { of, ...check } of checks) {
+    const names: (string | undefined)[] = of && target ? objectNames(of, target) : [undefined];
+    for (const name of names) {
+      const review: AccessCheck = name === undefined ? check : { ...check, name };
+      reviews.set(JSON.stringify([review.verb, review.group, review.resource, review.subresource, review.name]), review);
+    }
+  }
+  return [...reviews.values()];
+}
+
+const kind = (c: AccessCheck) => `${c.resource}${c.subresource ? `/${c.subresource}` : ''}${c.group ? `.${c.group}` : ''}`;
+const describe = (c: AccessCheck) => `${c.verb} ${kind(c)}${c.name ? ` "${c.name}"` : ''}`;
+/** kubectl's spelling: `pods/exec` would mean a pod named exec there; the subresource is a flag. */
+const canICommand = (c: AccessCheck, namespace: string) =>
+  `kubectl auth can-i ${c.verb} ${c.resource}${c.group ? `.${c.group}` : ''}${c.name ? `/${c.name}` : ''}${c.subresource ? ` --subresource=${c.subresource}` : ''} -n ${namespace}`;
+
+export async function checkPermissions(cluster: Cluster, checks: PermissionCheck[], target?: CheckedNames): Promise<void> {
+  const reviews = accessReviews(checks, target);
+  const results = await Promise.all(reviews.map(async (c) => ({ c, allowed: await cluster.canI(c) })));
+  const missing = results.filter((r) => !r.allowed).map((r) => r.c);
+  const [first] = missing;
+  if (first) {
+    throw refused(
+      `permission missing in namespace ${cluster.namespace}: ${missing.map(describe).join(', ')}`,
+      `ask your cluster admin for a Role with these verbs (on these names, where named); check with: ${canICommand(first, cluster.namespace)}`,
+    );
+  }
+}
+
+export function checkRecRunning(target: RecTarget): void {
+  const state = target.rec.status?.state ?? 'unknown';
+  if (state !== 'Running')
+    throw refused(`REC ${target.name} is ${state}, not Running; rotate only a healthy cluster`, `see: kubectl describe rec ${target.name} -n ${target.namespace}`);
+}
+
+export function checkPodsReady(target: RecTarget): void {
+  if (target.pods.length === 0) throw refused(`REC ${target.name} has no pods (labels app=redis-enterprise, redis.io/cluster=${target.name})`);
+  const notReady = target.pods.filter((p) => !podIsReady(p)).map((p) => p.metadata.name);
+  if (notReady.length) {
+    throw refused(
+      `pods not Ready: ${notReady.join(', ')}; propagation to them could not be confirmed`,
+      `wait until every pod is Ready: kubectl get pods -n ${target.namespace} -l redis.io/cluster=${target.name}`,
+    );
+  }
+}
+
+export async function checkNoJournal(target: RecTarget): Promise<void> {
+  const record = await target.journal.read();
+  if (record) {
+    const age = Math.round((Date.now() - Date.parse(record.startedAt)) / 1000);
+    throw refused(
+      `a ${record.operation} of REC ${target.name} is already in progress (phase ${record.phase}), held by ${record.holder}, started ${age}s ago`,
+      `see: kubectl reccred status ${target.name} -n ${target.namespace}; then finish or abort it`,
+    );
+  }
+}
+
+export async function checkMountedEqualsStore(target: RecTarget, stored: StoredCredentials): Promise<void> {
+  const states = await podPropagation(target, stored);
+  const off = states.filter((s) => s.state !== 'current');
+  if (off.length) {
+    throw refused(
+      `propagation incomplete: ${off.map((s) => `${s.pod} (${s.state})`).join(', ')} do not mount what ${target.store.location} holds`,
+      'a previous change has not reached every pod yet (kubelet syncs in 60-90 s); try again in a minute',
+    );
+  }
+}
+
+export async function checkCurrentCredentials(target: RecTarget, stored: StoredCredentials): Promise<void> {
+  try {
+    await target.rest.authenticate(stored);
+  } catch (err) {
+    if (err instanceof AuthenticationFailedError) {
+      throw refused(
+        `the cluster REST API refuses the credentials in ${target.store.location} for ${stored.username}; nothing was changed and nothing will be retried (5 failures in 15 minutes lock the account)`,
+        `check the user's status in the admin console, or: kubectl reccred status ${target.name} -n ${target.namespace}`,
+      );
+    }
+    throw err;
+  }
+}
+
+export interface PreflightResult {
+  stored: StoredCredentials;
+  /** --allow-managed-secret: the controllers that write the store, proceeded despite (for the journal and the result). */
+  managedSecretAllowed?: string[];
+}
+
+export async function rotationPreflight(cluster: Cluster, target: RecTarget, progress: Progress, allowManagedSecret = false): Promise<PreflightResult> {
+  await progress.step('REC is Running', () => checkRecRunning(target));
+  await progress.step('permissions (SelfSubjectAccessReview)', () => checkPermissions(cluster, ROTATION_PERMISSIONS, target));
+  await progress.step(
+    'pods Ready',
+    () => checkPodsReady(target),
+    () => `${target.pods.length} pods`,
+  );
+  await progress.step('no operation in progress', () => checkNoJournal(target));
+  // A controller that writes the store would put its own value back during the settle (issue 12).
+  const managedSecretAllowed =
+    target.storeType === 'kubernetes'
+      ? await progress.step(
+          `no controller writes ${target.store.location}`,
+          () => checkManagedSecret(target, allowManagedSecret, progress),
+          (x) => (x ? 'one does: proceeding, as --allow-managed-secret asks' : undefined),
+        )
+      : undefined;
+  const stored = await progress.step(
+    `read ${target.store.location}`,
+    () => target.store.read(),
+    (s) => `user ${s.username}`,
+  );
+  // Both are read-only and independent, so they overlap (a fleet pays every round trip a hundred times).
+  // The login uses the stored credentials the operator itself uses: at most one failure, never retried.
+  await progress.step('pods mount the stored credentials, and they authenticate', () =>
+    Promise.all([checkMountedEqualsStore(target, stored), checkCurrentCredentials(target, stored)]),
+  );
+  return { stored, ...(managedSecretAllowed ? { managedSecretAllowed } : {}) };
+}

@@ -1,0 +1,153 @@
+// The change-user state machine (SPEC 4, seed "Change both the REC username and password"): a new
+// admin user is created and verified, the REC and the store move to it, and the old user is deleted
+// last, authenticated as the new one. Same journal phases as rotate, so finish and abort resume it.
+import { failed, usageError } from '../errors/exit-codes.js';
+import type { JournalRecord } from '../journal/journal.js';
+import type { RestClient } from '../rest/rest-client.js';
+import { advance, restoreStore, settleMs, storeSwap, type ProcedureContext } from './procedure-steps.js';
+import { waitForPropagation, waitUntil } from './waits.js';
+import { lastMomentCheck } from './last-moment-check.js';
+
+/** A field every change-user journal holds from its creation on; without it the journal was altered, and the run stops there. */
+function recorded<T>(value: T | undefined, field: string): T {
+  if (value === undefined) throw failed(`the journal of this change-user has no ${field}, which it records from the start: it was altered`);
+  return value;
+}
+
+const newUsername = (r: JournalRecord) => recorded(r.newUsername, 'newUsername');
+const oldAdmin = (r: JournalRecord) => ({ username: r.username, password: r.oldPassword });
+const newAdmin = (r: JournalRecord) => ({ username: newUsername(r), password: r.newPassword });
+
+/** The admin role as the cluster spells it: RBAC role_uids where roles exist, else the legacy role. */
+export async function adminRoleFields(rest: RestClient, auth: { username: string; password: string }): Promise<Record<string, unknown>> {
+  const roles = await rest.roles(auth);
+  if (!roles) return { role: 'admin' };
+  const admin = roles.find((r) => r.management === 'admin');
+  if (!admin) throw failed('the cluster has no role whose management is "admin", so the new user could not be an admin', 'check GET /v1/roles in the admin console');
+  return { role_uids: [admin.uid] };
+}
+
+/** Refuses a new username that is taken, the same as the old, or not an email-like login. */
+export async function checkNewUsername(rest: RestClient, auth: { username: string; password: string }, newUsername: string): Promise<number> {
+  if (newUsername === auth.username) throw usageError(`${newUsername} is already the admin username; to change only the password, run rotate`);
+  if (!/^[^\s@"\\]+@[^\s@"\\]+$/.test(newUsername) || newUsername.length > 254)
+    throw usageError(`"${newUsername.slice(0, 80)}" is not a valid username: the operator expects an email address`);
+  const users = await rest.users(auth);
+  if (users.some((u) => u.email === newUsername)) {
+    throw usageError(`a user ${newUsername} already exists on the cluster; choose a new username (this command creates the user, so its password is known only to it)`);
+  }
+  const old = users.find((u) => u.email === auth.username);
+  if (!old) throw failed(`the cluster has no user ${auth.username}, yet it authenticated it`);
+  return old.uid;
+}
+
+async function findUserUid(ctx: ProcedureContext, auth: { username: string; password: string }, email: string): Promise<number | undefined> {
+  return (await ctx.target.rest.users(auth)).find((u) => u.email === email)?.uid;
+}
+
+export async function runUserChange(ctx: ProcedureContext): Promise<'completed' | 'stored'> {
+  const { target, progress } = ctx;
+  const r = () => ctx.record;
+
+  if (r().phase === 'recorded') {
+    const uid = await progress.step(
+      `create the admin user ${newUsername(r())} (POST /v1/users)`,
+      async () => {
+        // A crash may have left the user created: the journal existed first, and the preflight refused a taken name.
+        const existing = await findUserUid(ctx, oldAdmin(r()), newUsername(r()));
+        if (existing !== undefined) return { uid: existing, already: true };
+        const role = await adminRoleFields(target.rest, oldAdmin(r()));
+        const created = await target.rest.createUser(oldAdmin(r()), { email: r().newUsername, name: r().newUsername, password: r().newPassword, ...role });
+        return { uid: created.uid, already: false };
+      },
+      (x) => (x.already ? 'already created' : `uid ${x.uid}`),
+    );
+    await advance(ctx, { phase: 'added', newUserUid: uid.uid });
+  }
+  if (r().phase === 'added') {
+    await progress.step('the new admin user authenticates', () => target.rest.authenticate(newAdmin(r())));
+    await progress.step(`REC ${target.name}: spec.username`, async () => {
+      await ctx.journal.fence();
+      await target.cluster.patchRec(target.name, { spec: { username: r().newUsername } });
+    });
+    const result = await progress.step(
+      `update ${target.store.location} (username and password)`,
+      () => storeSwap(ctx, oldAdmin(r()), newAdmin(r())),
+      (x) => (x === 'already' ? 'already updated' : undefined),
+    );
+    await advance(ctx, { phase: 'stored', storeUpdatedAt: r().storeUpdatedAt && result === 'already' ? r().storeUpdatedAt : new Date().toISOString() });
+  }
+  if (ctx.options.noWait && r().phase === 'stored') return 'stored';
+  if (r().phase === 'stored') {
+    ctx.pods = await progress.step(
+      'every pod mounts the new credentials',
+      () => waitForPropagation(ctx, newAdmin(r()), ctx.options.propagationTimeoutMs),
+      (p) => `${p.length} pods`,
+    );
+    await advance(ctx, { phase: 'propagated' });
+  }
+  if (r().phase === 'propagated') {
+    const deadline = Date.parse(r().storeUpdatedAt ?? new Date().toISOString()) + settleMs(ctx);
+    await progress.step('settle (components re-read the secret)', () => waitUntil(ctx, deadline, 'settle'));
+    await lastMomentCheck(ctx, 'new');
+    const oldUserUid = recorded(r().oldUserUid, 'oldUserUid');
+    await progress.step(
+      `delete the old admin user ${r().username} (DELETE /v1/users/${oldUserUid}) as the new one`,
+      () => target.rest.deleteUser(newAdmin(r()), oldUserUid),
+      (x) => (x === 'absent' ? 'already deleted' : undefined),
+    );
+    await advance(ctx, { phase: 'removed' });
+  }
+  if (r().phase === 'removed') {
+    await progress.step('the new admin user authenticates', () => target.rest.authenticate(newAdmin(r())));
+    await progress.step('delete the journal', () => ctx.journal.delete());
+    return 'completed';
+  }
+  throw failed(`the journal is in phase ${r().phase}, which a change-user cannot continue from`, 'run abort to finish rolling back');
+}
+
+/** Rolls a change-user back; once the old user is gone it completes instead (there is nothing to go back to). */
+export async function rollBackUserChange(ctx: ProcedureContext): Promise<'rolled-back' | 'completed'> {
+  const { target, progress } = ctx;
+  const r = () => ctx.record;
+  const completeInstead = async () => {
+    progress.note(`The old admin user ${r().username} was already deleted: the change cannot be rolled back, so it is completed instead.`);
+    await advance(ctx, { phase: 'removed' });
+    await runUserChange(ctx);
+    return 'completed' as const;
+  };
+  if (r().phase === 'removed' || r().abortedFrom === 'removed') return completeInstead();
+  // From "propagated" the DELETE of the old user may have gone out: ask as the new user (valid in this phase).
+  if ((r().phase === 'propagated' || r().abortedFrom === 'propagated') && !r().oldPasswordEnsured) {
+    const oldUid = await progress.step(`the old admin user ${r().username} still exists`, () => findUserUid(ctx, newAdmin(r()), r().username));
+    if (oldUid === undefined) return completeInstead();
+    await advance(ctx, { oldPasswordEnsured: true });
+  }
+  if (r().phase !== 'aborting') await advance(ctx, { phase: 'aborting', abortedFrom: r().phase });
+
+  await progress.step(`restore ${target.store.location}`, () => restoreStore(ctx, newAdmin(r()), oldAdmin(r())));
+  await progress.step(`REC ${target.name}: spec.username back to ${r().username}`, async () => {
+    await ctx.journal.fence();
+    await target.cluster.patchRec(target.name, { spec: { username: r().username } });
+  });
+
+  const { restoredAt } = r();
+  if (restoredAt) {
+    ctx.pods = await progress.step('every pod mounts the old credentials again', () => waitForPropagation(ctx, oldAdmin(r()), ctx.options.propagationTimeoutMs));
+    await progress.step('settle (components re-read the secret)', () => waitUntil(ctx, Date.parse(restoredAt) + settleMs(ctx), 'settle'));
+  } else {
+    progress.skip('wait for the pods', 'the store never held the new credentials');
+  }
+  await lastMomentCheck(ctx, 'old');
+  await progress.step(
+    `delete the new user ${newUsername(r())}`,
+    async () => {
+      const uid = r().newUserUid ?? (await findUserUid(ctx, oldAdmin(r()), newUsername(r())));
+      return uid === undefined ? ('absent' as const) : target.rest.deleteUser(oldAdmin(r()), uid);
+    },
+    (x) => (x === 'absent' ? 'it was never created' : undefined),
+  );
+  await progress.step('the old admin user authenticates', () => target.rest.authenticate(oldAdmin(r())));
+  await progress.step('delete the journal', () => ctx.journal.delete());
+  return 'rolled-back';
+}

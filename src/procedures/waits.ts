@@ -1,0 +1,106 @@
+// The two waits of SPEC 3.3: every pod mounts the new credentials (checked by hash, so the secret
+// never travels back), then the settle period since the store was updated. Both show progress,
+// stop as soon as the run has lost its lease (the journal renews it on its own meanwhile), and stop on
+// Ctrl-C leaving a resumable state.
+import { formatDuration } from '../duration/duration.js';
+import { resumable } from '../errors/exit-codes.js';
+import type { Progress } from '../output/progress.js';
+import { sha256 } from '../pod/pod-transport.js';
+import type { RecTarget } from '../rec/rec-target.js';
+
+export class InterruptedError extends Error {
+  constructor() {
+    super('interrupted');
+    this.name = 'InterruptedError';
+  }
+}
+
+export interface PodPropagation {
+  pod: string;
+  state: 'current' | 'pending' | 'unreachable';
+}
+
+/** Runs a wait without holding the caller's concurrency slot (fleet runs: the waits of all RECs overlap). */
+export type Idle = <T>(wait: () => Promise<T>) => Promise<T>;
+
+export interface WaitContext {
+  target: RecTarget;
+  progress: Progress;
+  signal: AbortSignal;
+  /** Called at every tick of a wait: throws once the run lost its lease. */
+  stillHeld: () => void;
+  pollMs: number;
+  idle?: Idle;
+}
+
+const outsideSlot = <T>(ctx: WaitContext, wait: () => Promise<T>): Promise<T> => (ctx.idle ? ctx.idle(wait) : wait());
+
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) {
+      reject(new InterruptedError());
+      return;
+    }
+    const t = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(new InterruptedError());
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+export async function podPropagation(target: RecTarget, expected: { username: string; password: string }): Promise<PodPropagation[]> {
+  const want = { username: sha256(expected.username), password: sha256(expected.password) };
+  return Promise.all(
+    target.pods.map(async (p): Promise<PodPropagation> => {
+      const pod = p.metadata.name;
+      try {
+        const h = await target.transport.credentialHashes(pod);
+        return { pod, state: h.username === want.username && h.password === want.password ? 'current' : 'pending' };
+      } catch {
+        // A pod being restarted cannot be exec'd into for a moment; it is still pending, not failed.
+        return { pod, state: 'unreachable' };
+      }
+    }),
+  );
+}
+
+export async function waitForPropagation(ctx: WaitContext, expected: { username: string; password: string }, timeoutMs: number): Promise<PodPropagation[]> {
+  return outsideSlot(ctx, () => pollPropagation(ctx, expected, timeoutMs));
+}
+
+async function pollPropagation(ctx: WaitContext, expected: { username: string; password: string }, timeoutMs: number): Promise<PodPropagation[]> {
+  const started = Date.now();
+  for (;;) {
+    ctx.stillHeld();
+    const states = await podPropagation(ctx.target, expected);
+    const current = states.filter((s) => s.state === 'current').length;
+    if (current === states.length) return states;
+    const elapsed = Date.now() - started;
+    if (elapsed >= timeoutMs) {
+      const late = states.filter((s) => s.state !== 'current').map((s) => `${s.pod} (${s.state})`);
+      throw resumable(`propagation timed out after ${formatDuration(timeoutMs)}: ${late.join(', ')} still mount the previous credentials`);
+    }
+    ctx.progress.waiting(
+      `propagation ${current}/${states.length} pods (${states.map((s) => `${s.pod}:${s.state}`).join(' ')}), ${formatDuration(elapsed)} of up to ${formatDuration(timeoutMs)}`,
+    );
+    await sleep(ctx.pollMs, ctx.signal);
+  }
+}
+
+export async function waitUntil(ctx: WaitContext, deadline: number, what: string): Promise<void> {
+  if (Date.now() >= deadline) return;
+  return outsideSlot(ctx, () => sleepUntil(ctx, deadline, what));
+}
+
+async function sleepUntil(ctx: WaitContext, deadline: number, what: string): Promise<void> {
+  while (Date.now() < deadline) {
+    ctx.stillHeld();
+    ctx.progress.waiting(`${what}: ${formatDuration(deadline - Date.now())} left`);
+    await sleep(Math.min(1000, deadline - Date.now()), ctx.signal);
+  }
+}
