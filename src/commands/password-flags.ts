@@ -2,8 +2,7 @@
 // checked) before anything connects, so bad input is refused with nothing sent to any cluster.
 import type { Argv } from 'yargs';
 import { usageError } from '../errors/exit-codes.js';
-import { MAX_LENGTH } from '../password/generate.js';
-import { suppliedPassword, type PasswordChoice } from '../password/password-source.js';
+import type { PasswordChoice } from '../password/password-source.js';
 
 export interface PasswordFlags {
   passwordStdin?: boolean;
@@ -19,6 +18,8 @@ export function withPasswordFlags<T>(y: Argv<T>) {
 }
 
 export async function passwordChoice(flags: PasswordFlags): Promise<PasswordChoice> {
+  // Loaded when a command runs: --help needs neither.
+  const [{ suppliedPassword }, { MAX_LENGTH }] = await Promise.all([import('../password/password-source.js'), import('../password/generate.js')]);
   const supplied = await suppliedPassword({ stdin: flags.passwordStdin === true, file: flags.passwordFile });
   if (supplied === undefined && (!Number.isInteger(flags.length) || flags.length < 12 || flags.length > MAX_LENGTH)) {
     throw usageError(`--length must be a whole number from 12 to ${MAX_LENGTH}`);

@@ -1,7 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
 import { usageError } from '../../errors/exit-codes.js';
 import type { Result } from '../../output/result.js';
-import { suppliedPassword } from '../../password/password-source.js';
 import { sessionOptions, type GlobalFlags } from '../global-flags.js';
 import { passwordChoice, withPasswordFlags, type PasswordFlags } from '../password-flags.js';
 
@@ -45,6 +44,7 @@ const rotate: CommandModule<object, UserFlags> = {
     if (argv.currentPasswordStdin && argv.passwordStdin) throw usageError('--current-password-stdin and --password-stdin both want stdin; give one of them as a file');
     // Both read before the first login: input that is not a password is refused with nothing sent.
     const password = await passwordChoice(argv);
+    const { suppliedPassword } = await import('../../password/password-source.js');
     const currentPassword = await suppliedPassword(
       { stdin: argv.currentPasswordStdin === true, file: argv.currentPasswordFile },
       { stdin: '--current-password-stdin', file: '--current-password-file' },
