@@ -27,6 +27,13 @@ const credentials = (r: JournalRecord, which: Remaining): Creds =>
   which === 'old' ? { username: r.username, password: r.oldPassword } : { username: r.newUsername ?? r.username, password: r.newPassword };
 const KEYS = ['username', 'password'];
 
+/** The settle since the store update, then the last look before the old password (or user) is removed. */
+export async function settleThenLastLook(ctx: ProcedureContext): Promise<void> {
+  const deadline = Date.parse(ctx.record.storeUpdatedAt ?? new Date().toISOString()) + settleMs(ctx);
+  await ctx.progress.step('settle (components re-read the secret)', () => waitUntil(ctx, deadline, 'settle'));
+  await lastMomentCheck(ctx, 'new');
+}
+
 /** Before the admin's old password (or old user) goes, or in abort before the new one goes. */
 export async function lastMomentCheck(ctx: ProcedureContext, remaining: Remaining): Promise<void> {
   const adjective = remaining === 'new' ? 'new' : 'previous';

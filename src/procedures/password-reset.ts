@@ -4,8 +4,7 @@
 import { failed, resumable, usageError } from '../errors/exit-codes.js';
 import { AuthenticationFailedError } from '../rest/rest-errors.js';
 import type { JournalRecord } from '../journal/journal.js';
-import { advance, replaceAllPasswords, storeSwap, type ProcedureContext } from './procedure-steps.js';
-import { waitForPropagation } from './waits.js';
+import { awaitEveryPod, replaceAllPasswords, storeNewCredentials, type ProcedureContext } from './procedure-steps.js';
 
 const oldCreds = (r: JournalRecord) => ({ username: r.username, password: r.oldPassword });
 const newCreds = (r: JournalRecord) => ({ username: r.username, password: r.newPassword });
@@ -15,22 +14,8 @@ export async function runReset(ctx: ProcedureContext): Promise<'completed'> {
   const r = () => ctx.record;
 
   await replaceAllPasswords(ctx, 'replace every password with the new one (PUT /v1/users/password)', () => target.rest.replacePasswords(oldCreds(r()), r().newPassword));
-  if (r().phase === 'added') {
-    const result = await progress.step(
-      `update ${target.store.location} at once`,
-      () => storeSwap(ctx, oldCreds(r()), newCreds(r())),
-      (x) => (x === 'already' ? 'already updated' : undefined),
-    );
-    await advance(ctx, { phase: 'stored', storeUpdatedAt: r().storeUpdatedAt && result === 'already' ? r().storeUpdatedAt : new Date().toISOString() });
-  }
-  if (r().phase === 'stored') {
-    ctx.pods = await progress.step(
-      'every pod mounts the new password',
-      () => waitForPropagation(ctx, newCreds(r()), ctx.options.propagationTimeoutMs),
-      (p) => `${p.length} pods`,
-    );
-    await advance(ctx, { phase: 'propagated' });
-  }
+  if (r().phase === 'added') await storeNewCredentials(ctx, `update ${target.store.location} at once`, oldCreds(r()), newCreds(r()));
+  if (r().phase === 'stored') await awaitEveryPod(ctx, 'every pod mounts the new password', newCreds(r()));
   if (r().phase === 'propagated' || r().phase === 'removed') {
     await progress.step('the new password authenticates', () => target.rest.authenticate(newCreds(r())));
     await progress.step('delete the journal', () => ctx.journal.delete());

@@ -2,9 +2,9 @@
 // next one starts, so `finish` can resume from whatever a crash left and `abort` can roll back.
 import { failed } from '../errors/exit-codes.js';
 import type { JournalRecord } from '../journal/journal.js';
-import { advance, restoreStore, settleMs, storeSwap, type ProcedureContext } from './procedure-steps.js';
+import { advance, awaitEveryPod, restoreStore, settleMs, storeNewCredentials, type ProcedureContext } from './procedure-steps.js';
 import { waitForPropagation, waitUntil } from './waits.js';
-import { lastMomentCheck } from './last-moment-check.js';
+import { lastMomentCheck, settleThenLastLook } from './last-moment-check.js';
 
 export { advance, phaseAtLeast, settleMs, storeSwap, type ProcedureContext, type RotationOptions } from './procedure-steps.js';
 
@@ -26,27 +26,12 @@ export async function runRotation(ctx: ProcedureContext): Promise<'completed' | 
   }
   if (r().phase === 'added') {
     await progress.step('new password authenticates', () => target.rest.authenticate(newCreds(r())));
-    const result = await progress.step(
-      `update ${target.store.location}`,
-      () => storeSwap(ctx, oldCreds(r()), newCreds(r())),
-      (x) => (x === 'already' ? 'already updated' : undefined),
-    );
-    // Settle counts from the store update; if a crash hid when that was, count from now.
-    await advance(ctx, { phase: 'stored', storeUpdatedAt: r().storeUpdatedAt && result === 'already' ? r().storeUpdatedAt : new Date().toISOString() });
+    await storeNewCredentials(ctx, `update ${target.store.location}`, oldCreds(r()), newCreds(r()));
   }
   if (ctx.options.noWait && r().phase === 'stored') return 'stored';
-  if (r().phase === 'stored') {
-    ctx.pods = await progress.step(
-      'every pod mounts the new password',
-      () => waitForPropagation(ctx, newCreds(r()), ctx.options.propagationTimeoutMs),
-      (p) => `${p.length} pods`,
-    );
-    await advance(ctx, { phase: 'propagated' });
-  }
+  if (r().phase === 'stored') await awaitEveryPod(ctx, 'every pod mounts the new password', newCreds(r()));
   if (r().phase === 'propagated') {
-    const deadline = Date.parse(r().storeUpdatedAt ?? new Date().toISOString()) + settleMs(ctx);
-    await progress.step('settle (components re-read the secret)', () => waitUntil(ctx, deadline, 'settle'));
-    await lastMomentCheck(ctx, 'new');
+    await settleThenLastLook(ctx);
     await progress.step(
       'remove the old password (DELETE /v1/users/password)',
       () => target.rest.deletePassword(newCreds(r()), r().oldPassword),

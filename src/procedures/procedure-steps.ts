@@ -5,7 +5,7 @@ import { type ReccredError, resumable } from '../errors/exit-codes.js';
 import type { Journal, JournalRecord, Phase } from '../journal/journal.js';
 import { AuthenticationFailedError } from '../rest/rest-errors.js';
 import { StoreConflictError } from '../store/credential-store.js';
-import type { PodPropagation, WaitContext } from './waits.js';
+import { waitForPropagation, type PodPropagation, type WaitContext } from './waits.js';
 
 export interface RotationOptions {
   settleMs: number;
@@ -18,6 +18,11 @@ export interface ProcedureContext extends WaitContext {
   record: JournalRecord;
   options: RotationOptions;
   pods?: PodPropagation[];
+}
+
+interface Credentials {
+  username: string;
+  password: string;
 }
 
 const ORDER: Phase[] = ['recorded', 'added', 'stored', 'propagated', 'removed'];
@@ -58,6 +63,30 @@ export async function storeSwap(ctx: ProcedureContext, from: { username: string;
 }
 
 const same = (a: { username: string; password: string }, b: { username: string; password: string }) => a.username === b.username && a.password === b.password;
+
+/**
+ * "added" -> "stored": the store takes the new credentials. The settle counts from this write, or from
+ * now when a crash hid when it was.
+ */
+export async function storeNewCredentials(ctx: ProcedureContext, label: string, from: Credentials, to: Credentials): Promise<void> {
+  const result = await ctx.progress.step(
+    label,
+    () => storeSwap(ctx, from, to),
+    (x) => (x === 'already' ? 'already updated' : undefined),
+  );
+  const { storeUpdatedAt } = ctx.record;
+  await advance(ctx, { phase: 'stored', storeUpdatedAt: storeUpdatedAt && result === 'already' ? storeUpdatedAt : new Date().toISOString() });
+}
+
+/** "stored" -> "propagated": every pod mounts the new credentials. */
+export async function awaitEveryPod(ctx: ProcedureContext, label: string, creds: Credentials): Promise<void> {
+  ctx.pods = await ctx.progress.step(
+    label,
+    () => waitForPropagation(ctx, creds, ctx.options.propagationTimeoutMs),
+    (p) => `${String(p.length)} pods`,
+  );
+  await advance(ctx, { phase: 'propagated' });
+}
 
 /**
  * Puts the old credentials back into the store during a rollback, and records in `restoredAt` whether

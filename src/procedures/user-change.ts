@@ -4,9 +4,9 @@
 import { failed, usageError } from '../errors/exit-codes.js';
 import type { JournalRecord } from '../journal/journal.js';
 import type { RestClient } from '../rest/rest-client.js';
-import { advance, restoreStore, settleMs, storeSwap, type ProcedureContext } from './procedure-steps.js';
+import { advance, awaitEveryPod, restoreStore, settleMs, storeNewCredentials, type ProcedureContext } from './procedure-steps.js';
 import { waitForPropagation, waitUntil } from './waits.js';
-import { lastMomentCheck } from './last-moment-check.js';
+import { lastMomentCheck, settleThenLastLook } from './last-moment-check.js';
 
 /** A field every change-user journal holds from its creation on; without it the journal was altered, and the run stops there. */
 function recorded<T>(value: T | undefined, field: string): T {
@@ -70,26 +70,12 @@ export async function runUserChange(ctx: ProcedureContext): Promise<'completed' 
       await ctx.journal.fence();
       await target.cluster.patchRec(target.name, { spec: { username: r().newUsername } });
     });
-    const result = await progress.step(
-      `update ${target.store.location} (username and password)`,
-      () => storeSwap(ctx, oldAdmin(r()), newAdmin(r())),
-      (x) => (x === 'already' ? 'already updated' : undefined),
-    );
-    await advance(ctx, { phase: 'stored', storeUpdatedAt: r().storeUpdatedAt && result === 'already' ? r().storeUpdatedAt : new Date().toISOString() });
+    await storeNewCredentials(ctx, `update ${target.store.location} (username and password)`, oldAdmin(r()), newAdmin(r()));
   }
   if (ctx.options.noWait && r().phase === 'stored') return 'stored';
-  if (r().phase === 'stored') {
-    ctx.pods = await progress.step(
-      'every pod mounts the new credentials',
-      () => waitForPropagation(ctx, newAdmin(r()), ctx.options.propagationTimeoutMs),
-      (p) => `${p.length} pods`,
-    );
-    await advance(ctx, { phase: 'propagated' });
-  }
+  if (r().phase === 'stored') await awaitEveryPod(ctx, 'every pod mounts the new credentials', newAdmin(r()));
   if (r().phase === 'propagated') {
-    const deadline = Date.parse(r().storeUpdatedAt ?? new Date().toISOString()) + settleMs(ctx);
-    await progress.step('settle (components re-read the secret)', () => waitUntil(ctx, deadline, 'settle'));
-    await lastMomentCheck(ctx, 'new');
+    await settleThenLastLook(ctx);
     const oldUserUid = recorded(r().oldUserUid, 'oldUserUid');
     await progress.step(
       `delete the old admin user ${r().username} (DELETE /v1/users/${oldUserUid}) as the new one`,
