@@ -2,7 +2,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { startSimCluster, type ExecProtocol, type SimOptions } from './cluster.js';
-import { NamespacesUnavailableError } from './pods/sandbox.js';
+import { EXIT_NAMESPACES_UNAVAILABLE, NamespacesUnavailableError } from './pods/sandbox.js';
 
 const USAGE = `usage: npm run sim -- [options]
 
@@ -112,8 +112,8 @@ async function main(): Promise<number> {
     sim = await startSimCluster(opts.sim);
   } catch (e) {
     if (e instanceof NamespacesUnavailableError) {
-      process.stderr.write(`sim: cannot start: ${e.message}\n`);
-      return 1;
+      process.stderr.write(`sim: ${e.message}\n`);
+      return EXIT_NAMESPACES_UNAVAILABLE;
     }
     throw e;
   }
@@ -150,7 +150,7 @@ async function main(): Promise<number> {
   );
   process.stdout.write(
     [
-      `Simulated Redis Enterprise on Kubernetes is running (API server ${sim.apiUrl}).`,
+      `Simulated Redis Enterprise on Kubernetes is running (API server ${sim.apiUrl}; pods in ${sim.podNamespaces === 'user' ? 'user namespaces' : 'namespaces made as root'}).`,
       ...recLines,
       '',
       'Point kubectl at it:',
