@@ -16,6 +16,11 @@ const USAGE = `usage: npm run sim -- [options]
   --exec-protocols LIST     exec WebSocket protocols offered, e.g. v5,v4 or v4 (default v5,v4)
   --operator-interval DURATION   how often operator components re-read and authenticate (default 1s)
   --dir DIR                 work folder (default: a fresh temporary folder, removed at exit)
+
+The pods are Linux namespaces: made directly as root, else inside a user namespace (as a normal user).
+RECCRED_SIM_USERNS=1 makes them in user namespaces even as root.
+Exit codes: 0 stopped by Ctrl-C or SIGTERM, 2 bad option, 69 this machine can make no pod namespaces
+(the message says what is missing and how to allow it).
 `;
 
 export function parseDuration(text: string): number {
