@@ -187,7 +187,8 @@ describe('where namespaces are refused', function () {
     // An unshare that fails as the kernel does for a plain user without user namespaces (or seccomp in a container).
     stub = mkdtempSync(join(tmpdir(), 'reccred-no-ns-'));
     writeFileSync(join(stub, 'unshare'), '#!/bin/sh\necho "unshare: unshare failed: Operation not permitted" >&2\nexit 1\n', { mode: 0o755 });
-    env = { ...process.env, PATH: `${stub}:${process.env.PATH ?? ''}` };
+    // TMPDIR too: a test file stopped in its before() never runs its after(), so what it made there goes with the stub.
+    env = { ...process.env, PATH: `${stub}:${process.env.PATH ?? ''}`, TMPDIR: stub };
     delete env[USERNS_ENV];
   });
 
