@@ -2,7 +2,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { startSimCluster, type ExecProtocol, type SimOptions } from './cluster.js';
-import { NamespacesUnavailableError } from './pods/sandbox.js';
+import { EXIT_NAMESPACES_UNAVAILABLE, NamespacesUnavailableError } from './pods/sandbox.js';
 
 const USAGE = `usage: npm run sim -- [options]
 
@@ -16,6 +16,11 @@ const USAGE = `usage: npm run sim -- [options]
   --exec-protocols LIST     exec WebSocket protocols offered, e.g. v5,v4 or v4 (default v5,v4)
   --operator-interval DURATION   how often operator components re-read and authenticate (default 1s)
   --dir DIR                 work folder (default: a fresh temporary folder, removed at exit)
+
+The pods are Linux namespaces: made directly as root, else inside a user namespace (as a normal user).
+RECCRED_SIM_USERNS=1 makes them in user namespaces even as root.
+Exit codes: 0 stopped by Ctrl-C or SIGTERM, 2 bad option, 69 this machine can make no pod namespaces
+(the message says what is missing and how to allow it).
 `;
 
 export function parseDuration(text: string): number {
@@ -112,8 +117,8 @@ async function main(): Promise<number> {
     sim = await startSimCluster(opts.sim);
   } catch (e) {
     if (e instanceof NamespacesUnavailableError) {
-      process.stderr.write(`sim: cannot start: ${e.message}\n`);
-      return 1;
+      process.stderr.write(`sim: ${e.message}\n`);
+      return EXIT_NAMESPACES_UNAVAILABLE;
     }
     throw e;
   }
@@ -150,7 +155,7 @@ async function main(): Promise<number> {
   );
   process.stdout.write(
     [
-      `Simulated Redis Enterprise on Kubernetes is running (API server ${sim.apiUrl}).`,
+      `Simulated Redis Enterprise on Kubernetes is running (API server ${sim.apiUrl}; pods in ${sim.podNamespaces === 'user' ? 'user namespaces' : 'namespaces made as root'}).`,
       ...recLines,
       '',
       'Point kubectl at it:',

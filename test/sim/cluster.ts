@@ -11,7 +11,7 @@ import { startApiServer, type PolicyRule } from './kube/apiserver.js';
 import { SecretController, type SecretControllerOptions } from './kube/secret-controller.js';
 import { makeSelfSignedCert } from './kube/tls.js';
 import { Kubelet } from './pods/kubelet.js';
-import { PodSandboxes, checkNamespaces, type PodSpec } from './pods/sandbox.js';
+import { PodSandboxes, checkNamespaces, type NamespaceMode, type PodSpec } from './pods/sandbox.js';
 import { ClusterState, type ApiVersion, type ClusterStateOptions } from './redis/cluster-state.js';
 import { RestApi } from './redis/rest-api.js';
 import { OperatorComponents, type Credentials } from './redis/operator.js';
@@ -63,6 +63,11 @@ export interface SimOptions {
    * of 40 MB and 170 ms), started a few at a time in parallel. Use with `pods: 1` for 100 RECs.
    */
   fleet?: boolean;
+  /**
+   * How pods get their namespaces: `user` (a user namespace, as a plain user can), `root`, or by default whatever
+   * works here, root first (RECCRED_SIM_USERNS=1 makes the default `user`).
+   */
+  podNamespaces?: NamespaceMode;
 }
 
 export interface SimRec {
@@ -91,6 +96,8 @@ export interface SimCluster {
   operator: OperatorComponents;
   kubelet: Kubelet;
   sandboxes: PodSandboxes;
+  /** How the pods got their namespaces. */
+  podNamespaces: NamespaceMode;
   vault: { addr: string; token: string; caFile: string; server: VaultServer };
   /** The REC's credentials as the store (Secret or Vault) holds them now. */
   credentials(rec: string): Credentials | undefined;
@@ -140,7 +147,7 @@ function recSpecs(o: SimOptions, namespaces: string[]): (RecSpec & { namespace: 
 }
 
 export async function startSimCluster(options: SimOptions = {}): Promise<SimCluster> {
-  checkNamespaces();
+  const podNamespaces = checkNamespaces(options.podNamespaces);
   const ownDir = !options.dir;
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'reccred-sim-'));
   mkdirSync(dir, { recursive: true });
@@ -223,6 +230,7 @@ export async function startSimCluster(options: SimOptions = {}): Promise<SimClus
       audit,
       beforeStart: (spec) => kubelet.syncNow(spec.namespace, spec.name),
       light: options.fleet === true,
+      mode: podNamespaces,
     });
     const pendingStarts: PodSpec[] = [];
     cleanups.push(() => sandboxes.stopAll());
@@ -378,6 +386,7 @@ export async function startSimCluster(options: SimOptions = {}): Promise<SimClus
       operator,
       kubelet,
       sandboxes,
+      podNamespaces,
       vault: { addr: vault.addr, token: vault.rootToken, caFile: certPaths.certFile, server: vault },
       credentials: (rec) => {
         const r = recByName(rec);

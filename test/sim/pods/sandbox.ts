@@ -1,4 +1,5 @@
-// Pod sandboxes: one Linux mount + network (+ UTS) namespace per pod, entered with nsenter for exec.
+// Pod sandboxes: one Linux mount + network (+ UTS) namespace per pod, entered with nsenter for exec; made as root,
+// or inside a user namespace (`unshare -r`) by a plain user.
 // Inside, /opt/redislabs/credentials is that pod's kubelet-managed folder and localhost:9443 its REST API.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync, existsSync, openSync, readSync, closeSync, fstatSync } from 'node:fs';
@@ -24,7 +25,23 @@ export interface PodSpec {
   homeDir?: string;
 }
 
+/**
+ * How a pod sandbox gets its namespaces: `root` creates them directly (root or CAP_SYS_ADMIN); `user` creates a
+ * user namespace first (`unshare -r`, root mapped to the caller), which a plain user may do where the kernel allows it.
+ */
+export type NamespaceMode = 'root' | 'user';
+
+/** The machine cannot create the pod sandboxes; the message says what is missing and how to enable it. */
 export class NamespacesUnavailableError extends Error {}
+
+/**
+ * Exit code of `npm run demo`, `npm run sim` and the test runner when no pod sandbox can be made: sysexits'
+ * EX_UNAVAILABLE, so a script tells "this machine cannot run it" from "it ran and failed" (1).
+ */
+export const EXIT_NAMESPACES_UNAVAILABLE = 69;
+
+/** Forces user-namespace pods even as root, so that mode can be tested on a root CI machine. */
+export const USERNS_ENV = 'RECCRED_SIM_USERNS';
 
 interface Sandbox {
   spec: PodSpec;
@@ -50,17 +67,108 @@ export const POD_HOME = '/opt/.sim/home';
 const homeDirOf = (spec: PodSpec) => spec.homeDir ?? join(dirname(spec.credentialsDir), 'home');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Throws NamespacesUnavailableError when this machine cannot create the sandboxes (not root, no unshare). */
-export function checkNamespaces(): void {
-  const r = spawnSync('unshare', ['--mount', '--net', '--uts', '--fork', '--propagation', 'private', 'true'], {
+const SANDBOX_FLAGS = ['--mount', '--net', '--uts', '--fork', '--propagation', 'private'];
+/** unshare's arguments for a sandbox (`--map-root-user` is `-r`: our uid and gid become root inside). */
+const unshareArgs = (mode: NamespaceMode) => (mode === 'user' ? ['--map-root-user', ...SANDBOX_FLAGS] : SANDBOX_FLAGS);
+/**
+ * nsenter's arguments to enter a pod. In user mode the user namespace comes first (it holds the rights over the
+ * others), keeping our uid and groups, which it maps to root: plain nsenter would call setgroups, which `unshare -r`
+ * denies in the namespace.
+ */
+const nsenterArgs = (mode: NamespaceMode, pid: number) => ['-t', String(pid), ...(mode === 'user' ? ['--user', '--preserve-credentials'] : []), '-m', '-n', '-u', '--'];
+
+/** Builds a throwaway sandbox and mounts a tmpfs in it, as the setup script does first: undefined when that works, else why not. */
+function probe(mode: NamespaceMode): string | undefined {
+  const r = spawnSync('unshare', [...unshareArgs(mode), '--', '/bin/sh', '-c', 'mount -t tmpfs -o size=1m simprobe /opt'], {
     encoding: 'utf8',
     timeout: 10_000,
   });
-  if (r.error || r.status !== 0) {
-    throw new NamespacesUnavailableError(
-      `Linux namespaces are unavailable (unshare --mount --net --fork failed: ${r.error?.message ?? r.stderr.trim()}); the simulated pods need root or CAP_SYS_ADMIN.`,
+  if (r.error) return (r.error as NodeJS.ErrnoException).code === 'ENOENT' ? 'unshare is not installed' : r.error.message;
+  if (r.status !== 0) return r.stderr.trim() || `exit ${r.status ?? r.signal}`;
+  return undefined;
+}
+
+/**
+ * Picks how the pod sandboxes get their namespaces on this machine: directly where it can (root), else inside a user
+ * namespace. `prefer`, or RECCRED_SIM_USERNS=1, allows one mode only. Throws NamespacesUnavailableError saying what is
+ * missing and how to enable it when nothing works.
+ */
+export function checkNamespaces(prefer?: NamespaceMode): NamespaceMode {
+  if (process.platform !== 'linux') {
+    unavailable(
+      [
+        `The simulated cluster runs only on Linux (this is ${process.platform}): each simulated pod is a set of Linux namespaces.`,
+        'Run it in a Linux VM or container (as root, or with user namespaces allowed), or in WSL2 on Windows.',
+      ].join('\n'),
     );
   }
+  const only = prefer ?? (process.env[USERNS_ENV] === '1' ? 'user' : undefined);
+  const failures: [NamespaceMode, string][] = [];
+  for (const mode of only ? [only] : (['root', 'user'] as const)) {
+    const failure = probe(mode);
+    if (failure === undefined) return mode;
+    failures.push([mode, failure]);
+  }
+  unavailable(namespacesHelp(failures, only !== undefined && prefer === undefined));
+}
+
+let exitWhenUnavailable = false;
+
+/**
+ * For the test runner (test/runner-setup.ts): the first test that starts a simulated cluster on a machine that
+ * cannot make pods stops the whole run with the plain message and EXIT_NAMESPACES_UNAVAILABLE, instead of every
+ * test file failing with the same stack trace.
+ */
+export function exitWhenNamespacesUnavailable(): void {
+  exitWhenUnavailable = true;
+}
+
+function unavailable(message: string): never {
+  if (exitWhenUnavailable) {
+    process.stderr.write(`\n${message}\n`);
+    process.exit(EXIT_NAMESPACES_UNAVAILABLE);
+  }
+  throw new NamespacesUnavailableError(message);
+}
+
+/** The sysctls that allow or refuse unprivileged user namespaces on common distributions, and the value that allows them. */
+const USERNS_SYSCTLS = [
+  { name: 'user.max_user_namespaces', allow: '15000', blocks: (v: string) => v === '0', where: 'all distributions' },
+  { name: 'kernel.unprivileged_userns_clone', allow: '1', blocks: (v: string) => v === '0', where: 'Debian, Ubuntu' },
+  { name: 'kernel.apparmor_restrict_unprivileged_userns', allow: '0', blocks: (v: string) => v !== '0', where: 'Ubuntu 24.04 (AppArmor)' },
+];
+
+function namespacesHelp(failures: [NamespaceMode, string][], forced: boolean): string {
+  const uid = process.getuid?.() ?? -1;
+  const lines = [
+    'The simulated cluster cannot start its pods: each pod is a Linux mount and network namespace, made as root or',
+    'inside a user namespace, and neither works here:',
+  ];
+  for (const [mode, why] of failures) {
+    const how = mode === 'root' ? `as ${uid === 0 ? 'root' : `uid ${uid}, not root`} (unshare --mount --net)` : 'in a user namespace (unshare -r --mount --net)';
+    lines.push(`  ${how}: ${why}`);
+  }
+  if (forced) lines.push(`  (${USERNS_ENV}=1 is set: only user namespaces were tried)`);
+  if (failures.some(([, why]) => why === 'unshare is not installed')) {
+    lines.push('Install util-linux (unshare, nsenter) and iproute2 (ip), e.g. apt-get install util-linux iproute2.');
+    return lines.join('\n');
+  }
+  lines.push('These sysctls govern user namespaces. To allow them for every user, run as root (and put the setting in', '/etc/sysctl.d/ to keep it after a reboot):');
+  for (const s of USERNS_SYSCTLS) {
+    let now: string;
+    try {
+      now = readFileSync(`/proc/sys/${s.name.replace(/\./g, '/')}`, 'utf8').trim();
+    } catch {
+      now = '';
+    }
+    const state = now === '' ? 'not on this kernel' : `now ${now}${s.blocks(now) ? ', which refuses them' : ''}`;
+    lines.push(`  sysctl -w ${s.name}=${s.allow}`.padEnd(60) + `  # ${s.where}; ${state}`);
+  }
+  lines.push(
+    'Or run it as root. Inside a container (Docker, Podman) the default seccomp profile refuses namespaces even to',
+    'root: run the container with --privileged, or run this on the host or in a VM.',
+  );
+  return lines.join('\n');
 }
 
 export class PodSandboxes implements PodExecutor {
@@ -79,6 +187,8 @@ export class PodSandboxes implements PodExecutor {
        * for anything but curl.
        */
       light?: boolean;
+      /** How the sandboxes get their namespaces (from checkNamespaces). */
+      mode: NamespaceMode;
     },
   ) {
     mkdirSync(o.dir, { recursive: true });
@@ -111,7 +221,7 @@ export class PodSandboxes implements PodExecutor {
     mkdirSync(dirname(spec.argvLog), { recursive: true });
     if (!existsSync(spec.argvLog)) writeFileSync(spec.argvLog, '');
     await this.o.beforeStart?.(spec);
-    const child = spawn('unshare', ['--mount', '--net', '--uts', '--fork', '--propagation', 'private', '--', '/bin/sh', this.setupFile], {
+    const child = spawn('unshare', [...unshareArgs(this.o.mode), '--', '/bin/sh', this.setupFile], {
       // stdin stays open for the forwarder's lifetime: it exits when we die (see forwarder.mjs).
       stdio: ['pipe', 'pipe', 'pipe'],
       env: {
@@ -166,6 +276,10 @@ export class PodSandboxes implements PodExecutor {
     return homeDirOf(this.sandbox(namespace, name).spec);
   }
 
+  get mode(): NamespaceMode {
+    return this.o.mode;
+  }
+
   pid(namespace: string, name: string): number | undefined {
     return this.pods.get(`${namespace}/${name}`)?.pid;
   }
@@ -182,7 +296,7 @@ export class PodSandboxes implements PodExecutor {
       // A restarting pod is waited for rather than failed: exec lands on the new container.
       await sb.ready;
       if (killed) return { code: null, signal: 'SIGKILL' as NodeJS.Signals };
-      const c = spawn('nsenter', ['-t', String(sb.pid), '-m', '-n', '-u', '--', ...request.command], {
+      const c = spawn('nsenter', [...nsenterArgs(this.o.mode, sb.pid), ...request.command], {
         cwd: '/',
         env: { PATH: POD_PATH, HOSTNAME: request.pod, HOME: POD_HOME },
         stdio: ['pipe', 'pipe', 'pipe'],
