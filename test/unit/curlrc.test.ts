@@ -1,33 +1,17 @@
 // The in-pod script does not let curl read the pod's ~/.curlrc (issue 11, defect 8): a real sh and a real
 // curl, HOME holding a .curlrc that would print the request headers or send them through a proxy.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { curlConfig, parseCurlOutput } from '../../src/pod/curl-config.js';
-import { IN_POD_SCRIPT } from '../../src/pod/in-pod-script.js';
+import { runInPodScript } from './in-pod-runner.js';
 
 const PASSWORD = 'Curlrc-Secret-7!';
 
-function runWithHome(home: string, stdin: Buffer): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn('sh', ['-c', IN_POD_SCRIPT], { env: { PATH: process.env.PATH, HOME: home }, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('exit', (code) => {
-      child.stdin.destroy();
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.on('error', () => undefined);
-    // Never ended, as over exec v4.
-    child.stdin.write(stdin);
-  });
-}
+const runWithHome = (home: string, stdin: Buffer) => runInPodScript(stdin, { PATH: process.env.PATH, HOME: home });
 
 describe("in-pod script: the pod's ~/.curlrc is not read", () => {
   let server: http.Server;

@@ -2,9 +2,10 @@
 import { spawn } from 'node:child_process';
 import { IN_POD_SCRIPT } from '../../src/pod/in-pod-script.js';
 
-export function runInPodScript(stdin: Buffer): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** `env`: the environment the pod's shell gets (default: this process's). */
+export function runInPodScript(stdin: Buffer, env?: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn('sh', ['-c', IN_POD_SCRIPT], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn('sh', ['-c', IN_POD_SCRIPT], { env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
