@@ -35,6 +35,11 @@ export const JournalRecord = z.object({
   /** user-*: the user's id, and the Secret (namespace/name:key) that receives the new password. */
   userUid: z.number().optional(),
   toSecret: z.string().optional(),
+  /**
+   * user-* of a user the operator manages: its RedisEnterpriseUser, the password Secret this operation
+   * creates (named before the journal is written) and the Secrets the resource named when it started.
+   */
+  managedUser: z.object({ resource: z.string(), newSecret: z.string(), oldSecrets: z.array(z.string()) }).optional(),
   /** reset: the PUT may have reached the cluster (a crash after this leaves it unknown). */
   replaceSentAt: z.string().optional(),
   /** reset: the one check after such a crash was refused (the PUT never applied, or the account is locked). */

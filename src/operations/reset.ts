@@ -12,6 +12,7 @@ import { runReset } from '../procedures/password-reset.js';
 import { rotationPreflight } from '../procedures/preflight.js';
 import { baseResult, interruptSignal, outcome } from '../procedures/procedure-run.js';
 import { interruptedBeforeChange } from '../procedures/explain-error.js';
+import { describeLockout } from '../rest/lockout-policy.js';
 
 export interface ResetRequest {
   session: SessionOptions;
@@ -46,7 +47,7 @@ export async function reset(request: ResetRequest): Promise<Outcome> {
       request.password.fromStdin === true,
     );
     session.progress.note(
-      `Warning: from the PUT until they reload ${target.store.location}, the operator and the REC pods authenticate with a password that no longer works (kubelet syncs in 60-90 s); their failures count towards the lockout (5 in 15 minutes).`,
+      `Warning: from the PUT until they reload ${target.store.location}, the operator and the REC pods authenticate with a password that no longer works (kubelet syncs in 60-90 s); their failures count towards the lockout: ${describeLockout(target.rest.lockout)}.`,
     );
     const record = newJournalRecord({
       operation: 'reset',

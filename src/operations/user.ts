@@ -11,12 +11,13 @@ import { newPassword, type PasswordChoice } from '../password/password-source.js
 import { loadRecTarget, type RecTarget } from '../rec/rec-target.js';
 import type { Credentials } from '../rest/rest-client.js';
 import { AuthenticationFailedError, RestApiError } from '../rest/rest-errors.js';
-import { checkCurrentCredentials, checkPermissions, checkPodsReady, checkRecRunning } from '../procedures/preflight.js';
+import { checkCurrentCredentials, checkPermissions, checkPodTools, checkPodsReady, checkRecRunning } from '../procedures/preflight.js';
 import { baseResult, interruptSignal, procedureContext, outcome } from '../procedures/procedure-run.js';
 import type { ProcedureContext } from '../procedures/procedure-steps.js';
 import { interruptedBeforeChange } from '../procedures/explain-error.js';
 import { SecretKeyTarget } from '../store/to-secret.js';
-import { DEFAULT_USER_REFUSAL, finishUserRotate, runUserReset, runUserRotate, type Delivery } from '../procedures/user-rotation.js';
+import { DEFAULT_USER_REFUSAL, finishUserRotate, runUserReset, runUserRotate, userAccess, type Delivery, type UserAccess } from '../procedures/user-rotation.js';
+import { findManagedUser, finishManagedUser, resetManagedUser, rotateManagedUser, type ManagedUserFrame } from '../procedures/managed-user-rotation.js';
 
 export interface UserRequest {
   session: SessionOptions;
@@ -55,6 +56,11 @@ interface UserTarget {
   target: RecTarget;
   admin: Credentials;
   user: { uid: number; email: string };
+  /**
+   * The user's role and uid as the admin reads them, its status checked there. Asked only on the REST path:
+   * a user the operator manages has its own recovery advice when locked.
+   */
+  access: () => Promise<UserAccess>;
   journal: Journal;
   toSecret?: SecretKeyTarget;
   result: Result;
@@ -102,6 +108,7 @@ async function userTarget(request: UserRequest, command: string): Promise<UserTa
     () => checkPodsReady(target),
     () => `${target.pods.length} pods`,
   );
+  await progress.step('pods have the commands the plugin runs in them', () => checkPodTools(target, 'user'));
   const admin = await progress.step(
     `read ${target.store.location}`,
     () => target.store.read(),
@@ -133,7 +140,9 @@ async function userTarget(request: UserRequest, command: string): Promise<UserTa
   const email = user.email ?? user.name ?? request.user;
   if (adminUids.has(user.uid) || sameLogin(email, admin.username) || sameLogin(user.name, admin.username)) throw refuseAdmin(email);
   result.username = email;
-  return { session, target, admin, user: { uid: user.uid, email }, journal: target.journal.forUser(user.uid), toSecret, result, interrupt, present: request.present };
+  let checked: Promise<UserAccess> | undefined;
+  const access = () => (checked ??= progress.step(`${email} can sign in (its status, as the admin reads it)`, () => userAccess(target, admin, user, command, progress)));
+  return { session, target, admin, user: { uid: user.uid, email }, access, journal: target.journal.forUser(user.uid), toSecret, result, interrupt, present: request.present };
 }
 
 /** The current password given on stdin or in a file (read before any login), else the one in --to-secret. */
@@ -228,9 +237,28 @@ async function runUser(
   }
 }
 
+/** A user the operator manages through a RedisEnterpriseUser changes passwords only through it: handed over with this frame. */
+function managedFrame(u: UserTarget, asked: string): ManagedUserFrame {
+  return {
+    ...u,
+    asked,
+    recordedSecret: (existing) => recordedSecret(u, existing),
+    delivery: (secret, printed, message) => {
+      u.toSecret = secret;
+      return printedDelivery(u, printed, message);
+    },
+    run: (record, create, body, message, printed) => runUser(u, record, create, body, message, printed),
+    confirm: (what, yes, stdinBusy) => confirmDestructive(what, u.target.name, yes, stdinBusy),
+  };
+}
+
 export async function userRotate(request: UserRotateRequest): Promise<Outcome> {
   const u = await userTarget(request, 'user rotate');
   try {
+    const frame = managedFrame(u, request.user);
+    const managed = await findManagedUser(frame);
+    if (managed) return await rotateManagedUser(frame, managed, request.password);
+    const access = await u.access();
     const existing = await u.journal.read();
     const printed: { password?: string } = {};
     if (existing) {
@@ -246,7 +274,7 @@ export async function userRotate(request: UserRotateRequest): Promise<Outcome> {
         u.session.progress.note(`${waiting}; handing that same password over again.`);
       }
       u.session.progress.note(`Resuming the rotation of ${u.user.email} left in phase ${existing.phase}.`);
-      return await runUser(u, existing, false, (ctx) => runUserRotate(ctx, printedDelivery(u, printed, rotatedMessage(u))), rotatedMessage(u), printed);
+      return await runUser(u, existing, false, (ctx) => runUserRotate(ctx, printedDelivery(u, printed, rotatedMessage(u)), access), rotatedMessage(u), printed);
     }
     const current = await currentPassword(request.currentPassword, u.toSecret);
     redactor.add(current);
@@ -257,7 +285,7 @@ export async function userRotate(request: UserRotateRequest): Promise<Outcome> {
       u,
       record(u, 'user-rotate', current, password),
       true,
-      (ctx) => runUserRotate(ctx, printedDelivery(u, printed, rotatedMessage(u))),
+      (ctx) => runUserRotate(ctx, printedDelivery(u, printed, rotatedMessage(u)), access),
       rotatedMessage(u),
       printed,
     );
@@ -269,6 +297,10 @@ export async function userRotate(request: UserRotateRequest): Promise<Outcome> {
 export async function userFinish(request: UserRequest): Promise<Outcome> {
   const u = await userTarget(request, 'user finish');
   try {
+    const frame = managedFrame(u, request.user);
+    const managed = await findManagedUser(frame);
+    if (managed) return await finishManagedUser(frame, managed);
+    const access = await u.access();
     const existing = await u.journal.read();
     if (!existing) {
       u.result.phase = 'none';
@@ -284,7 +316,7 @@ export async function userFinish(request: UserRequest): Promise<Outcome> {
     // The Secret the rotation wrote must still hold the new password before the old one goes.
     const secret = recordedSecret(u, existing);
     const delivery: Delivery | undefined = secret ? { kind: 'secret', target: secret } : undefined;
-    return await runUser(u, existing, false, (ctx) => finishUserRotate(ctx, delivery), `The old password of ${u.user.email} is deleted; only the new one works.`, {});
+    return await runUser(u, existing, false, (ctx) => finishUserRotate(ctx, delivery, access), `The old password of ${u.user.email} is deleted; only the new one works.`, {});
   } catch (err) {
     return outcome(u.result, err);
   }
@@ -293,6 +325,10 @@ export async function userFinish(request: UserRequest): Promise<Outcome> {
 export async function userReset(request: UserResetRequest): Promise<Outcome> {
   const u = await userTarget(request, 'user reset');
   try {
+    const frame = managedFrame(u, request.user);
+    const managed = await findManagedUser(frame);
+    if (managed) return await resetManagedUser(frame, managed, request.password, request.yes);
+    const access = await u.access();
     const printed: { password?: string } = {};
     const message = `Every password of ${u.user.email} was replaced by one${u.toSecret ? `, now in ${u.toSecret.location}` : ' (printed once on stdout)'}.`;
     const existing = await u.journal.read();
@@ -305,7 +341,7 @@ export async function userReset(request: UserResetRequest): Promise<Outcome> {
         );
       u.toSecret = recordedSecret(u, existing);
       u.session.progress.note(`Resuming the reset of ${u.user.email} left in phase ${existing.phase}.`);
-      return await runUser(u, existing, false, (ctx) => runUserReset(ctx, u.admin, printedDelivery(u, printed, message)), message, printed);
+      return await runUser(u, existing, false, (ctx) => runUserReset(ctx, u.admin, printedDelivery(u, printed, message), access), message, printed);
     }
     const { password } = newPassword(request.password, u.user.email);
     redactor.add(password);
@@ -315,7 +351,7 @@ export async function userReset(request: UserResetRequest): Promise<Outcome> {
       request.yes,
       request.password.fromStdin === true,
     );
-    return await runUser(u, record(u, 'user-reset', '', password), true, (ctx) => runUserReset(ctx, u.admin, printedDelivery(u, printed, message)), message, printed);
+    return await runUser(u, record(u, 'user-reset', '', password), true, (ctx) => runUserReset(ctx, u.admin, printedDelivery(u, printed, message), access), message, printed);
   } catch (err) {
     return outcome(u.result, err);
   }

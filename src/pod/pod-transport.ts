@@ -4,12 +4,16 @@ import type { KubeApi } from '../kube/api-client.js';
 import { redactor } from '../output/redactor.js';
 import { curlConfig, parseCurlOutput, type CurlRequest } from './curl-config.js';
 import { execInPod } from './exec-session.js';
-import { IN_POD_COMMAND, ScriptExit } from './in-pod-script.js';
+import { IN_POD_COMMAND, POD_TOOLS, ScriptExit } from './in-pod-script.js';
 
 export const REC_CONTAINER = 'redis-enterprise-node';
 const REST_BASE = 'https://localhost:9443';
 
-export type RestAuth = { source: 'mounted-files' } | { source: 'given'; username: string; password: string };
+/** Credentials always come from the plugin, on stdin: never from the pod's mounted files, which may lag the store. */
+export interface RestAuth {
+  username: string;
+  password: string;
+}
 
 export interface RestCall {
   method: CurlRequest['method'];
@@ -56,6 +60,21 @@ export class PodTransport {
     private readonly timeoutMs: number,
   ) {}
 
+  /** Which of the commands the in-pod script runs the pod's image lacks (a `.minimal` image may lack any). */
+  async missingTools(pod: string): Promise<string[]> {
+    const res = await execInPod(this.api, this.target(pod), IN_POD_COMMAND, Buffer.from('tools\n'), this.timeoutMs);
+    const lines = res.stdout.toString('utf8').split('\n');
+    // "checked" proves the whole list was gone through: a cut-off reply never reads as "nothing missing".
+    if (res.exitCode !== 0 || !lines.includes('checked')) {
+      throw new PodCommandError(pod, res.exitCode, `checking the commands in container ${REC_CONTAINER} of pod ${pod} failed: ${stderrOf(res.stderr) || `exit ${res.exitCode}`}`);
+    }
+    const known: readonly string[] = POD_TOOLS;
+    return lines.flatMap((l) => {
+      const name = /^missing (\S+)$/.exec(l)?.[1];
+      return name && known.includes(name) ? [name] : [];
+    });
+  }
+
   /** sha256 of the mounted credential files; the secret itself never leaves the pod. */
   async credentialHashes(pod: string): Promise<{ username: string | null; password: string | null }> {
     const res = await execInPod(this.api, this.target(pod), IN_POD_COMMAND, Buffer.from('hash\n'), this.timeoutMs);
@@ -73,17 +92,14 @@ export class PodTransport {
       method: call.method,
       url: REST_BASE + call.path,
       body: call.body,
-      basicAuth: auth.source === 'given' ? { username: auth.username, password: auth.password } : undefined,
+      basicAuth: { username: auth.username, password: auth.password },
       maxTimeSeconds: Math.max(5, Math.ceil(this.timeoutMs / 1000) - 2),
     });
     const bytes = Buffer.from(config, 'utf8');
-    const header = `rest\n${bytes.length}\n${auth.source === 'mounted-files' ? 'file' : 'stdin'}\n`;
+    const header = `rest\n${bytes.length}\nstdin\n`;
     const res = await execInPod(this.api, this.target(pod), IN_POD_COMMAND, Buffer.concat([Buffer.from(header), bytes]), this.timeoutMs);
     if (res.exitCode === ScriptExit.CurlMissing) {
       throw new PodCommandError(pod, res.exitCode, `curl is not available in container ${REC_CONTAINER} of pod ${pod}; the plugin needs it to reach the REST API inside the pod`);
-    }
-    if (res.exitCode === ScriptExit.CredentialsUnreadable) {
-      throw new PodCommandError(pod, res.exitCode, `the mounted credentials in pod ${pod} are not readable`);
     }
     const parsed = parseCurlOutput(res.stdout.toString('utf8'));
     if (res.exitCode !== 0 || !parsed) throw new RestTransportError(pod, res.exitCode, stderrOf(res.stderr) || 'no HTTP response');

@@ -5,13 +5,16 @@ import { VaultError } from '../vault/vault-client.js';
 import { redactor } from '../output/redactor.js';
 import { ExecOutcomeUnknownError, ExecRefusedError } from '../pod/exec-session.js';
 import { PodCommandError, RestTransportError } from '../pod/pod-transport.js';
-import { AuthenticationFailedError, PasswordRejectedError, RestApiError } from '../rest/rest-errors.js';
+import { AuthenticationFailedError, ForbiddenError, PasswordRejectedError, RestApiError, VersionsStraddleError } from '../rest/rest-errors.js';
+import { describeLockout, type LockoutPolicy } from '../rest/lockout-policy.js';
 import { InterruptedError } from './waits.js';
 import { StoreConflictError, StoreMissingError } from '../store/credential-store.js';
 import { ExitCode, ReccredError } from '../errors/exit-codes.js';
 
-export const LOCKOUT_ADVICE =
-  'the plugin never retries a refused login: 5 failures within 15 minutes lock the account for 30 minutes. Check the account in the admin console (Access control > Users) before trying again';
+/** The lockout in the cluster's own figures where the preflight read them, else the documented defaults, said to be so. */
+export function lockoutAdvice(policy: LockoutPolicy | undefined): string {
+  return `the plugin never retries a refused login: ${describeLockout(policy)}. Check the account in the admin console (Access control > Users) before trying again`;
+}
 
 /**
  * Ctrl-C (or SIGTERM) that stopped a run before its journal existed: nothing was changed, so it is a
@@ -47,12 +50,22 @@ function classify(err: unknown): ReccredError {
     return new ReccredError(`exec into pod ${err.pod} failed: ${err.message}`, ExitCode.Failed);
   }
   if (err instanceof ExecOutcomeUnknownError) return new ReccredError(err.message, ExitCode.Resumable);
-  if (err instanceof AuthenticationFailedError) return new ReccredError(`${err.message}; ${LOCKOUT_ADVICE}`, ExitCode.Failed);
+  if (err instanceof AuthenticationFailedError) return new ReccredError(`${err.message}; ${lockoutAdvice(err.lockout)}`, ExitCode.Failed);
+  if (err instanceof VersionsStraddleError) {
+    return new ReccredError(`${err.message}; nothing more was sent`, ExitCode.Refused, 'wait until every node runs the same version, then run the command again');
+  }
   if (err instanceof PasswordRejectedError) {
     return new ReccredError(
       `the cluster refused the new password: ${err.detail || 'it does not meet the password complexity profile'}`,
       ExitCode.Usage,
       'the profile asks for 8+ characters with upper, lower, digit and special, no character 4 times in a row, not containing the username; omit --password-* to have one generated',
+    );
+  }
+  if (err instanceof ForbiddenError) {
+    return new ReccredError(
+      `${err.message}: the credentials were accepted, but the call is outside the user's role, or the account is locked or its password expired (what such an account gets is not documented); nothing was retried`,
+      ExitCode.Failed,
+      "check the user's role and status in the admin console (Access control > Users)",
     );
   }
   if (err instanceof RestApiError) return new ReccredError(err.message, ExitCode.Failed);

@@ -3,6 +3,7 @@
 // may have reached the cluster: the old passwords are gone.
 import { failed, resumable, usageError } from '../errors/exit-codes.js';
 import { AuthenticationFailedError } from '../rest/rest-errors.js';
+import { describeLockout } from '../rest/lockout-policy.js';
 import type { JournalRecord } from '../journal/journal.js';
 import { awaitEveryPod, replaceAllPasswords, storeNewCredentials, type ProcedureContext } from './procedure-steps.js';
 
@@ -38,7 +39,7 @@ export async function abandonReset(ctx: ProcedureContext): Promise<'rolled-back'
         if (!(err instanceof AuthenticationFailedError)) throw err;
         throw resumable(
           `the cluster refused the previous password of ${r.username} too: the account is most likely locked. Nothing more was tried`,
-          `an admin unlocks it (Access control > Users, or by setting its password), or wait for login_lockout_duration; then run "kubectl reccred finish ${ctx.target.name} -n ${ctx.target.namespace}" (it checks the new password once) or abort again`,
+          `an admin unlocks it (Access control > Users, or by setting its password), or wait for the lock to end (${describeLockout(ctx.target.rest.lockout)}); then run "kubectl reccred finish ${ctx.target.name} -n ${ctx.target.namespace}" (it checks the new password once) or abort again`,
         );
       }
     });

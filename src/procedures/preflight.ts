@@ -1,13 +1,17 @@
 // Read-only checks before anything changes (SPEC 4): each failure refuses with exit 4 and says what to do.
 import { refused } from '../errors/exit-codes.js';
 import type { AccessCheck, Cluster } from '../kube/cluster.js';
-import { podIsReady } from '../kube/resources.js';
+import { podIsReady, type Pod } from '../kube/resources.js';
 import type { Progress } from '../output/progress.js';
 import type { RecTarget } from '../rec/rec-target.js';
-import { AuthenticationFailedError } from '../rest/rest-errors.js';
+import { AuthenticationFailedError, ForbiddenError } from '../rest/rest-errors.js';
+import { describeLockout, lockedRecovery } from '../rest/lockout-policy.js';
+import { clusterSoftware, describeSoftware, softwareFromImages } from '../rest/software-version.js';
 import type { StoredCredentials } from '../store/credential-store.js';
 import { checkManagedSecret } from './managed-secret.js';
-import { podPropagation } from './waits.js';
+import { POD_TOOLS } from '../pod/in-pod-script.js';
+import { REC_CONTAINER } from '../pod/pod-transport.js';
+import { NO_MOUNTED_CREDENTIALS, podPropagation } from './waits.js';
 
 /** Which of the REC's objects a check is about: the review names it, since a Role may grant it only by name (resourceNames). */
 export type CheckedObject = 'rec' | 'pods' | 'credentials' | 'journal';
@@ -111,7 +115,8 @@ export async function checkNoJournal(target: RecTarget): Promise<void> {
   }
 }
 
-export async function checkMountedEqualsStore(target: RecTarget, stored: StoredCredentials): Promise<void> {
+/** 'none': a Vault REC whose pods mount no credential files, where the settle stands in for propagation (waits.ts). */
+export async function checkMountedEqualsStore(target: RecTarget, stored: StoredCredentials): Promise<'mounted' | 'none'> {
   const states = await podPropagation(target, stored);
   const off = states.filter((s) => s.state !== 'current');
   if (off.length) {
@@ -120,19 +125,107 @@ export async function checkMountedEqualsStore(target: RecTarget, stored: StoredC
       'a previous change has not reached every pod yet (kubelet syncs in 60-90 s); try again in a minute',
     );
   }
+  return states.length ? 'mounted' : 'none';
 }
 
+const imageOf = (pod: Pod) => {
+  const image = pod.spec.containers.find((c) => c.name === REC_CONTAINER)?.image;
+  return typeof image === 'string' ? image : 'unknown';
+};
+
+/** The documented manual procedures, for a cluster the plugin cannot work on. */
+export const MANUAL_PROCEDURE = {
+  admin: 'content/operate/kubernetes/security/authentication/manage-rec-credentials.md',
+  user: 'content/operate/rs/security/access-control/manage-passwords/rotate-passwords.md',
+} as const;
+
+/**
+ * Every command the in-pod script runs is in every pod's image. The `.minimal` image (operator 8.0.18-11+)
+ * "installs fewer operating system packages" without saying which (content/operate/kubernetes/security/minimal-base-image,
+ * published page): one cheap exec per pod, reading nothing secret, before anything changes.
+ */
+export async function checkPodTools(target: RecTarget, manual: keyof typeof MANUAL_PROCEDURE): Promise<void> {
+  const found = await Promise.all(
+    target.pods.map(async (p) => {
+      const pod = p.metadata.name;
+      try {
+        return { pod, image: imageOf(p), missing: await target.transport.missingTools(pod) };
+      } catch (err) {
+        throw refused(
+          `the commands in pod ${pod} could not be checked: ${err instanceof Error ? err.message : String(err)}`,
+          'nothing was changed; try again once the pod answers',
+        );
+      }
+    }),
+  );
+  const lacking = found.filter((f) => f.missing.length);
+  if (!lacking.length) return;
+  const minimal = lacking.some((f) => /\.minimal\b/.test(f.image));
+  throw refused(
+    `the plugin runs ${POD_TOOLS.join(', ')} in container ${REC_CONTAINER}, and ${lacking
+      .map((f) => `pod ${f.pod} (image ${f.image}) has no ${f.missing.join(', ')}`)
+      .join('; ')}; nothing was changed`,
+    `${
+      minimal
+        ? `the .minimal image installs fewer operating system packages: for the rotation window, run the standard image (set spec.redisEnterpriseImageSpec.versionTag of REC ${target.name} to the tag without ".minimal": kubectl edit rec ${target.name} -n ${target.namespace}; the pods restart), run this again, then set it back`
+        : 'for the rotation window, run an image that has them (the standard redislabs/redis image does), then run this again'
+    }. Or follow the manual procedure in the Redis documentation (${MANUAL_PROCEDURE[manual]})`,
+  );
+}
+
+/**
+ * The REC admin's stored credentials authenticate, and what the run needs to know of the cluster is read
+ * with them (the admin has every permission, permissions.md): the lockout settings (GET
+ * /v1/cluster/policy, whose 200 is the authentication) and the version the nodes run (GET /v1/nodes; if
+ * that fails, the pods' image tags; if unknown, the current API). One login, never retried.
+ */
 export async function checkCurrentCredentials(target: RecTarget, stored: StoredCredentials): Promise<void> {
+  const { rest } = target;
+  const reset = `kubectl exec -it ${target.pods[0]?.metadata.name ?? `${target.name}-0`} -n ${target.namespace} -c redis-enterprise-node -- rladmin cluster reset_password ${stored.username} (it asks for the new password), then put that password in ${target.store.location}`;
   try {
-    await target.rest.authenticate(stored);
+    try {
+      await rest.readLockoutPolicy(stored);
+    } catch (err) {
+      if (err instanceof AuthenticationFailedError || err instanceof ForbiddenError) throw err;
+      // The policy could not be read (the messages then say the documented defaults): GET /v1/cluster proves the login.
+      await rest.authenticate(stored);
+    }
   } catch (err) {
     if (err instanceof AuthenticationFailedError) {
       throw refused(
-        `the cluster REST API refuses the credentials in ${target.store.location} for ${stored.username}; nothing was changed and nothing will be retried (5 failures in 15 minutes lock the account)`,
-        `check the user's status in the admin console, or: kubectl reccred status ${target.name} -n ${target.namespace}`,
+        `the cluster REST API refuses the credentials in ${target.store.location} for ${stored.username} (401: a wrong password, or a locked account); nothing was changed and nothing will be retried: ${describeLockout(rest.lockout)}`,
+        `if the account is locked: ${lockedRecovery(rest.lockout, reset)}. Check the user's status in the admin console (Access control > Users), or: kubectl reccred status ${target.name} -n ${target.namespace}`,
+      );
+    }
+    // The admin has every permission: a 403 is never "accepted" here. Some clusters may answer a locked account so.
+    if (err instanceof ForbiddenError) {
+      throw refused(
+        `the cluster REST API answered 403 Forbidden to the REC admin ${stored.username}, who has every permission: the account is most likely locked or its password expired; nothing was changed and nothing will be retried`,
+        `${lockedRecovery(rest.lockout, reset)}; check the user's status in the admin console (Access control > Users)`,
       );
     }
     throw err;
+  }
+  await readClusterSoftware(target, stored);
+}
+
+/** The version the nodes run, for the request bodies; nodes on both sides of 7.8.2 mean an upgrade: refused. */
+async function readClusterSoftware(target: RecTarget, admin: StoredCredentials): Promise<void> {
+  let software;
+  try {
+    software = clusterSoftware(await target.rest.nodeVersions(admin), 'nodes');
+  } catch (err) {
+    if (err instanceof AuthenticationFailedError) throw err;
+    software = undefined;
+  }
+  // Forbidden, failed or empty: the redis-enterprise-node image tags; else the current API is assumed.
+  if (!software || software.source === 'assumed') software = softwareFromImages(target.pods);
+  target.rest.software = software;
+  if (software.straddles) {
+    throw refused(
+      `REC ${target.name} is being upgraded: its nodes run ${describeSoftware(software)}, on both sides of 7.8.2, where /v1/users/password changed shape; nothing was changed`,
+      `wait until every node runs the same version (kubectl get pods -n ${target.namespace} -l redis.io/cluster=${target.name} -o wide; the REC's status), then run this again`,
+    );
   }
 }
 
@@ -151,6 +244,7 @@ export async function rotationPreflight(cluster: Cluster, target: RecTarget, pro
     () => `${target.pods.length} pods`,
   );
   await progress.step('no operation in progress', () => checkNoJournal(target));
+  await progress.step('pods have the commands the plugin runs in them', () => checkPodTools(target, 'admin'));
   // A controller that writes the store would put its own value back during the settle (issue 12).
   const managedSecretAllowed =
     target.storeType === 'kubernetes'
@@ -167,8 +261,10 @@ export async function rotationPreflight(cluster: Cluster, target: RecTarget, pro
   );
   // Both are read-only and independent, so they overlap (a fleet pays every round trip a hundred times).
   // The login uses the stored credentials the operator itself uses: at most one failure, never retried.
-  await progress.step('pods mount the stored credentials, and they authenticate', () =>
-    Promise.all([checkMountedEqualsStore(target, stored), checkCurrentCredentials(target, stored)]),
+  await progress.step(
+    'pods mount the stored credentials, and they authenticate',
+    () => Promise.all([checkMountedEqualsStore(target, stored), checkCurrentCredentials(target, stored)]),
+    ([mounts]) => (mounts === 'none' ? NO_MOUNTED_CREDENTIALS : undefined),
   );
   return { stored, ...(managedSecretAllowed ? { managedSecretAllowed } : {}) };
 }

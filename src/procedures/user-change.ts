@@ -1,11 +1,12 @@
 // The change-user state machine (SPEC 4, seed "Change both the REC username and password"): a new
 // admin user is created and verified, the REC and the store move to it, and the old user is deleted
 // last, authenticated as the new one. Same journal phases as rotate, so finish and abort resume it.
-import { failed, usageError } from '../errors/exit-codes.js';
+import { formatDuration } from '../duration/duration.js';
+import { failed, resumable, usageError } from '../errors/exit-codes.js';
 import type { JournalRecord } from '../journal/journal.js';
 import type { RestClient } from '../rest/rest-client.js';
 import { advance, awaitEveryPod, restoreStore, settleMs, storeNewCredentials, type ProcedureContext } from './procedure-steps.js';
-import { waitForPropagation, waitUntil } from './waits.js';
+import { sleep, waitForPropagation, waitUntil } from './waits.js';
 import { lastMomentCheck, settleThenLastLook } from './last-moment-check.js';
 
 /** A field every change-user journal holds from its creation on; without it the journal was altered, and the run stops there. */
@@ -45,6 +46,32 @@ async function findUserUid(ctx: ProcedureContext, auth: { username: string; pass
   return (await ctx.target.rest.users(auth)).find((u) => u.email === email)?.uid;
 }
 
+/**
+ * DELETE /v1/users/{uid} answers 200 with an action_uid (openapi.json) and may finish later (undocumented
+ * how much later): the user is gone once GET /v1/users/{uid} answers the API's own 404. Polled with
+ * progress up to the propagation timeout; past it the run stops resumable, the journal kept.
+ */
+async function waitUserGone(ctx: ProcedureContext, auth: { username: string; password: string }, uid: number, name: string, again: string): Promise<void> {
+  const timeoutMs = ctx.options.propagationTimeoutMs;
+  const poll = async () => {
+    const started = Date.now();
+    for (;;) {
+      ctx.stillHeld();
+      if (!(await ctx.target.rest.user(auth, uid))) return;
+      const elapsed = Date.now() - started;
+      if (elapsed >= timeoutMs) {
+        throw resumable(
+          `the cluster accepted the deletion of ${name} (uid ${uid}), but ${formatDuration(elapsed)} later the user is still there; the journal is kept`,
+          `the deletion may still be running (the admin console, or GET /v1/actions); ${again}`,
+        );
+      }
+      ctx.progress.waiting(`${name} is still listed (its deletion runs), ${formatDuration(elapsed)} of up to ${formatDuration(timeoutMs)}`);
+      await sleep(ctx.pollMs, ctx.signal);
+    }
+  };
+  await (ctx.idle ? ctx.idle(poll) : poll());
+}
+
 export async function runUserChange(ctx: ProcedureContext): Promise<'completed' | 'stored'> {
   const { target, progress } = ctx;
   const r = () => ctx.record;
@@ -81,6 +108,9 @@ export async function runUserChange(ctx: ProcedureContext): Promise<'completed' 
       `delete the old admin user ${r().username} (DELETE /v1/users/${oldUserUid}) as the new one`,
       () => target.rest.deleteUser(newAdmin(r()), oldUserUid),
       (x) => (x === 'absent' ? 'already deleted' : undefined),
+    );
+    await progress.step(`${r().username} is gone (GET /v1/users/${oldUserUid})`, () =>
+      waitUserGone(ctx, newAdmin(r()), oldUserUid, r().username, `run "kubectl reccred finish ${target.name} -n ${target.namespace}" again`),
     );
     await advance(ctx, { phase: 'removed' });
   }
@@ -125,14 +155,31 @@ export async function rollBackUserChange(ctx: ProcedureContext): Promise<'rolled
     progress.skip('wait for the pods', 'the store never held the new credentials');
   }
   await lastMomentCheck(ctx, 'old');
-  await progress.step(
+  // From "propagated" a deletion of the old user sent before the crash may complete late (DELETE
+  // /v1/users/{uid} answers an action_uid): the new admin is deleted only while the old one is still
+  // there, read as the new one (valid in this phase). Before it, no DELETE of the old user was sent.
+  const oldUid = recorded(r().oldUserUid, 'oldUserUid');
+  if (r().abortedFrom === 'propagated')
+    await progress.step(`the old admin user ${r().username} is still there (no late deletion)`, async () => {
+      if (await target.rest.user(newAdmin(r()), oldUid)) return;
+      throw resumable(
+        `the old admin user ${r().username} disappeared during the rollback (a deletion sent before the crash completed): ${newUsername(r())} is the admin that works, so it is kept; nothing more was done`,
+        `put ${newUsername(r())} back: set spec.username of REC ${target.name} and both keys of ${target.store.location} to it (its password is in the journal ${ctx.journal.name}), then delete that journal`,
+      );
+    });
+  const newUid = await progress.step(
     `delete the new user ${newUsername(r())}`,
     async () => {
       const uid = r().newUserUid ?? (await findUserUid(ctx, oldAdmin(r()), newUsername(r())));
-      return uid === undefined ? ('absent' as const) : target.rest.deleteUser(oldAdmin(r()), uid);
+      return uid === undefined ? undefined : { uid, deleted: await target.rest.deleteUser(oldAdmin(r()), uid) };
     },
-    (x) => (x === 'absent' ? 'it was never created' : undefined),
+    (x) => (x === undefined ? 'it was never created' : x.deleted === 'absent' ? 'already deleted' : undefined),
   );
+  if (newUid) {
+    await progress.step(`${newUsername(r())} is gone (GET /v1/users/${newUid.uid})`, () =>
+      waitUserGone(ctx, oldAdmin(r()), newUid.uid, newUsername(r()), `run "kubectl reccred abort ${target.name} -n ${target.namespace}" again`),
+    );
+  }
   await progress.step('the old admin user authenticates', () => target.rest.authenticate(oldAdmin(r())));
   await progress.step('delete the journal', () => ctx.journal.delete());
   return 'rolled-back';

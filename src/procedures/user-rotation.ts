@@ -5,7 +5,11 @@
 // without the user's current password). Each user has its own journal, so the admin is never blocked.
 import { failed, refused, usageError } from '../errors/exit-codes.js';
 import type { JournalRecord } from '../journal/journal.js';
-import type { Credentials } from '../rest/rest-client.js';
+import type { Progress } from '../output/progress.js';
+import type { RecTarget } from '../rec/rec-target.js';
+import type { Credentials, User } from '../rest/rest-client.js';
+import { lockedRecovery } from '../rest/lockout-policy.js';
+import { ForbiddenError } from '../rest/rest-errors.js';
 import { advance, replaceAllPasswords, type ProcedureContext } from './procedure-steps.js';
 import type { SecretKeyTarget } from '../store/to-secret.js';
 import { lastMomentCheckSecretKey } from './last-moment-check.js';
@@ -22,6 +26,108 @@ export type Delivery = { kind: 'secret'; target: SecretKeyTarget } | { kind: 'pr
 /** The documented reason the database default user is out of reach. */
 export const DEFAULT_USER_REFUSAL =
   'the database "default user" authenticates with a password alone (AUTH <password>) and has no user account, so it cannot hold two passwords: Redis documents that password rotation does not work for it. Add a user with a role instead, move clients to it, and rotate that user';
+
+/** What the admin's reads say of the user: its uid, and its management roles (undefined where they could not be told). */
+export interface UserAccess {
+  admin: Credentials;
+  uid: number;
+  email: string;
+  roles: string[] | undefined;
+}
+
+/** Only `none` lacks view_cluster_info, the permission of GET /v1/cluster (rest-api/permissions.md). */
+const lacksClusterView = (a: UserAccess) => a.roles !== undefined && a.roles.length > 0 && a.roles.every((r) => r === 'none');
+
+const userReset = (target: RecTarget, email: string) => `kubectl reccred user reset ${target.name} -n ${target.namespace} --user ${email}`;
+
+/**
+ * The user's record, as the admin read it (GET /v1/users): a locked account or an expired password
+ * (objects/user.md: "unable to sign in") would fail every call made as the user, so rotate and finish
+ * refuse before anything changes, naming the documented way back (login-lockout.md). A reset sets the
+ * password as the admin, which is that way back. Also tells the user's management roles, from `role`
+ * or from the roles its role_uids name (GET /v1/roles).
+ */
+export async function userAccess(target: RecTarget, admin: Credentials, user: User, command: string, progress: Progress): Promise<UserAccess> {
+  const email = user.email ?? user.name ?? String(user.uid);
+  const status = user.status;
+  if (status === 'locked' || status === 'password_expired') {
+    const reset = `${userReset(target, email)} (it replaces every password at once)`;
+    const journal = target.journal.forUser(user.uid).name;
+    // An unfinished rotation holds the user's journal, which user reset would refuse: it goes first.
+    const rotationBlocks =
+      command === 'user finish'
+        ? `; as the rotation of ${email} is unfinished, delete its journal first (kubectl delete secret ${journal} -n ${target.namespace}): the new password voids both of its passwords`
+        : '';
+    if (command === 'user reset') {
+      progress.note(
+        `${email} is ${status}: the reset sets a new password as the admin, which ${status === 'locked' ? 'unlocks the account' : 'ends the expiry'} (login-lockout.md).`,
+      );
+    } else if (status === 'locked') {
+      throw refused(
+        `${email} is locked on REC ${target.name} (status "locked"): every call as the user would fail; nothing was changed`,
+        `${lockedRecovery(target.rest.lockout, reset + rotationBlocks)}; then run ${command} again`,
+      );
+    } else {
+      throw refused(
+        `the password of ${email} expired (status "password_expired"): the user cannot sign in; nothing was changed`,
+        `an admin sets a new password: ${reset}${rotationBlocks}`,
+      );
+    }
+  }
+  let roles: string[] | undefined;
+  if (user.role) roles = [user.role];
+  else if (user.role_uids?.length) {
+    const uids = user.role_uids;
+    const all = await target.rest.roles(admin).catch(() => undefined);
+    const named = uids.map((uid) => all?.find((r) => r.uid === uid)?.management);
+    roles = named.every((m): m is string => m !== undefined) ? named : undefined;
+  }
+  return { admin, uid: user.uid, email, roles };
+}
+
+/**
+ * "The new password authenticates", for any role: 200 accepted, 401 refused (never retried). A 403
+ * counts as accepted only where the user's role lacks the permission of the check (role `none`) and the
+ * admin's read of the user's record says it is active: some clusters may answer a locked account with
+ * 403 too (undocumented).
+ */
+async function userSignsIn(ctx: ProcedureContext, access: UserAccess, creds: Credentials): Promise<'accepted' | 'forbidden'> {
+  const answer = await ctx.target.rest.probeCredentials(creds);
+  if (answer === 'accepted') return answer;
+  const record = await ctx.target.rest.user(access.admin, access.uid);
+  if (!record) throw failed(`the user ${access.email} no longer exists on REC ${ctx.target.name}`);
+  if (record.status !== 'active' || !lacksClusterView(access)) {
+    throw failed(
+      `the cluster answered 403 Forbidden to the new password of ${access.email} (role ${access.roles?.join(', ') ?? 'unknown'}, status ${record.status ?? 'unknown'}): it was not taken as accepted; nothing was retried`,
+      `check the user's status in the admin console (Access control > Users); if it is locked: ${lockedRecovery(ctx.target.rest.lockout, userReset(ctx.target, access.email))}`,
+    );
+  }
+  return 'forbidden';
+}
+
+const signInDetail = (x: 'accepted' | 'forbidden') => (x === 'forbidden' ? "accepted: 403 is the user's role (none), and its record is active" : undefined);
+
+/**
+ * A 403 to the user's own POST /v1/users/password: nothing changed. Where the user is active it may not
+ * manage its own passwords (role `none`: undocumented whether it may), so the rotation is refused and its
+ * journal removed, naming what works instead. A locked user keeps the journal (a resumed run may have
+ * added the password before).
+ */
+async function refuseSelfService(ctx: ProcedureContext, access: UserAccess, err: ForbiddenError): Promise<never> {
+  const { target } = ctx;
+  const record = await target.rest.user(access.admin, access.uid);
+  if (record && record.status !== 'active') {
+    throw refused(
+      `${access.email} is ${record.status ?? 'not active'} on REC ${target.name}: the cluster refused its own call (403); nothing more was tried`,
+      `${lockedRecovery(target.rest.lockout, userReset(target, access.email))}; then run user rotate again`,
+    );
+  }
+  await ctx.journal.delete();
+  throw refused(
+    `REC ${target.name} does not let ${access.email} (role ${access.roles?.join(', ') ?? 'unknown'}) manage its own passwords: POST /v1/users/password answered 403 (${err.errorCode ?? 'no error code'}); nothing was changed`,
+    `instead: as the admin, ${userReset(target, access.email)} (replaces every password at once, so clients move in one step); or manage the user with a RedisEnterpriseUser in Rotatable password mode (operator 8.2.0-12 or later), which rotates it with two password Secrets`,
+  );
+}
 
 async function deliver(ctx: ProcedureContext, delivery: Delivery): Promise<'written' | 'already' | 'print'> {
   const r = ctx.record;
@@ -40,20 +146,27 @@ async function deliver(ctx: ProcedureContext, delivery: Delivery): Promise<'writ
   return 'written';
 }
 
-export async function runUserRotate(ctx: ProcedureContext, delivery: Delivery): Promise<void> {
+export async function runUserRotate(ctx: ProcedureContext, delivery: Delivery, access: UserAccess): Promise<void> {
   const { target, progress } = ctx;
   const r = () => ctx.record;
   if (r().phase === 'recorded') {
     await progress.step(
       `add a password for ${r().username} (POST /v1/users/password, as the user)`,
-      () => target.rest.addPassword(oldCreds(r()), r().newPassword),
+      async () => {
+        try {
+          return await target.rest.addPassword(oldCreds(r()), r().newPassword);
+        } catch (err) {
+          if (err instanceof ForbiddenError) return refuseSelfService(ctx, access, err);
+          throw err;
+        }
+      },
       (x) => (x === 'already-present' ? 'already added' : undefined),
     );
     await advance(ctx, { phase: 'added' });
   }
   // From "stored" too: a run resumed after a crash hands the password over again.
   if (r().phase === 'added' || r().phase === 'stored') {
-    if (r().phase === 'added') await progress.step('the new password authenticates', () => target.rest.authenticate(newCreds(r())));
+    if (r().phase === 'added') await progress.step('the new password authenticates', () => userSignsIn(ctx, access, newCreds(r())), signInDetail);
     await progress.step(
       delivery.kind === 'secret' ? `write ${delivery.target.location}` : 'hand the new password over (stdout)',
       () => deliver(ctx, delivery),
@@ -63,7 +176,7 @@ export async function runUserRotate(ctx: ProcedureContext, delivery: Delivery): 
   }
 }
 
-export async function finishUserRotate(ctx: ProcedureContext, delivery: Delivery | undefined): Promise<void> {
+export async function finishUserRotate(ctx: ProcedureContext, delivery: Delivery | undefined, access: UserAccess): Promise<void> {
   const { target, progress } = ctx;
   const r = () => ctx.record;
   if (r().phase === 'recorded' || r().phase === 'added') {
@@ -76,16 +189,20 @@ export async function finishUserRotate(ctx: ProcedureContext, delivery: Delivery
     if (delivery?.kind === 'secret') await lastMomentCheckSecretKey(ctx, delivery.target);
     await progress.step(
       `delete the old password of ${r().username} (DELETE /v1/users/password, as the user)`,
-      () => target.rest.deletePassword(newCreds(r()), r().oldPassword),
+      // A 404 is "absent" only once the admin's read shows the user still exists.
+      () =>
+        target.rest.deletePassword(newCreds(r()), r().oldPassword, async () => {
+          if (!(await target.rest.user(access.admin, access.uid))) throw failed(`the user ${access.email} no longer exists on REC ${target.name}`);
+        }),
       (x) => (x === 'absent' ? 'already deleted' : undefined),
     );
     await advance(ctx, { phase: 'removed' });
   }
-  await progress.step('the new password authenticates', () => target.rest.authenticate(newCreds(r())));
+  await progress.step('the new password authenticates', () => userSignsIn(ctx, access, newCreds(r())), signInDetail);
   await progress.step('delete the journal', () => ctx.journal.delete());
 }
 
-export async function runUserReset(ctx: ProcedureContext, admin: Credentials, delivery: Delivery): Promise<void> {
+export async function runUserReset(ctx: ProcedureContext, admin: Credentials, delivery: Delivery, access: UserAccess): Promise<void> {
   const { target, progress } = ctx;
   const r = () => ctx.record;
   const { userUid } = r();
@@ -101,6 +218,6 @@ export async function runUserReset(ctx: ProcedureContext, admin: Credentials, de
     await progress.step(delivery.kind === 'secret' ? `write ${delivery.target.location}` : 'hand the new password over (stdout)', () => deliver(ctx, delivery));
     if (r().phase === 'added') await advance(ctx, { phase: 'stored' });
   }
-  await progress.step('the new password authenticates', () => target.rest.authenticate(newCreds(r())));
+  await progress.step('the new password authenticates', () => userSignsIn(ctx, access, newCreds(r())), signInDetail);
   await progress.step('delete the journal', () => ctx.journal.delete());
 }

@@ -1,5 +1,6 @@
 // One REC and everything a procedure touches for it: the resource, its pods, the credential store,
 // the pod transport and REST client, and the journal.
+import { z } from 'zod';
 import { KubeApiError } from '../kube/api-client.js';
 import type { Cluster } from '../kube/cluster.js';
 import type { Pod, Rec } from '../kube/resources.js';
@@ -20,6 +21,7 @@ export interface RecTarget {
   rec: Rec;
   /** The REC's namespace, for the REC itself and the Secrets beside it. */
   cluster: Cluster;
+  /** The credential Secret (or Vault secret name) the cluster uses: see credentialSecretName. */
   secretName: string;
   storeType: 'kubernetes' | 'vault';
   store: CredentialStore;
@@ -52,9 +54,7 @@ export async function loadRecTarget(session: Session, name: string): Promise<Rec
     }
     throw err;
   }
-  // `||`, not `??`: an empty clusterCredentialSecretName means the default, the REC's name (as for the operator).
-  // eslint-disable-next-line @typescript-eslint/prefer-nullish-coalescing
-  const secretName = rec.spec.clusterCredentialSecretName || name;
+  const secretName = credentialSecretName(rec, name, session.namespace);
   const storeType = rec.spec.clusterCredentialSecretType ?? 'kubernetes';
   const store = storeType === 'vault' ? await vaultStore(session, secretName) : new SecretStore(session.cluster, secretName);
   const pods = await session.cluster.listRecPods(name);
@@ -72,6 +72,31 @@ export async function loadRecTarget(session: Session, name: string): Promise<Rec
     rest: new RestClient(transport, pods),
     journal: new Journal(session.cluster, name),
   };
+}
+
+const CredentialStatus = z.object({ clusterCredentialSecretName: z.string().optional() }).loose();
+
+/**
+ * The Secret the cluster uses. Since operator 8.0.18-11 spec.clusterCredentialSecretName "can be changed to point to
+ * a different existing secret" on a running cluster, and status.clusterCredentialSecretName names the one "currently
+ * in use by the cluster" (RedisLabs/redis-enterprise-k8s-docs crds/rec_crd.yaml from v8.0.18-11). No other sign of a
+ * switch under way is documented: while the two differ, which Secret the operator and the pods read is unknown, so
+ * every command refuses. Earlier operators either have no status field (the spec names it) or keep the name set at
+ * creation there and never switch (crds/rec_crd.yaml v8.0.10-21 to v8.0.16-25).
+ */
+function credentialSecretName(rec: Rec, name: string, namespace: string): string {
+  // `||`, not `??`: an empty clusterCredentialSecretName means the default, the REC's name (as for the operator).
+  // eslint-disable-next-line @typescript-eslint/prefer-nullish-coalescing
+  const wanted = rec.spec.clusterCredentialSecretName || name;
+  const inUse = CredentialStatus.safeParse(rec.status ?? {}).data?.clusterCredentialSecretName;
+  if (!inUse) return wanted;
+  if (inUse !== wanted) {
+    throw refused(
+      `the credential Secret of REC ${name} is being switched: spec.clusterCredentialSecretName names "${wanted}", but the cluster still uses "${inUse}" (status.clusterCredentialSecretName); nothing was changed`,
+      `wait until "kubectl get rec ${name} -n ${namespace} -o jsonpath={.status.clusterCredentialSecretName}" shows ${wanted}, then run this again. Operators before 8.0.18-11 never switch: there, set spec.clusterCredentialSecretName back to ${inUse}`,
+    );
+  }
+  return inUse;
 }
 
 /** The Vault entry the operator reads for this REC, at the path its ConfigMap configures. */

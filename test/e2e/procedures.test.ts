@@ -40,7 +40,7 @@ describe('change-user, reset, user passwords (end to end)', function () {
     sim = await startSimCluster({
       recs: [
         { name: REC, namespace: NS },
-        { name: 'rec-old', namespace: NS, pods: 1, redis: { apiVersion: 'pre-7.8.2' } },
+        { name: 'rec-old', namespace: NS, pods: 1, redis: { softwareVersion: '7.4.2-54' } },
         { name: 'rec-norbac', namespace: NS, pods: 1, redis: { rbac: false } },
       ],
       pods: 2,
@@ -188,8 +188,8 @@ describe('change-user, reset, user passwords (end to end)', function () {
 
   describe('user rotate | finish | reset', () => {
     for (const [rec, version] of [
-      ['rec', '7.8.2+'],
-      ['rec-old', 'pre-7.8.2'],
+      ['rec', '7.22.0-28'],
+      ['rec-old', '7.4.2-54'],
     ] as const) {
       it(`rotate into a Secret, then finish (${version} API)`, async () => {
         const email = `app-${rec}@example.com`;

@@ -12,9 +12,11 @@ import { SecretController, type SecretControllerOptions } from './kube/secret-co
 import { makeSelfSignedCert } from './kube/tls.js';
 import { Kubelet } from './pods/kubelet.js';
 import { PodSandboxes, checkNamespaces, type NamespaceMode, type PodSpec } from './pods/sandbox.js';
-import { ClusterState, type ApiVersion, type ClusterStateOptions } from './redis/cluster-state.js';
+import { ClusterState, type ClusterStateOptions } from './redis/cluster-state.js';
 import { RestApi } from './redis/rest-api.js';
-import { OperatorComponents, type Credentials } from './redis/operator.js';
+import { UserController } from './redis/user-controller.js';
+import { WITHOUT_USER_CRD } from './kube/discovery.js';
+import { CredentialSecretInUse, OperatorComponents, type CredentialSecretNaming, type Credentials } from './redis/operator.js';
 import { VaultServer } from './vault/server.js';
 
 export type ExecProtocol = 'v5' | 'v4';
@@ -31,8 +33,24 @@ export interface RecSpec {
   /** Initial admin password; random by default. */
   password?: string;
   pods?: number;
-  /** Pod names whose image lacks curl. */
+  /** Pod names whose image lacks curl (the same as `missingTools: { POD: ['curl'] }`). */
   curlMissingPods?: string[];
+  /**
+   * Commands absent from a pod's image, by pod name (e.g. `{ 'rec-0': ['sha256sum'] }`), really gone from /usr/bin.
+   * Silent: the `.minimal` image "installs fewer operating system packages", not which ones
+   * (content/operate/kubernetes/security/minimal-base-image, published page).
+   */
+  missingTools?: Record<string, string[]>;
+  /**
+   * Vault RECs: whether the pods see the credentials as files in /opt/redislabs/credentials (default true). Silent
+   * (content/operate/kubernetes/security/vault.md never says where Vault-backed pods see them): with false the pods
+   * have no files and the operator's components authenticate from its Vault cache only.
+   */
+  vaultMountedCredentials?: boolean;
+  /** How the operator treats spec.clusterCredentialSecretName (see CredentialSecretNaming); default `renamable`. */
+  credentialSecretNaming?: CredentialSecretNaming;
+  /** `renamable`: how long after the spec names another valid Secret the operator switches to it (silent; default 1000 ms). */
+  secretRenameMs?: number;
   /** Per-REC cluster behaviour (lockout, complexity, RBAC, redirects, version). */
   redis?: Partial<Omit<ClusterStateOptions, 'name'>>;
 }
@@ -51,7 +69,15 @@ export interface SimOptions {
   execProtocols?: ExecProtocol[];
   /** Operator components' re-read/authenticate period (default 1000 ms). */
   operatorIntervalMs?: number;
-  redisVersion?: ApiVersion;
+  /**
+   * The RedisEnterpriseUser CRD and its controller (operator 8.2.0-12+, test/sim/redis/user-controller.ts).
+   * false: an older operator, whose API server does not serve the resource (404). Default true.
+   */
+  redisEnterpriseUsers?: boolean;
+  /** The RedisEnterpriseUser controller's resync period (default 1000 ms); it also acts on changes. */
+  userControllerIntervalMs?: number;
+  /** Redis Software version of every REC (ClusterStateOptions.softwareVersion; a RecSpec's `redis` wins). */
+  redisVersion?: string;
   /** Cluster behaviour for every REC (a RecSpec's `redis` wins). */
   redis?: Partial<Omit<ClusterStateOptions, 'name'>>;
   /** VAULT_CACHE_SECRET_EXPIRATION_SECONDS in the operator ConfigMap, and the operator's Vault cache (default 5). */
@@ -94,6 +120,8 @@ export interface SimCluster {
   recs: SimRec[];
   redis(rec: string): ClusterState;
   operator: OperatorComponents;
+  /** The operator's RedisEnterpriseUser controller (inert when the CRD is not served). */
+  userController: UserController;
   kubelet: Kubelet;
   sandboxes: PodSandboxes;
   /** How the pods got their namespaces. */
@@ -205,11 +233,14 @@ export async function startSimCluster(options: SimOptions = {}): Promise<SimClus
       });
     }
 
-    const readCreds = (ns: string, recName: string): Record<string, string> | undefined => {
+    // The Secret (or Vault entry) each REC's operator uses: a rename in the spec is applied by the operator, later.
+    const secretsInUse = new Map<string, CredentialSecretInUse>();
+    /** The credentials the REC's operator reads (or, with `name`, what that Secret or Vault entry holds). */
+    const readCreds = (ns: string, recName: string, name?: string): Record<string, string> | undefined => {
       const rec = store.get('redisenterpriseclusters', ns, recName);
       if (!rec) return undefined;
       const spec = (rec.spec ?? {}) as Record<string, unknown>;
-      const secretName = (spec.clusterCredentialSecretName as string | undefined) || recName;
+      const secretName = name ?? secretsInUse.get(`${ns}/${recName}`)?.current ?? ((spec.clusterCredentialSecretName as string | undefined) || recName);
       if (spec.clusterCredentialSecretType === 'vault') {
         const cm = (store.get('configmaps', ns, 'operator-environment-config')?.data ?? {}) as Record<string, string>;
         const data = vault.read(cm.VAULT_SECRET_ROOT || 'secret', `${cm.VAULT_SECRET_PREFIX || 'redisenterprise'}/${secretName}`, cm.VAULT_NAMESPACE ?? '');
@@ -252,6 +283,8 @@ export async function startSimCluster(options: SimOptions = {}): Promise<SimClus
       const podCount = spec.pods ?? options.pods ?? 3;
       const password = spec.password ?? randomPassword();
       const podNames = Array.from({ length: podCount }, (_, i) => `${spec.name}-${i}`);
+      const naming = spec.credentialSecretNaming ?? 'renamable';
+      const mountsCredentials = secretType !== 'vault' || spec.vaultMountedCredentials !== false;
 
       store.create('redisenterpriseclusters', {
         apiVersion: 'app.redislabs.com/v1',
@@ -264,7 +297,12 @@ export async function startSimCluster(options: SimOptions = {}): Promise<SimClus
           clusterCredentialSecretType: secretType,
           ...(secretType === 'vault' ? { clusterCredentialSecretRole: 'redis-enterprise-rec' } : {}),
         },
-        status: { state: 'Running', specStatus: 'Valid', licenseStatus: { licenseState: 'Valid' } },
+        status: {
+          state: 'Running',
+          specStatus: 'Valid',
+          licenseStatus: { licenseState: 'Valid' },
+          ...(naming === 'no-status' ? {} : { clusterCredentialSecretName: secretName }),
+        },
       });
       let vaultRef: SimRec['vault'];
       if (secretType === 'vault') {
@@ -282,7 +320,7 @@ export async function startSimCluster(options: SimOptions = {}): Promise<SimClus
 
       const state = new ClusterState({
         name: spec.name,
-        apiVersion: options.redisVersion,
+        ...(options.redisVersion ? { softwareVersion: options.redisVersion } : {}),
         ...options.redis,
         ...spec.redis,
       });
@@ -307,25 +345,49 @@ export async function startSimCluster(options: SimOptions = {}): Promise<SimClus
       rests.push(rest);
 
       for (const [i, pod] of podNames.entries()) {
-        store.create('pods', podObject(spec.name, ns, pod, i, podIPs.get(pod)!, secretName));
+        store.create('pods', podObject(spec.name, ns, pod, i, podIPs.get(pod)!, mountsCredentials ? secretName : undefined, state.nodeVersion(i)));
         const podDir = join(dir, 'pods', ns, pod);
         podDirs.set(`${ns}/${pod}`, join(podDir, 'credentials'));
         const socketPath = join(sockDir, `${sockIndex++}.sock`);
         await rest.listen(pod, socketPath);
-        kubelet.addPod({ namespace: ns, name: pod, rec: spec.name, credentialsDir: join(podDir, 'credentials') });
+        // Without mounted credentials the folder stays empty: no kubelet sync for it.
+        if (mountsCredentials) kubelet.addPod({ namespace: ns, name: pod, rec: spec.name, credentialsDir: join(podDir, 'credentials') });
         const podSpec: PodSpec = {
           namespace: ns,
           name: pod,
           credentialsDir: join(podDir, 'credentials'),
           socketPath,
           argvLog: join(podDir, 'argv.log'),
-          curlMissing: spec.curlMissingPods?.includes(pod) ?? false,
+          missingTools: [...(spec.missingTools?.[pod] ?? []), ...(spec.curlMissingPods?.includes(pod) ? ['curl'] : [])],
         };
         if (options.fleet) pendingStarts.push(podSpec);
         else await sandboxes.start(podSpec);
       }
 
+      const inUse = new CredentialSecretInUse(
+        {
+          naming,
+          renameMs: spec.secretRenameMs ?? 1000,
+          wanted: () =>
+            (store.get('redisenterpriseclusters', ns, spec.name)?.spec as { clusterCredentialSecretName?: string } | undefined)?.clusterCredentialSecretName || spec.name,
+          valid: (name) => {
+            const c = asCreds(readCreds(ns, spec.name, name));
+            return c !== undefined && state.accepts(c.username, c.password);
+          },
+          publish: (name) => {
+            const o = store.mustGet('redisenterpriseclusters', ns, spec.name);
+            store.update('redisenterpriseclusters', {
+              ...o,
+              metadata: { ...o.metadata, resourceVersion: undefined },
+              status: { ...(o.status as object), clusterCredentialSecretName: name },
+            });
+          },
+        },
+        secretName,
+      );
+      secretsInUse.set(`${ns}/${spec.name}`, inUse);
       operator.add({
+        reconcile: () => inUse.reconcile(),
         rec: spec.name,
         namespace: ns,
         state,
@@ -347,6 +409,20 @@ export async function startSimCluster(options: SimOptions = {}): Promise<SimClus
     cleanups.push(() => kubelet.stop());
     operator.start();
     cleanups.push(() => operator.stop());
+    const userController = new UserController({
+      store,
+      // The REC of an operator namespace (one per namespace, content/operate/kubernetes/architecture/deployment-options.md).
+      recOf: (ns) => {
+        const inNamespace = recs.filter((r) => r.namespace === ns);
+        const only = inNamespace.length === 1 ? inNamespace[0]! : undefined;
+        return only && { rec: only.name, state: states.get(`${ns}/${only.name}`)! };
+      },
+      intervalMs: options.userControllerIntervalMs,
+    });
+    if (options.redisEnterpriseUsers !== false) {
+      userController.start();
+      cleanups.push(() => userController.stop());
+    }
 
     const api = await startApiServer({
       store,
@@ -355,6 +431,7 @@ export async function startSimCluster(options: SimOptions = {}): Promise<SimClus
       faults,
       dir: join(dir, 'kube'),
       execProtocols: options.execProtocols ?? ['v5', 'v4'],
+      ...(options.redisEnterpriseUsers === false ? { resources: WITHOUT_USER_CRD } : {}),
     });
     cleanups.push(() => api.close());
     const admin = api.users.admin ?? Object.values(api.users)[0];
@@ -384,6 +461,7 @@ export async function startSimCluster(options: SimOptions = {}): Promise<SimClus
       recs,
       redis,
       operator,
+      userController,
       kubelet,
       sandboxes,
       podNamespaces,
@@ -462,7 +540,8 @@ function setPodReady(store: KubeStore, ns: string, pod: string, ready: boolean):
   store.update('pods', { ...o, metadata: { ...o.metadata, resourceVersion: undefined } });
 }
 
-function podObject(rec: string, ns: string, name: string, ordinal: number, podIP: string, secretName: string): KubeObject {
+/** `secretName` undefined: a pod that mounts no credentials (a Vault REC with vaultMountedCredentials false). */
+function podObject(rec: string, ns: string, name: string, ordinal: number, podIP: string, secretName: string | undefined, version: string): KubeObject {
   const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   const containers = ['redis-enterprise-node', 'bootstrapper'];
   return {
@@ -487,13 +566,14 @@ function podObject(rec: string, ns: string, name: string, ordinal: number, podIP
       containers: [
         {
           name: 'redis-enterprise-node',
-          image: 'redislabs/redis:7.22.0-28',
+          // The image tag is the Redis Software version the node runs.
+          image: `redislabs/redis:${version}`,
           ports: [{ containerPort: 9443, name: 'api', protocol: 'TCP' }],
-          volumeMounts: [{ name: 'credentials', mountPath: '/opt/redislabs/credentials', readOnly: true }],
+          volumeMounts: secretName ? [{ name: 'credentials', mountPath: '/opt/redislabs/credentials', readOnly: true }] : [],
         },
         { name: 'bootstrapper', image: 'redislabs/operator:7.22.0-7' },
       ],
-      volumes: [{ name: 'credentials', secret: { secretName, defaultMode: 420 } }],
+      volumes: secretName ? [{ name: 'credentials', secret: { secretName, defaultMode: 420 } }] : [],
     },
     status: {
       phase: 'Running',
@@ -513,7 +593,7 @@ function podObject(rec: string, ns: string, name: string, ordinal: number, podIP
         ready: true,
         started: true,
         restartCount: 0,
-        image: c === 'bootstrapper' ? 'redislabs/operator:7.22.0-7' : 'redislabs/redis:7.22.0-28',
+        image: c === 'bootstrapper' ? 'redislabs/operator:7.22.0-7' : `redislabs/redis:${version}`,
         state: { running: { startedAt: now } },
       })),
     },

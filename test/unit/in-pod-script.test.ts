@@ -1,9 +1,14 @@
 // The in-pod script and its curl config, run for real: a real sh, a real curl, a local HTTP server.
 // stdin is never closed, as over exec protocol v4.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import { curlConfig, curlQuote, parseCurlOutput } from '../../src/pod/curl-config.js';
+import { POD_TOOLS } from '../../src/pod/in-pod-script.js';
 import { runInPodScript } from './in-pod-runner.js';
 
 interface Seen {
@@ -67,6 +72,38 @@ describe('in-pod script and curl config (real sh and curl)', () => {
   it('rejects an unknown operation', async () => {
     const res = await runInPodScript(Buffer.from('rm -rf /\n'));
     assert.equal(res.code, 64);
+  });
+
+  describe('the commands it runs (a .minimal image may lack any)', () => {
+    const dirs: string[] = [];
+    /** A PATH holding only sh and the given commands, as an image that has nothing else. */
+    const pathWith = (tools: readonly string[]) => {
+      const dir = mkdtempSync(join(tmpdir(), 'reccred-path-'));
+      dirs.push(dir);
+      for (const t of ['sh', ...tools]) symlinkSync(execFileSync('sh', ['-c', `command -v ${t}`], { encoding: 'utf8' }).trim(), join(dir, t));
+      return { PATH: dir };
+    };
+    after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+    it('"tools" names exactly the commands the image lacks, then "checked"', async () => {
+      for (const missing of POD_TOOLS) {
+        const res = await runInPodScript(Buffer.from('tools\n'), pathWith(POD_TOOLS.filter((t) => t !== missing)));
+        assert.equal(res.code, 0, res.stderr);
+        assert.equal(res.stdout, `missing ${missing}\nchecked\n`);
+      }
+      const none = await runInPodScript(Buffer.from('tools\n'), pathWith([]));
+      assert.equal(none.stdout, `${POD_TOOLS.map((t) => `missing ${t}\n`).join('')}checked\n`, 'the check itself needs no command');
+    });
+
+    it('needs nothing beyond POD_TOOLS: hash and a REST call run with only those on PATH', async () => {
+      const env = pathWith(POD_TOOLS);
+      const hash = await runInPodScript(Buffer.from('hash\n'), env);
+      assert.equal(hash.code, 0, hash.stderr);
+      const config = Buffer.from(curlConfig({ method: 'GET', url: `${base}/v1/cluster`, basicAuth: { username: 'u', password: 'p' }, maxTimeSeconds: 5 }));
+      const res = await runInPodScript(Buffer.concat([Buffer.from(`rest\n${config.length}\nstdin\n`), config]), env);
+      assert.equal(res.code, 0, res.stderr);
+      assert.equal(parseCurlOutput(res.stdout)?.status, 200);
+    });
   });
 
   it('quotes for curl config syntax', () => {

@@ -20,6 +20,7 @@ import {
   legacyGroupDoc,
   legacyGroupList,
   negotiateDiscovery,
+  RESOURCES,
   resourceList,
   type ResourceInfo,
 } from './discovery.js';
@@ -47,6 +48,8 @@ export interface ApiServerOptions {
   execProtocols?: ExecProtocol[];
   /** Default 0: an ephemeral port. */
   port?: number;
+  /** What it serves (default: every resource of discovery.ts; WITHOUT_USER_CRD for an operator before 8.2.0-12). */
+  resources?: ResourceInfo[];
 }
 
 export interface ApiServer {
@@ -144,6 +147,7 @@ function fieldSelectorMatcher(selector: string | null): (o: KubeObject) => boole
 
 export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
   const { store, executor, audit, faults, dir } = opts;
+  const served = opts.resources ?? RESOURCES;
   await mkdir(dir, { recursive: true });
   const certs = await makeCaAndServingCert(join(dir, 'pki'));
   let execProtocols: ExecProtocol[] = opts.execProtocols ?? ['v5', 'v4'];
@@ -212,7 +216,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       namespace = rest[1]!;
       rest = rest.slice(2);
     }
-    const info = findResource(group, version, rest[0]!);
+    const info = findResource(group, version, rest[0]!, served);
     if (!info || rest.length > 3) return undefined;
     if (namespace !== undefined && !info.namespaced) return undefined;
     const t: Target = { info };
@@ -233,19 +237,19 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     const fmt = negotiateDiscovery(req.headers.accept);
     if (p === 'api' || p === 'apis') {
       if (fmt.kind === 'aggregated') {
-        sendJson(res, 200, aggregatedDiscovery(p, fmt.version), aggregatedContentType(fmt.version));
+        sendJson(res, 200, aggregatedDiscovery(p, fmt.version, served), aggregatedContentType(fmt.version));
       } else {
-        sendJson(res, 200, p === 'api' ? legacyApiVersions(`127.0.0.1:${port}`) : legacyGroupList());
+        sendJson(res, 200, p === 'api' ? legacyApiVersions(`127.0.0.1:${port}`) : legacyGroupList(served));
       }
       return true;
     }
     if (segs[0] === 'apis' && segs.length === 2) {
-      const g = legacyGroupDoc(segs[1]!);
+      const g = legacyGroupDoc(segs[1]!, served);
       if (!g) return false;
       sendJson(res, 200, g);
       return true;
     }
-    const list = p === 'api/v1' ? resourceList('', 'v1') : segs[0] === 'apis' && segs.length === 3 ? resourceList(segs[1]!, segs[2]!) : undefined;
+    const list = p === 'api/v1' ? resourceList('', 'v1', served) : segs[0] === 'apis' && segs.length === 3 ? resourceList(segs[1]!, segs[2]!, served) : undefined;
     if (!list) return false;
     sendJson(res, 200, list);
     return true;

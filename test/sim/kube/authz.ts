@@ -89,7 +89,18 @@ export function forbiddenMessage(a: RequestAttributes, groupResource: string): s
 
 const ALL_VERBS = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection'];
 // Everything the simulated server serves, so that "everything but X" can be written as positive rules.
-const ALL_RESOURCES = ['namespaces', 'secrets', 'configmaps', 'pods', 'pods/log', 'pods/status', 'redisenterpriseclusters', 'redisenterpriseclusters/status'];
+const ALL_RESOURCES = [
+  'namespaces',
+  'secrets',
+  'configmaps',
+  'pods',
+  'pods/log',
+  'pods/status',
+  'redisenterpriseclusters',
+  'redisenterpriseclusters/status',
+  'redisenterpriseusers',
+  'redisenterpriseusers/status',
+];
 
 export const BUILTIN_USERS: Record<string, PolicyRule[]> = {
   admin: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }],

@@ -94,6 +94,22 @@ export const RESOURCES: ResourceInfo[] = [
     subresources: [{ name: 'status', kind: 'RedisEnterpriseCluster', verbs: ['get', 'patch', 'update'] }],
   },
   {
+    // Operator 8.2.0-12 (content/operate/kubernetes/reference/api/redis_enterprise_user_api.md: group
+    // app.redislabs.com/v1alpha1, kind RedisEnterpriseUser; access-control/manage-users.md uses
+    // `kubectl get redisenterpriseuser alice`). No short name is documented. Its status is the
+    // controller's (test/sim/redis/user-controller.ts): a status subresource, so spec writes keep it.
+    name: 'redisenterpriseusers',
+    store: 'redisenterpriseusers',
+    group: 'app.redislabs.com',
+    version: 'v1alpha1',
+    kind: 'RedisEnterpriseUser',
+    singular: 'redisenterpriseuser',
+    namespaced: true,
+    verbs: RW,
+    strategicMerge: false,
+    subresources: [{ name: 'status', kind: 'RedisEnterpriseUser', verbs: ['get', 'patch', 'update'] }],
+  },
+  {
     name: 'selfsubjectaccessreviews',
     group: 'authorization.k8s.io',
     version: 'v1',
@@ -106,12 +122,16 @@ export const RESOURCES: ResourceInfo[] = [
   },
 ];
 
-export function findResource(group: string, version: string, name: string): ResourceInfo | undefined {
-  return RESOURCES.find((r) => r.group === group && r.version === version && r.name === name);
+/** What a server without the RedisEnterpriseUser CRD serves (an operator before 8.2.0-12). */
+export const WITHOUT_USER_CRD = RESOURCES.filter((r) => r.name !== 'redisenterpriseusers');
+
+// Each function below takes the resources one server serves (default: all of them).
+export function findResource(group: string, version: string, name: string, served = RESOURCES): ResourceInfo | undefined {
+  return served.find((r) => r.group === group && r.version === version && r.name === name);
 }
 
-const groups = () => [...new Set(RESOURCES.filter((r) => r.group !== '').map((r) => r.group))];
-const versionsOf = (group: string) => [...new Set(RESOURCES.filter((r) => r.group === group).map((r) => r.version))];
+const groups = (served: ResourceInfo[]) => [...new Set(served.filter((r) => r.group !== '').map((r) => r.group))];
+const versionsOf = (group: string, served: ResourceInfo[]) => [...new Set(served.filter((r) => r.group === group).map((r) => r.version))];
 const gv = (group: string, version: string) => (group ? `${group}/${version}` : version);
 
 export type DiscoveryFormat = { kind: 'aggregated'; version: 'v2' | 'v2beta1' } | { kind: 'legacy' };
@@ -156,24 +176,24 @@ function aggregatedResource(r: ResourceInfo) {
   };
 }
 
-function aggregatedGroup(group: string) {
+function aggregatedGroup(group: string, served: ResourceInfo[]) {
   return {
     metadata: group ? { name: group, creationTimestamp: null } : { creationTimestamp: null },
-    versions: versionsOf(group).map((version) => ({
+    versions: versionsOf(group, served).map((version) => ({
       version,
-      resources: RESOURCES.filter((r) => r.group === group && r.version === version).map(aggregatedResource),
+      resources: served.filter((r) => r.group === group && r.version === version).map(aggregatedResource),
       freshness: 'Current',
     })),
   };
 }
 
 /** `/api` (core) or `/apis` (named groups) as an APIGroupDiscoveryList. */
-export function aggregatedDiscovery(root: 'api' | 'apis', version: 'v2' | 'v2beta1') {
+export function aggregatedDiscovery(root: 'api' | 'apis', version: 'v2' | 'v2beta1', served = RESOURCES) {
   return {
     kind: 'APIGroupDiscoveryList',
     apiVersion: `apidiscovery.k8s.io/${version}`,
     metadata: {},
-    items: root === 'api' ? [aggregatedGroup('')] : groups().map(aggregatedGroup),
+    items: root === 'api' ? [aggregatedGroup('', served)] : groups(served).map((g) => aggregatedGroup(g, served)),
   };
 }
 
@@ -185,22 +205,22 @@ export function legacyApiVersions(serverAddress: string) {
   };
 }
 
-function legacyGroup(group: string) {
-  const versions = versionsOf(group).map((version) => ({ groupVersion: gv(group, version), version }));
+function legacyGroup(group: string, served: ResourceInfo[]) {
+  const versions = versionsOf(group, served).map((version) => ({ groupVersion: gv(group, version), version }));
   return { name: group, versions, preferredVersion: versions[0] };
 }
 
-export function legacyGroupList() {
-  return { kind: 'APIGroupList', apiVersion: 'v1', groups: groups().map(legacyGroup) };
+export function legacyGroupList(served = RESOURCES) {
+  return { kind: 'APIGroupList', apiVersion: 'v1', groups: groups(served).map((g) => legacyGroup(g, served)) };
 }
 
-export function legacyGroupDoc(group: string) {
-  return groups().includes(group) ? { kind: 'APIGroup', apiVersion: 'v1', ...legacyGroup(group) } : undefined;
+export function legacyGroupDoc(group: string, served = RESOURCES) {
+  return groups(served).includes(group) ? { kind: 'APIGroup', apiVersion: 'v1', ...legacyGroup(group, served) } : undefined;
 }
 
 /** `/api/v1` or `/apis/{group}/{version}` as an APIResourceList. */
-export function resourceList(group: string, version: string) {
-  const rs = RESOURCES.filter((r) => r.group === group && r.version === version);
+export function resourceList(group: string, version: string, served = RESOURCES) {
+  const rs = served.filter((r) => r.group === group && r.version === version);
   if (!rs.length) return undefined;
   return {
     kind: 'APIResourceList',

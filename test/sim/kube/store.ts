@@ -18,7 +18,7 @@ export type KubeObject = {
 };
 
 /** Resources the simulated API server serves, by plural name. */
-export type Resource = 'namespaces' | 'secrets' | 'pods' | 'configmaps' | 'redisenterpriseclusters';
+export type Resource = 'namespaces' | 'secrets' | 'pods' | 'configmaps' | 'redisenterpriseclusters' | 'redisenterpriseusers';
 
 export type StoreEvent = { type: 'ADDED' | 'MODIFIED' | 'DELETED'; resource: Resource; object: KubeObject };
 

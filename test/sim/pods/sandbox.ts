@@ -19,8 +19,8 @@ export interface PodSpec {
   socketPath: string;
   /** Host file the argv wrappers append to. */
   argvLog: string;
-  /** Make curl absent from the pod's image (for the plugin's "curl missing" error). */
-  curlMissing?: boolean;
+  /** Commands absent from the pod's image (`curl`, `sha256sum`...), as in a `.minimal` image. */
+  missingTools?: string[];
   /** Host folder bind-mounted at the exec user's HOME (default: `home` beside credentialsDir). */
   homeDir?: string;
 }
@@ -66,6 +66,13 @@ const POD_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 export const POD_HOME = '/opt/.sim/home';
 const homeDirOf = (spec: PodSpec) => spec.homeDir ?? join(dirname(spec.credentialsDir), 'home');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** The names go into the setup script's environment, which removes /usr/bin/NAME for each: plain command names only. */
+function missingTools(spec: PodSpec): string {
+  const names = spec.missingTools ?? [];
+  const bad = names.find((t) => !/^[a-z0-9][a-z0-9_.+-]*$/.test(t));
+  if (bad !== undefined) throw new Error(`pod ${spec.name}: "${bad}" is not a command name`);
+  return names.join(' ');
+}
 
 const SANDBOX_FLAGS = ['--mount', '--net', '--uts', '--fork', '--propagation', 'private'];
 /** unshare's arguments for a sandbox (`--map-root-user` is `-r`: our uid and gid become root inside). */
@@ -231,7 +238,7 @@ export class PodSandboxes implements PodExecutor {
         SIM_POD_HOME: POD_HOME,
         SIM_HOSTNAME: spec.name,
         SIM_ARGV_LOG: spec.argvLog,
-        SIM_CURL_MISSING: spec.curlMissing ? '1' : '0',
+        SIM_MISSING_TOOLS: missingTools(spec),
         SIM_LIGHT: this.o.light ? '1' : '0',
         SIM_NODE: process.execPath,
         SIM_FORWARDER: FORWARDER,

@@ -22,11 +22,16 @@ for b in curl dash bash; do
   if [ -e "/usr/bin/$b" ]; then cp "/usr/bin/$b" "/opt/.sim/$b"; fi
 done
 
-if [ "$SIM_CURL_MISSING" = 1 ]; then
-  # An overlay over /usr/bin lets curl be really absent (command -v fails, exit 127), as in a slim image.
+# Light pods end in "exec cat": keep a copy, since cat may be one of the tools removed below.
+cp /usr/bin/cat /opt/.sim/cat
+
+if [ -n "$SIM_MISSING_TOOLS" ]; then
+  # An overlay over /usr/bin (/bin links to it) lets tools be really absent (command -v fails, exit 127), as
+  # in the .minimal image, which "installs fewer operating system packages" without saying which
+  # (content/operate/kubernetes/security/minimal-base-image, published page).
   mkdir -p /opt/.sim/usrbin-upper /opt/.sim/usrbin-work
   mount -t overlay simbin -o lowerdir=/usr/bin,upperdir=/opt/.sim/usrbin-upper,workdir=/opt/.sim/usrbin-work /usr/bin
-  rm -f /usr/bin/curl
+  for t in $SIM_MISSING_TOOLS; do rm -f "/usr/bin/$t"; done
 fi
 
 # Wrappers append "argc NUL argv0 NUL argv1 NUL ..." to the host-side log, then exec the real binary.
@@ -63,7 +68,7 @@ if [ "$SIM_LIGHT" = 1 ]; then
   # Fleet mode: a cat holds the namespaces (about 1 MB instead of a 40 MB node forwarder) and, like the
   # forwarder, leaves when the simulator's end of stdin closes. $$ is this shell, which becomes cat.
   printf 'ready %s\n' "$$"
-  exec cat > /dev/null
+  exec /opt/.sim/cat > /dev/null
 fi
 exec "$SIM_NODE" "$SIM_FORWARDER"
 `;

@@ -21,6 +21,8 @@ export interface OperatorTarget {
   credentialsDir: string;
   /** Vault RECs: how long the operator caches what it read (VAULT_CACHE_SECRET_EXPIRATION_SECONDS). */
   cacheMs?: number;
+  /** The operator's own reconcile of the REC, run every round even while the components are switched off. */
+  reconcile?: () => void;
 }
 
 export interface OperatorFailure {
@@ -79,7 +81,10 @@ export class OperatorComponents {
 
   /** One round now (tests call it to avoid waiting for the timer). */
   tickAll(): void {
-    for (const t of this.recs.values()) if (t.enabled) this.tick(t);
+    for (const t of this.recs.values()) {
+      t.target.reconcile?.();
+      if (t.enabled) this.tick(t);
+    }
   }
 
   private tick(t: Tracked): void {
@@ -108,5 +113,56 @@ function readFiles(dir: string): Credentials | undefined {
     };
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * How an operator treats spec.clusterCredentialSecretName, by generation (RedisLabs/redis-enterprise-k8s-docs
+ * crds/rec_crd.yaml at each tag):
+ * - `renamable` (v8.0.18-11 and later): "On running clusters, this field can be changed to point to a different
+ *   existing secret. The new secret must exist, contain valid 'username' and 'password' fields, and the credentials
+ *   must work with the RS cluster"; status.clusterCredentialSecretName is "currently in use by the cluster ... updated
+ *   when the secret name changes" (also content/operate/kubernetes/release-notes/8-0-18-releases/8-0-18-11-april2026.md).
+ *   How long the switch takes, and any other sign of it, is not documented: spec != status is the only observable.
+ * - `fixed` (v7.8.6-11, v8.0.10-21 to v8.0.16-25): the status field holds the name "set upon cluster creation" and
+ *   is "used to prevent changes": a changed spec is never applied.
+ * - `no-status` (older): no status field; the name set at creation stays in use (the spec "can only be set upon
+ *   cluster creation").
+ */
+export type CredentialSecretNaming = 'renamable' | 'fixed' | 'no-status';
+
+export interface CredentialSecretSource {
+  naming: CredentialSecretNaming;
+  /** `renamable`: how long a valid new name waits before the operator switches to it. */
+  renameMs: number;
+  /** spec.clusterCredentialSecretName, or the REC's name when blank. */
+  wanted: () => string;
+  /** The new Secret exists, has both keys, and the cluster accepts them (checked without a counted login). */
+  valid: (name: string) => boolean;
+  /** Records the switch where this generation shows it (status.clusterCredentialSecretName). */
+  publish: (name: string) => void;
+}
+
+/** The credential Secret (or Vault entry) the operator uses for one REC: what its components and the pods read. */
+export class CredentialSecretInUse {
+  private pending: { name: string; since: number } | undefined;
+
+  constructor(
+    private readonly source: CredentialSecretSource,
+    public current: string,
+  ) {}
+
+  reconcile(now = Date.now()): void {
+    if (this.source.naming !== 'renamable') return;
+    const wanted = this.source.wanted();
+    if (wanted === this.current || !this.source.valid(wanted)) {
+      this.pending = undefined;
+      return;
+    }
+    if (this.pending?.name !== wanted) this.pending = { name: wanted, since: now };
+    if (now - this.pending.since < this.source.renameMs) return;
+    this.current = wanted;
+    this.pending = undefined;
+    this.source.publish(wanted);
   }
 }
