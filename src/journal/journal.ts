@@ -40,6 +40,8 @@ export const JournalRecord = z.object({
    * creates (named before the journal is written) and the Secrets the resource named when it started.
    */
   managedUser: z.object({ resource: z.string(), newSecret: z.string(), oldSecrets: z.array(z.string()) }).optional(),
+  /** change-user: the DELETE of the old user may have been sent; it may complete later (action_uid), so there is no way back. */
+  oldUserDeleteSentAt: z.string().optional(),
   /** reset: the PUT may have reached the cluster (a crash after this leaves it unknown). */
   replaceSentAt: z.string().optional(),
   /** reset: the one check after such a crash was refused (the PUT never applied, or the account is locked). */

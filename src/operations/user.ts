@@ -16,7 +16,16 @@ import { baseResult, interruptSignal, procedureContext, outcome } from '../proce
 import type { ProcedureContext } from '../procedures/procedure-steps.js';
 import { interruptedBeforeChange } from '../procedures/explain-error.js';
 import { SecretKeyTarget } from '../store/to-secret.js';
-import { DEFAULT_USER_REFUSAL, finishUserRotate, runUserReset, runUserRotate, userAccess, type Delivery, type UserAccess } from '../procedures/user-rotation.js';
+import {
+  DEFAULT_USER_REFUSAL,
+  OwnPasswordsForbiddenError,
+  finishUserRotate,
+  runUserReset,
+  runUserRotate,
+  userAccess,
+  type Delivery,
+  type UserAccess,
+} from '../procedures/user-rotation.js';
 import { findManagedUser, finishManagedUser, resetManagedUser, rotateManagedUser, type ManagedUserFrame } from '../procedures/managed-user-rotation.js';
 
 export interface UserRequest {
@@ -137,7 +146,14 @@ async function userTarget(request: UserRequest, command: string): Promise<UserTa
             .join(', ')}`,
     );
   }
-  const email = user.email ?? user.name ?? request.user;
+  // Users sign in to the REST API with their email (rest-api/_index.md); an account without one (Redis
+  // accepts an empty email) gives the plugin no documented login to act as.
+  if (!user.email)
+    throw refused(
+      `${user.name ?? request.user} has no email on REC ${target.name}, and the REST API signs users in by email; nothing was changed`,
+      `give the user an email (admin console, Access control > Users), then run this again`,
+    );
+  const email = user.email;
   if (adminUids.has(user.uid) || sameLogin(email, admin.username) || sameLogin(user.name, admin.username)) throw refuseAdmin(email);
   result.username = email;
   let checked: Promise<UserAccess> | undefined;
@@ -224,8 +240,10 @@ async function runUser(
     return outcome(u.result);
   } catch (err) {
     const current = await u.journal.read().catch(() => undefined);
-    // The cluster refused the first call outright: nothing changed, so the lock goes too.
-    if (current?.phase === 'recorded' && !current.replaceSentAt && (err instanceof AuthenticationFailedError || (err instanceof RestApiError && err.status < 500))) {
+    // The cluster refused the first call of this run's own journal outright: nothing changed, so the lock goes
+    // too. A resumed journal stays: the run that wrote it may have had its call applied, its reply lost.
+    const refusedOutright = err instanceof AuthenticationFailedError || (err instanceof RestApiError && err.status < 500) || err instanceof OwnPasswordsForbiddenError;
+    if (create && current?.phase === 'recorded' && !current.replaceSentAt && refusedOutright) {
       await u.journal.delete().catch(() => undefined);
     }
     u.result.phase = current?.phase ?? 'not-started';

@@ -359,7 +359,8 @@ export async function finishManagedUserRotate(ctx: ProcedureContext, admin: Cred
     // manage-users, "Rotatable mode" step 4: "Remove the old Secret from spec.passwordSecrets. Only the new password authenticates."
     await ctx.progress.step(
       `remove the old Secret from spec.passwordSecrets of RedisEnterpriseUser ${resource}`,
-      () => setPasswordSecrets(ctx, () => [newSecret]),
+      // Only the Secrets this rotation recorded go; one someone else put there stops the run (its clients would lose access).
+      () => setPasswordSecrets(ctx, (names) => (names.every((n) => n === newSecret || managed(r()).oldSecrets.includes(n)) ? [newSecret] : undefined)),
       (x) => (x === 'already' ? 'already removed' : undefined),
     );
     await advance(ctx, { phase: 'removed' });

@@ -4,7 +4,7 @@ import type { AccessCheck, Cluster } from '../kube/cluster.js';
 import { podIsReady, type Pod } from '../kube/resources.js';
 import type { Progress } from '../output/progress.js';
 import type { RecTarget } from '../rec/rec-target.js';
-import { AuthenticationFailedError, ForbiddenError } from '../rest/rest-errors.js';
+import { AuthenticationFailedError, ForbiddenError, RestApiError } from '../rest/rest-errors.js';
 import { describeLockout, lockedRecovery } from '../rest/lockout-policy.js';
 import { clusterSoftware, describeSoftware, softwareFromImages } from '../rest/software-version.js';
 import type { StoredCredentials } from '../store/credential-store.js';
@@ -186,7 +186,9 @@ export async function checkCurrentCredentials(target: RecTarget, stored: StoredC
     try {
       await rest.readLockoutPolicy(stored);
     } catch (err) {
-      if (err instanceof AuthenticationFailedError || err instanceof ForbiddenError) throw err;
+      // Only an HTTP answer proves the login was judged: after a transport failure (a timeout, a lost exec) it may
+      // have reached the cluster as a 401, and a second login could be a second failure (SPEC 3.4).
+      if (!(err instanceof RestApiError) || err instanceof ForbiddenError) throw err;
       // The policy could not be read (the messages then say the documented defaults): GET /v1/cluster proves the login.
       await rest.authenticate(stored);
     }

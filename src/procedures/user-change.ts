@@ -104,6 +104,9 @@ export async function runUserChange(ctx: ProcedureContext): Promise<'completed' 
   if (r().phase === 'propagated') {
     await settleThenLastLook(ctx);
     const oldUserUid = recorded(r().oldUserUid, 'oldUserUid');
+    // Recorded before it goes: a deletion the cluster finishes later cannot be told from a live user, so
+    // once it may have been sent, an abort goes forward instead of deleting the new admin too.
+    if (!r().oldUserDeleteSentAt) await advance(ctx, { oldUserDeleteSentAt: new Date().toISOString() });
     await progress.step(
       `delete the old admin user ${r().username} (DELETE /v1/users/${oldUserUid}) as the new one`,
       () => target.rest.deleteUser(newAdmin(r()), oldUserUid),
@@ -133,6 +136,11 @@ export async function rollBackUserChange(ctx: ProcedureContext): Promise<'rolled
     return 'completed' as const;
   };
   if (r().phase === 'removed' || r().abortedFrom === 'removed') return completeInstead();
+  if (r().phase === 'propagated' && r().oldUserDeleteSentAt) {
+    progress.note(`The deletion of the old admin user ${r().username} may already be under way: the change cannot be rolled back, so it is completed instead.`);
+    await runUserChange(ctx);
+    return 'completed';
+  }
   // From "propagated" the DELETE of the old user may have gone out: ask as the new user (valid in this phase).
   if ((r().phase === 'propagated' || r().abortedFrom === 'propagated') && !r().oldPasswordEnsured) {
     const oldUid = await progress.step(`the old admin user ${r().username} still exists`, () => findUserUid(ctx, newAdmin(r()), r().username));

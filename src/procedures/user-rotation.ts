@@ -3,7 +3,7 @@
 // hands it over; `user finish` deletes the old one once clients have moved; `user reset` replaces
 // all of them through PUT /v1/users/{uid} as the admin (the only route that works on every version
 // without the user's current password). Each user has its own journal, so the admin is never blocked.
-import { failed, refused, usageError } from '../errors/exit-codes.js';
+import { ExitCode, ReccredError, failed, refused, usageError } from '../errors/exit-codes.js';
 import type { JournalRecord } from '../journal/journal.js';
 import type { Progress } from '../output/progress.js';
 import type { RecTarget } from '../rec/rec-target.js';
@@ -122,12 +122,16 @@ async function refuseSelfService(ctx: ProcedureContext, access: UserAccess, err:
       `${lockedRecovery(target.rest.lockout, userReset(target, access.email))}; then run user rotate again`,
     );
   }
-  await ctx.journal.delete();
-  throw refused(
-    `REC ${target.name} does not let ${access.email} (role ${access.roles?.join(', ') ?? 'unknown'}) manage its own passwords: POST /v1/users/password answered 403 (${err.errorCode ?? 'no error code'}); nothing was changed`,
+  // The caller removes the journal if this run wrote it (a resumed one may hold a password an earlier POST added).
+  throw new OwnPasswordsForbiddenError(
+    `REC ${target.name} does not let ${access.email} (role ${access.roles?.join(', ') ?? 'unknown'}) manage its own passwords: POST /v1/users/password answered 403 (${err.errorCode ?? 'no error code'}); that call changed nothing`,
+    ExitCode.Refused,
     `instead: as the admin, ${userReset(target, access.email)} (replaces every password at once, so clients move in one step); or manage the user with a RedisEnterpriseUser in Rotatable password mode (operator 8.2.0-12 or later), which rotates it with two password Secrets`,
   );
 }
+
+/** The cluster refused a user's call on its own passwords (403 with the user active): user rotate cannot work for it. */
+export class OwnPasswordsForbiddenError extends ReccredError {}
 
 async function deliver(ctx: ProcedureContext, delivery: Delivery): Promise<'written' | 'already' | 'print'> {
   const r = ctx.record;

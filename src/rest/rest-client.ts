@@ -165,7 +165,10 @@ export class RestClient {
     if (reply.status === 401) throw this.refusedLogin(auth.username);
     if (ok(reply.status)) return 'deleted';
     const err = restErrorFrom(reply.status, reply.body, 'DELETE /v1/users/password');
-    if (reply.status === 403 || reply.status < 400 || reply.status >= 500 || !isRedisErrorObject(reply.body) || err.errorCode === 'user_not_exist') throw err;
+    // Only the statuses the page documents for a bad request (400) or a missing target (404) can be about the
+    // password; a 409, 406 or 429 says something else, and unauthorized_action is about the caller.
+    if ((reply.status !== 400 && reply.status !== 404) || !isRedisErrorObject(reply.body) || err.errorCode === 'user_not_exist' || err.errorCode === 'unauthorized_action')
+      throw err;
     if (reply.status === 404) await confirmUserExists();
     return 'absent';
   }
