@@ -14,7 +14,7 @@ import { AuthenticationFailedError, RestApiError } from '../rest/rest-errors.js'
 import { checkCurrentCredentials, checkPermissions, checkPodTools, checkPodsReady, checkRecRunning } from '../procedures/preflight.js';
 import { baseResult, interruptSignal, procedureContext, outcome } from '../procedures/procedure-run.js';
 import type { ProcedureContext } from '../procedures/procedure-steps.js';
-import { interruptedBeforeChange } from '../procedures/explain-error.js';
+import { explainError, interruptedBeforeChange } from '../procedures/explain-error.js';
 import { SecretKeyTarget } from '../store/to-secret.js';
 import {
   DEFAULT_USER_REFUSAL,
@@ -219,6 +219,7 @@ async function runUser(
   printed: { password?: string },
 ): Promise<Outcome> {
   const { signal, dispose } = u.interrupt;
+  let holding = false;
   try {
     let held = record;
     // Ctrl-C during the read-only preflight: stop before the journal, the first change (exit 1, not 3).
@@ -229,6 +230,7 @@ async function runUser(
       if (!taken) throw refused(`the ${record.operation} of ${record.username} was completed by its holder while this run watched its lease`, 'nothing left to do');
       held = taken;
     }
+    holding = true;
     const ctx = procedureContext(u.session, u.target, held, { settleMs: 0, propagationTimeoutMs: 0, noWait: true }, signal, u.journal);
     await body(ctx);
     u.result.phase = ctx.record.phase === 'stored' ? 'stored' : 'completed';
@@ -243,10 +245,25 @@ async function runUser(
     // The cluster refused the first call of this run's own journal outright: nothing changed, so the lock goes
     // too. A resumed journal stays: the run that wrote it may have had its call applied, its reply lost.
     const refusedOutright = err instanceof AuthenticationFailedError || (err instanceof RestApiError && err.status < 500) || err instanceof OwnPasswordsForbiddenError;
+    let left = holding ? current : undefined;
     if (create && current?.phase === 'recorded' && !current.replaceSentAt && refusedOutright) {
-      await u.journal.delete().catch(() => undefined);
+      const deleted = await u.journal.delete().then(
+        () => true,
+        () => false,
+      );
+      if (deleted) left = undefined;
     }
     u.result.phase = current?.phase ?? 'not-started';
+    // A journal this run held and left behind is a state to resume, whatever stopped the run: exit 3 (resumable), not 1 or 4.
+    const why = explainError(err);
+    if (left && (why.exitCode === ExitCode.Failed || why.exitCode === ExitCode.Refused)) {
+      const resumableError = new ReccredError(
+        `the ${left.operation} of ${left.username} stopped in phase "${left.phase}": ${why.message}; the journal ${u.journal.name} keeps its passwords`,
+        ExitCode.Resumable,
+        why.hint ?? 'run the same command again to resume it',
+      );
+      return { ...outcome(u.result, resumableError), printed: printed.password !== undefined };
+    }
     // Once the document is on stdout with the password, only the error follows, on stderr.
     return { ...outcome(u.result, err), printed: printed.password !== undefined };
   } finally {

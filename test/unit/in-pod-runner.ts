@@ -10,10 +10,9 @@ export function runInPodScript(stdin: Buffer, env?: NodeJS.ProcessEnv): Promise<
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
-    child.on('exit', (code) => {
-      child.stdin.destroy();
-      resolve({ code, stdout, stderr });
-    });
+    // 'exit' can come before the last stdout bytes are read: resolve on 'close', once stdin (never ended) is let go.
+    child.on('exit', () => child.stdin.destroy());
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
     // The script may exit before reading everything: a write to a closed pipe is not a test failure.
     child.stdin.on('error', () => undefined);
     // Never end(): the script must not need EOF.
