@@ -33,7 +33,7 @@ import { lastMomentCheckSecretKey } from './last-moment-check.js';
 import { checkPermissions } from './preflight.js';
 import { outcome } from './procedure-run.js';
 import { advance, type ProcedureContext } from './procedure-steps.js';
-import type { Delivery } from './user-rotation.js';
+import { deliver, type Delivery } from './user-rotation.js';
 import { sleep } from './waits.js';
 
 const DOC = 'content/operate/kubernetes/security/access-control/manage-users.md';
@@ -561,24 +561,9 @@ async function verify(ctx: ProcedureContext, admin: Credentials): Promise<void> 
 
 /** Hands the new password over before the journal moves on; a resumed run hands it over again. */
 async function handOver(ctx: ProcedureContext, delivery: Delivery): Promise<void> {
-  const r = ctx.record;
   await ctx.progress.step(
     delivery.kind === 'secret' ? `write ${delivery.target.location}` : 'hand the new password over (stdout)',
-    async () => {
-      if (delivery.kind === 'print') {
-        delivery.print(r.newPassword);
-        return 'print';
-      }
-      const { value, version } = await delivery.target.read();
-      if (value === r.newPassword) return 'already';
-      // rotate: the Secret held the current password when the run started; anything else is someone else's.
-      if (value !== undefined && r.operation === 'user-rotate' && value !== r.oldPassword) {
-        throw resumable(`${delivery.target.location} holds a password this operation did not write; someone else changed it`, 'inspect it; the journal keeps the new password');
-      }
-      await ctx.journal.fence();
-      await delivery.target.write(r.newPassword, version);
-      return 'written';
-    },
+    () => deliver(ctx, delivery),
     (x) => (x === 'already' ? 'already written' : undefined),
   );
 }

@@ -133,7 +133,8 @@ async function refuseSelfService(ctx: ProcedureContext, access: UserAccess, err:
 /** The cluster refused a user's call on its own passwords (403 with the user active): user rotate cannot work for it. */
 export class OwnPasswordsForbiddenError extends ReccredError {}
 
-async function deliver(ctx: ProcedureContext, delivery: Delivery): Promise<'written' | 'already' | 'print'> {
+/** Hands the new password over (the Secret written unless it already holds it, or stdout); refuses a value someone else put there. */
+export async function deliver(ctx: ProcedureContext, delivery: Delivery): Promise<'written' | 'already' | 'print'> {
   const r = ctx.record;
   if (delivery.kind === 'print') {
     delivery.print(r.newPassword);
