@@ -144,13 +144,30 @@ async function rotateTarget(session: Session, target: RecTarget, options: Rotate
       return { result, error: err };
     }
     const why = explainError(err);
+    // Past "removed" the old password is gone: only finish is left to do (abort would complete it too).
+    const removed = current.phase === 'removed';
     return {
       result,
       error: resumable(
-        `the rotation of REC ${target.name} stopped in phase "${current.phase}": ${why.message}. The old password still works${current.phase === 'recorded' ? '' : ', and so does the new one'}; the journal ${target.journal.name} keeps both`,
+        `the rotation of REC ${target.name} stopped in phase "${current.phase}": ${why.message}. ${whatRemains(current.phase, target.journal.name)}`,
         // A step that knows what to do (the last look found another writer) says it; else finish or abort.
-        err instanceof ReccredError && why.hint ? why.hint : resumeHint(target),
+        err instanceof ReccredError && why.hint ? why.hint : removed ? `run "kubectl reccred finish ${target.name} -n ${target.namespace}" to complete it` : resumeHint(target),
       ),
     };
+  }
+}
+
+/** Which passwords the cluster accepts when a rotation stops in `phase`, as far as the phase alone tells, and what the journal keeps. */
+function whatRemains(phase: string, journal: string): string {
+  switch (phase) {
+    case 'recorded':
+      return `The old password still works; the journal ${journal} keeps both`;
+    case 'propagated':
+      // The removal is this phase's step: a run stopped in it may have removed the old password already.
+      return `The new password works, and so does the old one unless the run stopped while removing it; the journal ${journal} keeps both`;
+    case 'removed':
+      return `The old password was removed and the new one works; only the journal ${journal} is left`;
+    default:
+      return `The old password still works, and so does the new one; the journal ${journal} keeps both`;
   }
 }

@@ -5,6 +5,7 @@
 import { formatDuration } from '../duration/duration.js';
 import { resumable } from '../errors/exit-codes.js';
 import type { Progress } from '../output/progress.js';
+import { ExecRefusedError } from '../pod/exec-session.js';
 import { sha256 } from '../pod/pod-transport.js';
 import type { RecTarget } from '../rec/rec-target.js';
 
@@ -60,14 +61,20 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
  * (VAULT_CACHE_SECRET_EXPIRATION_SECONDS), covers propagation. A Kubernetes-Secret REC without the files, or
  * a Vault REC where some pods have them, is pending as ever.
  */
-export async function podPropagation(target: RecTarget, expected: { username: string; password: string }): Promise<PodPropagation[]> {
+export async function podPropagation(
+  target: RecTarget,
+  expected: { username: string; password: string },
+  /** Throw the API server's refusal of an exec (RBAC) instead of calling the pod unreachable: a wait would never see it pass. */
+  { throwForbidden = false } = {},
+): Promise<PodPropagation[]> {
   const want = { username: sha256(expected.username), password: sha256(expected.password) };
   const seen = await Promise.all(
     target.pods.map(async (p) => {
       const pod = p.metadata.name;
       try {
         return { pod, hashes: await target.transport.credentialHashes(pod) };
-      } catch {
+      } catch (err) {
+        if (throwForbidden && err instanceof ExecRefusedError && err.httpStatus === 403) throw err;
         // A pod being restarted cannot be exec'd into for a moment; it is still pending, not failed.
         return { pod, hashes: undefined };
       }
@@ -93,7 +100,8 @@ async function pollPropagation(ctx: WaitContext, expected: { username: string; p
   const started = Date.now();
   for (;;) {
     ctx.stillHeld();
-    const states = await podPropagation(ctx.target, expected);
+    // A refused exec (RBAC) does not pass with time: say so now, not after the timeout as "unreachable".
+    const states = await podPropagation(ctx.target, expected, { throwForbidden: true });
     if (!states.length) {
       if (ctx.target.pods.length) ctx.progress.note(NO_MOUNTED_CREDENTIALS);
       return states;

@@ -8,8 +8,10 @@ import { decodeSecretKey } from '../kube/resources.js';
 import { StoreConflictError } from './credential-store.js';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
-const SECRET_KEY = /^[-._a-zA-Z0-9]{1,253}$/;
+// apimachinery pkg/util/validation/validation.go: IsDNS1123Subdomain (dot-separated labels, 253 at most) and
+// IsConfigMapKey, which Secret data keys use (never ".", "..", nor starting with "..").
+const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const SECRET_KEY = /^(?!\.$)(?!\.\.)[-._a-zA-Z0-9]{1,253}$/;
 
 export class SecretKeyTarget {
   readonly cluster: Cluster;

@@ -4,6 +4,11 @@
 // a service-account token, no kubeconfig) in a private mount namespace that holds the token files, as a
 // user whose permissions are exactly the Role's rules in the sim's RBAC model (which matches
 // resourceNames as Kubernetes RBAC does).
+// Minimality is proven from the outside, from the API server's audit log: the full-Role run's requests are
+// all covered by the Role and use every grant of it; and with each verb, or each pod name, revoked after the
+// preflight's access reviews (which still see the whole Role, so the preflight cannot be what refuses), the
+// API server refuses a request of exactly that grant and the run loses nothing. The preflight's own
+// refusals (reviews and requests agreeing) are a separate test.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -13,9 +18,9 @@ import { fileURLToPath } from 'node:url';
 import yaml from 'js-yaml';
 import { FleetResultSchema } from '../../src/output/result.js';
 import { accessReviews, ROTATION_PERMISSIONS } from '../../src/procedures/preflight.js';
+import type { AuditEvent } from '../sim/audit.js';
 import { startSimCluster, type SimCluster } from '../sim/cluster.js';
-import type { PolicyRule } from '../sim/kube/authz.js';
-import { policyRulesFromRole, type RbacRole } from '../sim/kube/rbac.js';
+import { policyRulesFromRole, revokedAfterReview, type RbacRole, type RbacRule } from '../sim/kube/rbac.js';
 import { journalExists, validPasswords } from './harness.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -86,6 +91,106 @@ function label(sim: SimCluster, rec: string, labels: Record<string, string>): vo
   sim.store.update('redisenterpriseclusters', { ...o, metadata: { ...o.metadata, labels: { ...(o.metadata.labels ?? {}), ...labels }, resourceVersion: undefined } });
 }
 
+/**
+ * A request the plugin made, read back from the API server's audit log (method and URI), with the
+ * attributes RBAC authorizes it by, worked out here from the URL alone (not from the sim's authorizer).
+ */
+interface AuditedRequest {
+  /** An exec upgrade is a GET that clusters before 1.35 authorize as "get" and 1.35+ also as "create": it needs both. */
+  verbs: string[];
+  group: string;
+  /** With its subresource: pods/exec. */
+  resource: string;
+  name?: string;
+  method: string;
+  uri: string;
+  status: number;
+}
+
+/** Requests that touch resources, as `user` made them; access reviews (every user's, by system:basic-user) and discovery left out. */
+function auditedRequests(events: readonly AuditEvent[], user: string): AuditedRequest[] {
+  return events.flatMap((e): AuditedRequest[] => {
+    if (e.kind !== 'api' || e.user !== user) return [];
+    const u = new URL(e.uri, 'https://audit.invalid');
+    const segs = u.pathname.split('/').filter(Boolean);
+    const [group, rest] = segs[0] === 'api' && segs[1] === 'v1' ? ['', segs.slice(2)] : segs[0] === 'apis' && segs.length > 3 ? [segs[1]!, segs.slice(3)] : [undefined, []];
+    if (group === undefined) return [];
+    const [resource, urlName, subresource] = rest[0] === 'namespaces' && rest.length >= 3 ? rest.slice(2) : rest;
+    if (!resource || resource === 'selfsubjectaccessreviews') return [];
+    const field = u.searchParams.get('fieldSelector')?.match(/(?:^|,)metadata\.name==?([^,]+)/)?.[1];
+    const name = urlName ?? field;
+    const collection = ['true', '1'].includes(u.searchParams.get('watch') ?? '') ? 'watch' : 'list';
+    const verbs =
+      subresource === 'exec'
+        ? ['create', 'get']
+        : ({ GET: [urlName ? 'get' : collection], POST: ['create'], PUT: ['update'], PATCH: ['patch'], DELETE: [urlName ? 'delete' : 'deletecollection'] }[e.method] ?? [e.method]);
+    return [{ verbs, group, resource: subresource ? `${resource}/${subresource}` : resource, ...(name ? { name } : {}), method: e.method, uri: e.uri, status: e.status }];
+  });
+}
+
+/** RBAC's rule matching, written from rbac.md ("Referring to resources"), over the manifest's own rules. */
+function ruleCovers(rule: RbacRule, verb: string, q: AuditedRequest): boolean {
+  const has = (list: string[] | undefined, v: string) => (list ?? []).some((x) => x === '*' || x === v);
+  return has(rule.verbs, verb) && has(rule.apiGroups, q.group) && has(rule.resources, q.resource) && (!rule.resourceNames?.length || rule.resourceNames.includes(q.name ?? ''));
+}
+const covered = (rules: RbacRule[], verb: string, q: AuditedRequest) => rules.some((r) => ruleCovers(r, verb, q));
+const describeRequest = (q: AuditedRequest) => `${q.verbs.join('+')} ${q.resource}${q.name ? ` "${q.name}"` : ''} (${q.method} ${q.uri.split('?')[0]} -> ${q.status})`;
+
+/** One thing the Role grants: a verb of a rule, on one of its names (or on every name when it lists none). */
+interface Grant {
+  rule: number;
+  verb: string;
+  group: string;
+  resource: string;
+  name?: string;
+}
+
+function grantsOf(rules: RbacRule[]): Grant[] {
+  return rules.flatMap((r, rule) =>
+    r.verbs.flatMap((verb) =>
+      r.resources!.flatMap((resource) => (r.resourceNames ?? [undefined]).map((name): Grant => ({ rule, verb, group: r.apiGroups![0]!, resource, ...(name ? { name } : {}) }))),
+    ),
+  );
+}
+const grantUsedBy = (g: Grant, q: AuditedRequest) => q.verbs.includes(g.verb) && q.group === g.group && q.resource === g.resource && (g.name === undefined || q.name === g.name);
+const describeGrant = (g: Grant) => `${g.verb} ${g.resource}${g.name ? ` "${g.name}"` : ''} (rule ${g.rule + 1})`;
+
+/** The Role less one thing it grants. */
+interface Revocation {
+  id: string;
+  what: string;
+  rules: RbacRule[];
+  /** What it takes away. */
+  grants: Grant[];
+}
+
+/** Each verb of each rule taken away, and each name of a rule that lists several. */
+function revocations(rules: RbacRule[]): { verbs: Revocation[]; names: Revocation[] } {
+  const all = grantsOf(rules);
+  const listed = (r: RbacRule) => (r.resourceNames ? ` ${r.resourceNames.join(',')}` : '');
+  const verbs = rules.flatMap((rule, i) =>
+    rule.verbs.map((verb): Revocation => ({
+      id: `${verb}-${i + 1}`,
+      what: `${verb} ${rule.resources!.join(',')}${listed(rule)}`,
+      rules: rules.map((r, j) => (j === i ? { ...r, verbs: r.verbs.filter((v) => v !== verb) } : r)).filter((r) => r.verbs.length > 0),
+      grants: all.filter((g) => g.rule === i && g.verb === verb),
+    })),
+  );
+  // A rule's only name cannot go alone (an empty resourceNames means every name): that is its verbs going, above.
+  const names = rules.flatMap((rule, i) =>
+    (rule.resourceNames && rule.resourceNames.length > 1 ? rule.resourceNames : []).map((name): Revocation => ({
+      id: `${name}-${i + 1}`,
+      what: `${rule.verbs.join(',')} ${rule.resources!.join(',')} "${name}"`,
+      rules: rules.map((r, j) => (j === i ? { ...r, resourceNames: r.resourceNames!.filter((n) => n !== name) } : r)),
+      grants: all.filter((g) => g.rule === i && g.name === name),
+    })),
+  );
+  return { verbs, names };
+}
+
+/** Stack frames on stderr: an error that escaped the plugin's explanations. */
+const STACK_FRAME = /^\s+at .+:\d+:\d+\)?$/m;
+
 describe('CronJob example: in-cluster rotation with exactly the Role of deploy/cronjob', function () {
   this.timeout(600_000);
   let sim: SimCluster;
@@ -104,7 +209,15 @@ describe('CronJob example: in-cluster rotation with exactly the Role of deploy/c
     const [k, v] = selector().split('=');
     label(sim, REC, { [k!]: v! });
   });
-  after(async () => sim?.stop());
+  after(async () => {
+    if (proven.verbs && proven.names && proven.grants !== undefined) {
+      const rules = new Set(proven.verbs.flatMap((c) => c.grants.map((g) => g.rule)));
+      console.log(
+        `      [figures] CronJob Role (deploy/cronjob/rbac.yaml): ${rules.size}/${role.rules!.length} rules, ${proven.verbs.length} verbs and ${proven.names.length} pod names proven necessary from the audit log (each revoked after the preflight, the API server refused a request the plugin made); with the whole Role: 0 of ${proven.requests} requests refused, ${proven.grants}/${grantsOf(role.rules!).length} grants used`,
+      );
+    }
+    await sim?.stop();
+  });
 
   it("the manifests fit together: the binding grants the Role to the CronJob's service account in one namespace", () => {
     assert.equal(binding.roleRef.name, role.metadata.name);
@@ -144,7 +257,7 @@ describe('CronJob example: in-cluster rotation with exactly the Role of deploy/c
     for (const line of from) assert.match(line, /@\$\{BASE_DIGEST\}$|@sha256:[0-9a-f]{64}$/, line);
   });
 
-  it("rotates with exactly the Role's rules, in-cluster, touching only the selected REC", async () => {
+  it('with exactly the Role: rotates in-cluster, only the selected REC; audit log: no request refused, every request covered by the Role, every grant used', async () => {
     const { token } = sim.addUser(SA_USER, policyRulesFromRole(role));
     const before = { a: sim.credentials(REC)!.password, b: sim.credentials(OTHER)!.password };
     const mark = sim.audit.mark();
@@ -164,37 +277,174 @@ describe('CronJob example: in-cluster rotation with exactly the Role of deploy/c
     // Every API request came from the service account: in-cluster configuration, no kubeconfig.
     const users = new Set(sim.audit.since(mark).flatMap((e) => (e.kind === 'api' ? [e.user] : [])));
     assert.deepEqual([...users], [SA_USER]);
+    // The Role judged from the requests the API server saw, not from the plugin's own permission list.
+    const requests = auditedRequests(sim.audit.since(mark), SA_USER);
+    assert.ok(requests.length > 0);
+    assert.deepEqual(requests.filter((q) => q.status === 403).map(describeRequest), [], 'the API server refused nothing');
+    const rules = role.rules ?? [];
+    assert.deepEqual(requests.filter((q) => !q.verbs.every((v) => covered(rules, v, q))).map(describeRequest), [], 'every request is covered by the Role');
+    const unused = grantsOf(rules).filter((g) => !requests.some((q) => grantUsedBy(g, q)));
+    assert.deepEqual(unused.map(describeGrant), [], 'every verb of every rule, on every name it lists, is used by a request');
+    proven.requests = requests.length;
+    proven.grants = grantsOf(rules).length - unused.length;
   });
 
-  it('is minimal: without any single verb of the Role, or any pod it names, the plugin refuses (exit 4) and changes nothing', async () => {
-    const rules = policyRulesFromRole(role);
-    const withoutVerb = rules.flatMap((rule, i) =>
-      rule.verbs.map((verb) => ({
-        id: `${verb}-${i}`,
-        what: `${verb} ${rule.resources.join(',')}${rule.resourceNames ? ` ${rule.resourceNames.join(',')}` : ''}`,
-        rules: rules.map((r, j) => (j === i ? { ...r, verbs: r.verbs.filter((v) => v !== verb) } : r)).filter((r) => r.verbs.length > 0),
-      })),
-    );
-    // Dropping a Secret's only name would be the same as dropping the rule's verbs, covered above; an empty
-    // resourceNames would mean every name.
-    const withoutPod = rules.flatMap((rule, i) =>
-      rule.resources.includes('pods/exec')
-        ? (rule.resourceNames ?? []).map((pod) => ({
-            id: `pod-${pod}`,
-            what: `exec into ${pod}`,
-            rules: rules.map((r, j): PolicyRule => (j === i ? { ...r, resourceNames: r.resourceNames!.filter((n) => n !== pod) } : r)),
-          }))
-        : [],
-    );
-    assert.ok(withoutVerb.length >= 11 && withoutPod.length === PODS);
-    for (const c of [...withoutVerb, ...withoutPod]) {
-      const { token } = sim.addUser(`${SA_USER}-without-${c.id}`, c.rules);
+  it('preflight (access reviews): without any single verb of the Role, or any pod it names, the plugin refuses (exit 4), names it, and changes nothing', async () => {
+    const { verbs, names } = revocations(role.rules ?? []);
+    assert.ok(verbs.length >= 11 && names.length === PODS);
+    const byPreflight: string[] = [];
+    const byFirstRequest: string[] = [];
+    for (const c of [...verbs, ...names]) {
+      const user = `${SA_USER}-without-${c.id}`;
+      const { token } = sim.addUser(user, policyRulesFromRole({ ...role, rules: c.rules }));
       const before = sim.credentials(REC)!.password;
+      const mark = sim.audit.mark();
       const r = await runInCluster(sim, token, containerArgs());
       assert.equal(r.code, 4, `without "${c.what}": exit ${r.code}\n${r.stderr}`);
       assert.equal(sim.credentials(REC)!.password, before, `without "${c.what}": the store is unchanged`);
       assert.equal(journalExists(sim, NS, REC), false, `without "${c.what}": no journal`);
-      assert.match(r.stdout + r.stderr, /forbidden|permission missing/i, `without "${c.what}": the message says what is missing`);
+      const refused = auditedRequests(sim.audit.since(mark), user).filter((q) => q.status === 403);
+      if (refused.length === 0) {
+        // The access reviews caught it before any request needed it, and the message names each grant.
+        for (const g of c.grants) {
+          const review = `${g.verb} ${g.resource}${g.group ? `.${g.group}` : ''}${g.name ? ` "${g.name}"` : ''}`;
+          assert.ok(r.stderr.includes(review), `without "${c.what}": the preflight names "${review}"\n${r.stderr}`);
+        }
+        assert.match(r.stderr, /permission missing/);
+        byPreflight.push(c.id);
+      } else {
+        // Needed before the preflight can ask (reading the REC, listing RECs and pods): the API server refused it.
+        assert.match(r.stderr, /forbidden/i, `without "${c.what}"`);
+        byFirstRequest.push(c.id);
+      }
+    }
+    console.log(`      [figures] preflight refusals: ${byPreflight.length} by the access reviews, ${byFirstRequest.length} by the API server before the reviews`);
+  });
+
+  /** What each revocation proved, for the figures. */
+  const proven: { verbs?: Revocation[]; names?: Revocation[]; requests?: number; grants?: number } = {};
+
+  /**
+   * The CronJob's flow as a user whose access reviews still see the whole Role while the API server
+   * enforces the Role without `c` (an RBAC change that landed right after the preflight). The run must
+   * stop because the API server refused a request of exactly what was revoked, and lose nothing.
+   */
+  async function runRevoked(
+    c: Revocation,
+    settleWith: 'finish' | 'abort',
+    /** Revoke when the audit log records this event, instead of from the start. */
+    revokeAt?: { what: string; when: (e: AuditEvent) => boolean },
+  ): Promise<{ code: number | null; phase: string; refused: AuditedRequest; settled: boolean }> {
+    const user = `${SA_USER}-revoked-${c.id}${revokeAt ? '-mid-run' : ''}`;
+    const full = policyRulesFromRole(role);
+    const access = revokedAfterReview(full, policyRulesFromRole({ ...role, rules: c.rules }), revokeAt ? 'later' : 'now');
+    const { token } = sim.addUser(user, access.rules);
+    const before = sim.credentials(REC)!;
+    const failedLogins = sim.audit.failedRestAuths(REC);
+    const mark = sim.audit.mark();
+    let revokedAt: number | undefined;
+    const unsubscribe = revokeAt
+      ? sim.audit.onRecord((e) => {
+          if (revokedAt === undefined && revokeAt.when(e)) {
+            access.revoke();
+            revokedAt = sim.audit.mark();
+          }
+        })
+      : () => undefined;
+    const r = await runInCluster(sim, token, containerArgs()).finally(unsubscribe);
+    const ctx = `"${c.what}" revoked ${revokeAt ? `once ${revokeAt.what}` : 'after the preflight'}: exit ${r.code}\n${r.stderr}`;
+    if (revokeAt) assert.ok(revokedAt !== undefined, `the revocation's moment never came; ${ctx}`);
+    const requests = auditedRequests(sim.audit.since(mark), user);
+    const refused = requests.filter((q) => q.status === 403);
+    for (const q of refused) {
+      assert.ok(
+        q.verbs.every((v) => covered(role.rules!, v, q)) && q.verbs.some((v) => !covered(c.rules, v, q)),
+        `the refusal of ${describeRequest(q)} is not the revocation's; ${ctx}`,
+      );
+    }
+    const proof = refused.find((q) => c.grants.some((g) => grantUsedBy(g, q) && !covered(c.rules, g.verb, q)));
+    assert.ok(proof, `the API server refused no request of "${c.what}"; ${ctx}`);
+    assert.doesNotMatch(r.stderr, /permission missing/, `the access reviews allowed everything: not the preflight's refusal; ${ctx}`);
+    assert.doesNotMatch(r.stderr, STACK_FRAME, `no stack trace; ${ctx}`);
+    assert.match(r.stderr, /forbidden/i, `the message says the API server refused; ${ctx}`);
+    assert.equal(sim.audit.failedRestAuths(REC), failedLogins, `no failed login; ${ctx}`);
+    // A run refused before it knew its RECs (the list for -l) has no REC to report: its document is empty.
+    const result = r.stdout.trim() ? FleetResultSchema.parse(JSON.parse(r.stdout)).results[0] : undefined;
+    const phase = result?.phase ?? '(no result)';
+    const after = sim.credentials(REC)!;
+    const valid = validPasswords(sim, REC, after.username);
+    assert.ok(valid.includes(after.password), `the Secret's password is accepted by the cluster; ${ctx}`);
+    // The journal is the first change: refused before it was created, the run changed nothing (exit 4).
+    const created = requests.findIndex((q) => q.resource === 'secrets' && q.method === 'POST' && q.status === 201);
+    if (created < 0 || created > requests.indexOf(refused[0]!)) {
+      assert.equal(r.code, 4, ctx);
+      assert.equal(journalExists(sim, NS, REC), false, ctx);
+      assert.deepEqual(valid, [before.password], `unchanged; ${ctx}`);
+      assert.equal(after.password, before.password, ctx);
+      return { code: r.code, phase, refused: proof, settled: false };
+    }
+    // After it, the journal stays with every password in it (exit 3): the whole Role settles it either way.
+    assert.equal(r.code, 3, ctx);
+    assert.equal(journalExists(sim, NS, REC), true, ctx);
+    if (phase === 'added') assert.ok(valid.length === 2 && valid.includes(before.password), `both passwords valid; ${ctx}`);
+    // What the message says works does.
+    if (/old password still works/.test(r.stderr)) assert.ok(valid.includes(before.password), `the message says the old password works; ${ctx}`);
+    if (/so does the new one/.test(r.stderr)) assert.equal(valid.length, 2, `the message says both passwords work; ${ctx}`);
+    if (phase === 'removed') assert.match(r.stderr, /old password was removed/, `the message says the old password is gone; ${ctx}`);
+    const { token: fullToken } = sim.addUser(`${SA_USER}-settles`, full);
+    const s = await runInCluster(sim, fullToken, [settleWith, REC, '-o', 'json']);
+    assert.equal(s.code, 0, `${settleWith} with the whole Role after ${ctx}\n${settleWith}: ${s.stderr}`);
+    assert.equal(journalExists(sim, NS, REC), false);
+    const settled = sim.credentials(REC)!;
+    assert.deepEqual(validPasswords(sim, REC, settled.username), [settled.password], `${settleWith}: exactly one valid password, the Secret's; ${ctx}`);
+    if (settleWith === 'abort' && phase !== 'removed') assert.equal(settled.password, before.password, `abort restores the old password; ${ctx}`);
+    assert.equal(sim.operator.failures(REC).length, 0, `the operator never failed to log in; ${ctx}`);
+    return { code: r.code, phase, refused: proof, settled: true };
+  }
+
+  it('real refusals (RBAC revoked after the preflight): without each verb of each rule, the API server refuses a request the plugin makes (audit log), and nothing is lost', async () => {
+    const { verbs } = revocations(role.rules ?? []);
+    assert.ok(verbs.length >= 11);
+    let resumed = 0;
+    for (const c of verbs) {
+      const run = await runRevoked(c, resumed % 2 === 0 ? 'finish' : 'abort');
+      if (run.settled) resumed += 1;
+      console.log(`      ${c.what}: refused ${describeRequest(run.refused)}; exit ${run.code}, phase ${run.phase}${run.settled ? ', settled by the whole Role' : ''}`);
+    }
+    proven.verbs = verbs;
+  });
+
+  it('real refusals (RBAC revoked after the preflight): without each pod name of the exec rule, the API server refuses the exec into exactly that pod (audit log), and nothing is lost', async () => {
+    const { names } = revocations(role.rules ?? []);
+    assert.equal(names.length, PODS);
+    for (const c of names) {
+      const run = await runRevoked(c, 'abort');
+      assert.equal(run.refused.name, c.grants[0]!.name, `the refused request names the revoked pod: ${describeRequest(run.refused)}`);
+      console.log(`      ${c.what}: refused ${describeRequest(run.refused)}; exit ${run.code}, phase ${run.phase}`);
+    }
+    proven.names = names;
+  });
+
+  it('real refusals mid-run: exec revoked once the journal exists, the new password is added, the Secret is updated, the old password is removed: exit 3, nothing lost, finish or abort settles it', async () => {
+    const rules = role.rules ?? [];
+    const exec = rules.findIndex((r) => r.resources?.includes('pods/exec'));
+    const withoutExec: Revocation = {
+      id: 'exec',
+      what: `${rules[exec]!.verbs.join(',')} pods/exec (every pod)`,
+      rules: rules.filter((_, i) => i !== exec),
+      grants: grantsOf(rules).filter((g) => g.rule === exec),
+    };
+    const path = (e: AuditEvent) => (e.kind === 'api' ? e.uri.split('?')[0]! : '');
+    const moments: { what: string; when: (e: AuditEvent) => boolean }[] = [
+      { what: 'the journal was created', when: (e) => e.kind === 'api' && e.method === 'POST' && path(e).endsWith('/secrets') && e.status === 201 },
+      { what: 'the new password was added', when: (e) => e.kind === 'rest' && e.method === 'POST' && e.path === '/v1/users/password' && e.status === 200 },
+      { what: 'the Secret was updated', when: (e) => e.kind === 'api' && e.method === 'PATCH' && path(e).endsWith(`/secrets/${REC}`) && e.status === 200 },
+      { what: 'the old password was removed', when: (e) => e.kind === 'rest' && e.method === 'DELETE' && e.path === '/v1/users/password' && e.status === 200 },
+    ];
+    for (const [i, moment] of moments.entries()) {
+      const run = await runRevoked({ ...withoutExec, id: `exec-${i + 1}` }, i % 2 === 0 ? 'finish' : 'abort', moment);
+      assert.equal(run.code, 3, `once ${moment.what}: a journal exists, so the run stops resumable`);
+      console.log(`      once ${moment.what}: refused ${describeRequest(run.refused)}; exit ${run.code}, phase ${run.phase}, settled by the whole Role`);
     }
   });
 

@@ -5,13 +5,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { SimCluster } from '../sim/cluster.js';
 import { startSimCluster } from '../sim/cluster.js';
-import { journalExists, reccred, validPasswords, type RunResult } from './harness.js';
+import { journalExists, reccred, validPasswords, type RunResult, guardOperatorLogins } from './harness.js';
 
 const NS = 'default';
 
 describe('error paths (end to end)', function () {
   this.timeout(300_000);
   let sim: SimCluster;
+  guardOperatorLogins(() => sim);
   const run = (args: string[], opts: Parameters<typeof reccred>[2] = {}): Promise<RunResult> => reccred(sim, args, opts);
 
   before(async () => {
@@ -84,7 +85,7 @@ describe('error paths (end to end)', function () {
   it('curl missing in the container: a clear message, nothing changed', async () => {
     const before = snapshot('rec-nocurl');
     const r = await run(['rotate', 'rec-nocurl', '--settle', '1s']);
-    assert.ok(r.code === 1 || r.code === 4, `exit ${r.code}: ${r.stderr}`);
+    assert.equal(r.code, 4, `the preflight refuses before anything changes: ${r.stderr}`);
     assert.match(r.stderr, /curl/);
     assert.match(r.stderr, /redis-enterprise-node/);
     assertUnchanged('rec-nocurl', before);
@@ -100,7 +101,7 @@ describe('error paths (end to end)', function () {
     await sim.waitForSync();
     const f0 = sim.audit.failedRestAuths(rec);
     const r = await run(['rotate', rec, '--settle', '1s']);
-    assert.ok(r.code === 1 || r.code === 4, `exit ${r.code}: ${r.stderr}`);
+    assert.equal(r.code, 4, `the preflight's login is refused, before anything changes: ${r.stderr}`);
     assert.equal(sim.audit.failedRestAuths(rec) - f0, 1, 'exactly one failed login, never retried');
     assert.match(r.stderr, /refuses the credentials/);
     assert.match(r.stderr, /lock/i, 'explains the lockout risk');

@@ -1,6 +1,7 @@
 // Runs the plugin the way a user does: `kubectl reccred ...` through the real kubectl, with the
 // plugin found on PATH, against the simulated cluster. RECCRED_EXECUTABLE selects a built single
 // executable instead of the development entry (CI runs the suite through both).
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -8,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AuditEvent } from '../sim/audit.js';
 import type { SimCluster } from '../sim/cluster.js';
+import { straceArgs } from '../sim/pods/exec-trace.js';
 import type { StoreEvent } from '../sim/kube/store.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -20,13 +22,29 @@ export interface PluginRun {
 }
 
 let binDir: string | undefined;
+/** The plugin the tests run: the single executable RECCRED_EXECUTABLE names, else the development entry. */
+export const pluginTarget = (): string => (process.env.RECCRED_EXECUTABLE ? path.resolve(process.env.RECCRED_EXECUTABLE) : path.join(repo, 'bin', 'kubectl-reccred'));
 /** A folder holding only `kubectl-reccred`, put first on PATH. */
 export function pluginBinDir(): string {
   if (binDir) return binDir;
   binDir = fs.mkdtempSync(path.join(os.tmpdir(), 'reccred-bin-'));
-  const target = process.env.RECCRED_EXECUTABLE ? path.resolve(process.env.RECCRED_EXECUTABLE) : path.join(repo, 'bin', 'kubectl-reccred');
-  fs.symlinkSync(target, path.join(binDir, 'kubectl-reccred'));
+  fs.symlinkSync(pluginTarget(), path.join(binDir, 'kubectl-reccred'));
   return binDir;
+}
+
+const shQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * A folder holding a `kubectl-reccred` that runs the plugin under strace (test/sim/pods/exec-trace.ts), put
+ * before pluginBinDir() on PATH. kubectl exec()s it, it execs strace -DD, which makes the same process exec the
+ * plugin as a tracee: the pid kubectl started is still the plugin's, and the tracer (strace's grandchild, in its
+ * own process group) is never in the way of a kill.
+ */
+function tracingBinDir(log: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'reccred-traced-bin-'));
+  const strace = ['strace', ...straceArgs(log, 'processes'), pluginTarget()].map(shQuote).join(' ');
+  fs.writeFileSync(path.join(dir, 'kubectl-reccred'), `#!/bin/sh\nexec ${strace} "$@"\n`, { mode: 0o755 });
+  return dir;
 }
 
 export type KillEvent = { store?: StoreEvent; audit?: AuditEvent };
@@ -38,6 +56,11 @@ export interface RunOptions {
   /** SIGKILL the plugin, synchronously, when the sim sees this event (before it answers the request). */
   killWhen?: (e: KillEvent) => boolean;
   kubectl?: string;
+  /**
+   * Trace every process creation and exec of the plugin, from its own exec on (anything it starts, and the
+   * development entry's sh and node), into this file (test/sim/pods/exec-trace.ts). kubectl is not traced.
+   */
+  traceProcesses?: string;
 }
 
 export interface RunResult extends PluginRun {
@@ -49,9 +72,10 @@ export function reccred(sim: SimCluster, args: string[], options: RunOptions = {
 }
 
 export function startReccred(sim: SimCluster, args: string[], options: RunOptions = {}): { child: ChildProcess; result: Promise<RunResult> } {
+  const traced = options.traceProcesses === undefined ? undefined : tracingBinDir(options.traceProcesses);
   const env = {
     ...process.env,
-    PATH: `${pluginBinDir()}${path.delimiter}${process.env.PATH}`,
+    PATH: [...(traced ? [traced] : []), pluginBinDir(), process.env.PATH].join(path.delimiter),
     KUBECONFIG: options.kubeconfig ?? sim.kubeconfig,
     RECCRED_POLL_MS: '200',
     // Takeovers wait a lease duration (a change in flight too): kept short so resumes after a kill are quick.
@@ -68,7 +92,7 @@ export function startReccred(sim: SimCluster, args: string[], options: RunOption
       const check = (e: KillEvent) => {
         if (!killed && options.killWhen!(e)) {
           killed = true;
-          // kubectl exec()s the plugin, so this pid is the plugin's own.
+          // kubectl exec()s the plugin, so this pid is the plugin's own (traced too: see tracingBinDir).
           child.kill('SIGKILL');
         }
       };
@@ -79,6 +103,7 @@ export function startReccred(sim: SimCluster, args: string[], options: RunOption
     child.stderr!.on('data', (d) => (stderr += d));
     child.on('close', (code, signal) => {
       unsubscribe.forEach((u) => u());
+      if (traced) fs.rmSync(traced, { recursive: true, force: true });
       resolve({ code, signal, stdout, stderr, killed });
     });
     if (options.stdin !== undefined) child.stdin!.end(options.stdin);
@@ -98,6 +123,33 @@ export function journalPhaseOf(e: StoreEvent | undefined): string | undefined {
 
 export function journalExists(sim: SimCluster, namespace: string, rec: string): boolean {
   return sim.store.get('secrets', namespace, `${rec}-reccred-journal`) !== undefined;
+}
+
+/**
+ * The REC's own components (operator, services rigger) must never meet a password the cluster refuses: a
+ * refused login counts towards the admin's lockout. Registers hooks on the calling suite that fail any test
+ * during which one did, except tests that call the returned `expect()` (a deliberately wrong store, a paused
+ * operator's documented reset window).
+ */
+export function guardOperatorLogins(simOf: () => SimCluster | undefined): { expect: () => void } {
+  let before = new Map<string, number>();
+  let expected = false;
+  beforeEach(() => {
+    const sim = simOf();
+    before = new Map((sim?.recs ?? []).map((r) => [r.name, sim?.operator.failures(r.name).length ?? 0]));
+    expected = false;
+  });
+  afterEach(function () {
+    const sim = simOf();
+    if (expected || !sim || this.currentTest?.state === 'failed') return;
+    const fresh = sim.recs.flatMap((r) => sim.operator.failures(r.name).slice(before.get(r.name) ?? 0));
+    assert.deepEqual(
+      fresh.map((f) => `${f.rec}: ${f.username} from ${f.source} ${f.reason}`),
+      [],
+      `the REC's components met refused credentials during "${this.currentTest?.title ?? ''}"`,
+    );
+  });
+  return { expect: () => (expected = true) };
 }
 
 /** The passwords the cluster accepts for a user, straight from the sim's state. */

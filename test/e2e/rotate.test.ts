@@ -5,15 +5,17 @@ import assert from 'node:assert/strict';
 import { ResultSchema } from '../../src/output/result.js';
 import type { SimCluster } from '../sim/cluster.js';
 import { startSimCluster } from '../sim/cluster.js';
-import { journalExists, journalPhaseOf, leaksIn, reccred, startReccred, validPasswords, type KillEvent, type RunResult } from './harness.js';
+import { watchExecSessions } from '../sim/faults.js';
+import { journalExists, journalPhaseOf, leaksIn, reccred, startReccred, validPasswords, type KillEvent, type RunResult, guardOperatorLogins } from './harness.js';
 
 const REC = 'rec';
 const NS = 'default';
-const FAST = ['--settle', '2s', '--propagation-timeout', '30s'];
+const FAST = ['--settle', '3s', '--propagation-timeout', '30s'];
 
 describe('rotate, finish, abort, status, get (end to end)', function () {
   this.timeout(300_000);
   let sim: SimCluster;
+  guardOperatorLogins(() => sim);
   const outputs: string[] = [];
   const passwords = new Set<string>();
   let stopWatching: () => void;
@@ -38,7 +40,8 @@ describe('rotate, finish, abort, status, get (end to end)', function () {
   const failures = () => ({ operator: sim.operator.failures(REC).length, rest: sim.audit.failedRestAuths(REC) });
 
   before(async () => {
-    sim = await startSimCluster({ recs: [{ name: REC }], pods: 3, syncDelayMs: 800, operatorIntervalMs: 250 });
+    // The REC's components see the Secret 2.5 s late: a removal before the settle (3 s) would meet one still using the old password.
+    sim = await startSimCluster({ recs: [{ name: REC, secretLagMs: 2500 }], pods: 3, syncDelayMs: 800, operatorIntervalMs: 250 });
     passwords.add(stored());
     // Remember every password the Secret or the journal ever held, for the leak scan.
     stopWatching = sim.store.onChange((e) => {
@@ -80,7 +83,7 @@ describe('rotate, finish, abort, status, get (end to end)', function () {
     outputs.push(revealed.stderr);
   });
 
-  it('rotate --settle 2s: the secret holds the new password, the cluster accepts only it, no journal, no failed login', async () => {
+  it('rotate --settle 3s: the secret holds the new password, the cluster accepts only it, no journal, no failed login', async () => {
     const before = stored();
     const f0 = failures();
     const r = await run(['rotate', REC, ...FAST, '-o', 'json']);
@@ -174,7 +177,7 @@ describe('rotate, finish, abort, status, get (end to end)', function () {
         assert.equal(killed.killed, true, `the kill point was reached: ${killed.stderr}`);
         assert.equal(killed.signal, 'SIGKILL');
         const record = journalRecord();
-        const r = await run([recovery, REC, '--settle', '2s']);
+        const r = await run([recovery, REC, '--settle', '3s']);
         assert.equal(r.code, 0, r.stderr);
         assertSettled();
         if (record) {
@@ -220,29 +223,44 @@ describe('rotate, finish, abort, status, get (end to end)', function () {
 
   it('an exec dropped before its status is never taken as success: exit 3, then finish', async () => {
     const f0 = failures();
-    sim.faults.dropExecBeforeStatus = 0;
-    // Drop the session that carries the POST: count execs until then.
-    const stop = sim.audit.onRecord((e) => {
-      if (e.kind === 'rest' && e.method === 'POST' && e.path === '/v1/users/password') sim.faults.dropExecBeforeStatus = 1;
+    const before = stored();
+    // The session named: the first one opened once the journal is recorded, which carries the POST that
+    // adds the password (every session runs the same command, so only its place in the run names it).
+    let phase: string | undefined;
+    const w = watchExecSessions(sim.audit, sim.faults, { dropAt: { label: 'recorded', ordinal: 1 }, label: () => phase });
+    const stopPhases = sim.store.onChange((e) => {
+      if (e.object.metadata.name !== `${REC}-reccred-journal`) return;
+      phase = journalPhaseOf(e) ?? phase;
+      w.labelChanged();
     });
     const r = await run(['rotate', REC, ...FAST]);
-    stop();
-    sim.faults.dropExecBeforeStatus = 0;
-    // The POST's reply is lost or a later session dropped: either way the run must not claim success blindly.
-    if (r.code === 3) {
-      assert.match(r.stderr, /finish|abort/);
-      const f = await run(['finish', REC]);
-      assert.equal(f.code, 0, f.stderr);
-    } else {
-      assert.equal(r.code, 0, r.stderr);
-    }
+    w.stop();
+    stopPhases();
+    const named = w.sessions.find((s) => s.label === 'recorded');
+    assert.ok(named, `the run opened a session once the journal was recorded: ${r.stderr}`);
+    assert.deepEqual(named.rest, ['POST /v1/users/password'], 'the named session is the one that adds the password');
+    assert.deepEqual(
+      w.sessions.filter((s) => s.dropped).map((s) => s.index),
+      [named.index],
+      `exactly the named session (#${named.index}) lost its status`,
+    );
+    // The POST ran to its end and only its status was lost: the run cannot know, so it stops resumable.
+    assert.equal(r.code, 3, r.stderr);
+    assert.match(r.stderr, /without an exit status/);
+    assert.match(r.stderr, /kubectl reccred finish rec -n default/);
+    assert.equal(journalExists(sim, NS, REC), true, 'the journal is left to resume from');
+    assert.equal(stored(), before, 'the store was not touched on an unconfirmed add');
+    assert.deepEqual(validPasswords(sim, REC, email()).sort(), [before, journalRecord().newPassword].sort(), 'both passwords are valid while resumable');
+    const f = await run(['finish', REC]);
+    assert.equal(f.code, 0, f.stderr);
     assertSettled();
+    assert.notEqual(stored(), before, 'finish completed the rotation');
     assert.deepEqual(failures(), f0);
   });
 
   it('a pod that never sees the new secret: propagation times out with exit 3; finish completes once it syncs', async () => {
     sim.faults.frozenPods.add(`${NS}/${REC}-1`);
-    const r = await run(['rotate', REC, '--settle', '2s', '--propagation-timeout', '3s']);
+    const r = await run(['rotate', REC, '--settle', '3s', '--propagation-timeout', '3s']);
     assert.equal(r.code, 3, r.stderr);
     assert.match(r.stderr, /rec-1/);
     assert.match(r.stderr, /kubectl reccred finish rec -n default/);
@@ -263,7 +281,7 @@ describe('rotate, finish, abort, status, get (end to end)', function () {
     stop();
     assert.equal(r.code, 3, r.stderr);
     assert.match(r.stderr, /interrupted/);
-    const a = await run(['abort', REC, '--settle', '1s']);
+    const a = await run(['abort', REC, '--settle', '3s']);
     assert.equal(a.code, 0, a.stderr);
     assertSettled();
   });

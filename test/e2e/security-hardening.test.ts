@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import type { SimCluster } from '../sim/cluster.js';
 import { startSimCluster } from '../sim/cluster.js';
-import { leaksIn, reccred, startReccred, validPasswords, type RunResult } from './harness.js';
+import { leaksIn, reccred, startReccred, validPasswords, type RunResult, guardOperatorLogins } from './harness.js';
 
 const NS = 'default';
 /** Logins match case-insensitively on this one (the sim's loginMatch switch); exactly on the other. */
@@ -15,6 +15,7 @@ const REC_EXACT = 'rec-exact';
 describe('hardening: interrupted preflight, admin account under any case (end to end)', function () {
   this.timeout(300_000);
   let sim: SimCluster;
+  guardOperatorLogins(() => sim);
   const outputs: string[] = [];
   const passwords = new Set<string>();
   const run = async (args: string[], opts: Parameters<typeof reccred>[2] = {}): Promise<RunResult> => {

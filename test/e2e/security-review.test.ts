@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { AuditEvent } from '../sim/audit.js';
 import type { SimCluster } from '../sim/cluster.js';
 import { startSimCluster } from '../sim/cluster.js';
-import { journalExists, leaksIn, reccred, validPasswords, type RunResult } from './harness.js';
+import { journalExists, leaksIn, reccred, validPasswords, type RunResult, guardOperatorLogins } from './harness.js';
 
 const NS = 'default';
 const OFFERED = ['v5.channel.k8s.io', 'v4.channel.k8s.io'];
@@ -14,6 +14,7 @@ const OFFERED = ['v5.channel.k8s.io', 'v4.channel.k8s.io'];
 describe('security review: encodings, exec edge cases, curlrc (end to end)', function () {
   this.timeout(300_000);
   let sim: SimCluster;
+  guardOperatorLogins(() => sim);
   const outputs: string[] = [];
   const run = async (args: string[], opts: Parameters<typeof reccred>[2] = {}): Promise<RunResult> => {
     const r = await reccred(sim, args, opts);

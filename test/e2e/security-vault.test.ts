@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import type { SimCluster } from '../sim/cluster.js';
 import { startSimCluster } from '../sim/cluster.js';
-import { journalExists, leaksIn, reccred, type RunResult } from './harness.js';
+import { journalExists, leaksIn, reccred, type RunResult, guardOperatorLogins } from './harness.js';
 
 const REC = 'rec-vault';
 const NS = 'default';
@@ -14,6 +14,7 @@ const CONFIGMAP = 'operator-environment-config';
 describe('Vault address: never taken from the operator ConfigMap (end to end)', function () {
   this.timeout(120_000);
   let sim: SimCluster;
+  guardOperatorLogins(() => sim);
   let listener: net.Server;
   let port: number;
   const received: Buffer[] = [];

@@ -11,7 +11,7 @@ import path from 'node:path';
 import fc from 'fast-check';
 import type { SimCluster } from '../sim/cluster.js';
 import { startSimCluster } from '../sim/cluster.js';
-import { journalExists, validPasswords } from '../e2e/harness.js';
+import { journalExists, validPasswords, guardOperatorLogins } from '../e2e/harness.js';
 import { Guard, SEED, printTally } from './guard.js';
 
 const NS = 'default';
@@ -23,6 +23,7 @@ const INJECT = [`$(touch ${CANARY})`, `\`touch ${CANARY}\``, `;touch ${CANARY}`]
 describe('reliability: bad input end to end', function () {
   this.timeout(600_000);
   let sim: SimCluster;
+  guardOperatorLogins(() => sim);
   let g: Guard;
   const t0 = Date.now();
   let inputs = 0;

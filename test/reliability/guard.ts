@@ -1,16 +1,20 @@
 // The checks every reliability scenario shares, applied to every plugin run:
 // - lockout guard (SPEC 3.4): failed REST authentications the sim saw during the run, per run;
 // - secret hygiene (SPEC 3.5): every password ever in flight is looked for in the outputs, the sim's
-//   audit trail (API URIs, exec commands, pod argv, REST paths), local process argv (sampled from /proc
-//   while the run lasts), files the run left in its HOME and TMPDIR, and annotations/labels;
-// - injection guard: every command that ran in a pod is one the plugin is meant to run.
+//   audit trail (API URIs, exec commands, the argv of every process exec'd in a pod, REST paths), the argv
+//   of every local process of the run (the plugin and all it starts, traced with strace: exact, not sampled;
+//   kubectl's argv is the run's arguments), files the run left in its HOME and TMPDIR, and annotations/labels;
+// - no local process: the plugin starts none (traced process creation), so the argv above is all there is;
+// - injection guard: every process exec'd in a pod is one the constant in-pod script is meant to run.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CURL_ARGS, IN_POD_SCRIPT } from '../../src/pod/in-pod-script.js';
+import { CURL_ARGS, IN_POD_COMMAND, IN_POD_SCRIPT, POD_TOOLS } from '../../src/pod/in-pod-script.js';
 import type { SimCluster } from '../sim/cluster.js';
-import { leaksIn, reccred, startReccred, type RunOptions, type RunResult } from '../e2e/harness.js';
+import { parseTrace, processesOf, straceInstalled, type Trace } from '../sim/pods/exec-trace.js';
+import { nsenterArgs } from '../sim/pods/sandbox.js';
+import { leaksIn, pluginTarget, reccred, startReccred, type RunOptions, type RunResult } from '../e2e/harness.js';
 
 export interface GuardOptions extends RunOptions {
   /** RECs whose REST authentications count (default: every REC). */
@@ -44,15 +48,24 @@ export function prng(seed: number): () => number {
 
 export const SEED = Number(process.env.RECCRED_SEED) || 20251125;
 
-/** Figures for the README's Safety section, printed at the end of each file. */
-export const tally = { runs: 0, maxFailedAuthsPerRun: 0, totalFailedAuths: 0 };
+/**
+ * Figures for the README's Safety section, printed at the end of each file. localProcessesTraced: processes of
+ * the runs (the plugin's, and in development mode the entry script's helpers and tsx's esbuild), each traced
+ * from its creation (the plugin's from its exec); localExecsTraced: the programs they exec'd. podExecsRecorded:
+ * programs exec'd in the pods (nsenter, the script's shell, each tool); podExecSessions: the execs they ran in.
+ */
+export const tally = { runs: 0, maxFailedAuthsPerRun: 0, totalFailedAuths: 0, localProcessesTraced: 0, localExecsTraced: 0, podExecsRecorded: 0, podExecSessions: 0 };
 
 export class Guard {
   readonly passwords = new Set<string>();
   readonly outputs: string[] = [];
-  private readonly argvSeen = new Set<string>();
+  /** Path and argv of every local process the runs exec'd (from their traces). */
+  private readonly localArgv = new Set<string>();
   readonly home: string;
   readonly tmp: string;
+  /** The runs' process traces: not in HOME or TMPDIR, whose files are the plugin's own. */
+  private readonly traces: string;
+  private traceCount = 0;
   private readonly stopWatching: () => void;
   runs = 0;
 
@@ -63,6 +76,8 @@ export class Guard {
     // The plugin's HOME and TMPDIR: every file it writes lands where the scan looks.
     this.home = fs.mkdtempSync(path.join(os.tmpdir(), 'reccred-rel-home-'));
     this.tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'reccred-rel-tmp-'));
+    this.traces = fs.mkdtempSync(path.join(os.tmpdir(), 'reccred-rel-trace-'));
+    assert.ok(straceInstalled(), 'the guard traces every process of a run and in the pods: install strace (apt-get install strace)');
     for (const r of sim.recs) this.addPassword(sim.credentials(r.name)?.password);
     // Every password the store, a journal or a --to-secret Secret ever held.
     this.stopWatching = sim.store.onChange((e) => {
@@ -99,13 +114,18 @@ export class Guard {
     const mark = this.sim.audit.mark();
     const started = Date.now();
     const env = { HOME: this.home, TMPDIR: this.tmp, ...this.baseEnv, ...options.env };
-    const { child, result } = startReccred(this.sim, args, { ...options, env });
+    const traceFile = path.join(this.traces, `run-${++this.traceCount}.strace`);
+    const { child, result } = startReccred(this.sim, args, { ...options, env, traceProcesses: traceFile });
     // A plugin that refuses early (1 MB on stdin) closes the pipe before it is all written: EPIPE is expected.
     child.stdin?.on('error', () => undefined);
-    const sampler = setInterval(() => this.sampleArgv(), 150);
     const guarded = result.then((r): GuardedRun => {
-      clearInterval(sampler);
-      this.sampleArgv();
+      const what = `kubectl reccred ${args.join(' ')} (exit ${r.code}${r.killed ? ', killed' : ''})`;
+      const trace = parseTrace(fs.readFileSync(traceFile, 'utf8'));
+      fs.rmSync(traceFile, { force: true });
+      for (const e of trace.execs) this.localArgv.add(`${e.path} ${e.argv.join(' ')}`);
+      const local = assertPluginStartsNothing(trace, args, what);
+      tally.localProcessesTraced += local.processes;
+      tally.localExecsTraced += local.execs;
       this.runs += 1;
       tally.runs += 1;
       this.outputs.push(r.stderr);
@@ -116,31 +136,12 @@ export class Guard {
         .filter((e) => e.kind === 'rest' && (e.auth === 'failed' || e.auth === 'locked') && (!options.recs || options.recs.includes(e.rec))).length;
       tally.totalFailedAuths += failedAuths;
       tally.maxFailedAuthsPerRun = Math.max(tally.maxFailedAuthsPerRun, failedAuths);
-      const what = `kubectl reccred ${args.join(' ')} (exit ${r.code}${r.killed ? ', killed' : ''})`;
       assert.ok(failedAuths <= (options.mayFailOnce ? 1 : 0), `lockout guard: ${failedAuths} failed REST authentications in one run of ${what}`);
       // No run, killed or not, may end on a stack trace (SPEC 2: a message that says what to do).
       assert.doesNotMatch(r.stderr, /^\s+at .+\(.*:\d+:\d+\)$/m, `stack trace in the stderr of ${what}:\n${r.stderr}`);
       return { ...r, failedAuths, ms: Date.now() - started };
     });
     return { child, result: guarded };
-  }
-
-  /** Every local process's argv while a run lasts (the plugin, kubectl, pod sandboxes' curl and sh). */
-  private sampleArgv(): void {
-    let pids: string[];
-    try {
-      pids = fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d));
-    } catch {
-      return;
-    }
-    for (const pid of pids) {
-      try {
-        const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-        if (argv) this.argvSeen.add(argv.replace(/\0/g, ' '));
-      } catch {
-        /* gone */
-      }
-    }
   }
 
   /** Texts of every file under a folder (bounded), for the temp-file scan. */
@@ -195,16 +196,18 @@ export class Guard {
   }
 
   /**
-   * SPEC 3.5 over everything this guard saw, and the injection guard over pod argv.
+   * SPEC 3.5 over everything this guard saw, and the injection guard over every process exec'd in the pods.
    * Returns the figures checked so the caller can print them.
    */
-  assertClean(since: number): { passwords: number; texts: number } {
+  assertClean(since: number): { passwords: number; texts: number; podExecs: number } {
     this.sim.collectArgv();
-    assertOnlyExpectedPodCommands(this.sim);
+    const pod = assertOnlyExpectedPodCommands(this.sim);
+    tally.podExecsRecorded += pod.execs;
+    tally.podExecSessions += pod.sessions;
     const texts = [
       ...this.sim.audit.texts(),
       ...this.outputs,
-      ...this.argvSeen,
+      ...this.localArgv,
       ...this.filesUnder(this.home),
       ...this.filesUnder(this.tmp),
       ...this.newTmpEntries(since),
@@ -212,32 +215,143 @@ export class Guard {
     ];
     assert.ok(this.passwords.size > 0, 'the guard saw the passwords it looks for');
     assert.deepEqual(leaksIn(texts, [...this.passwords]), [], 'no password in any output, URI, argv, temp file, annotation or label');
-    return { passwords: this.passwords.size, texts: texts.length };
+    return { passwords: this.passwords.size, texts: texts.length, podExecs: pod.execs };
   }
 
   dispose(): void {
     this.stopWatching();
     fs.rmSync(this.home, { recursive: true, force: true });
     fs.rmSync(this.tmp, { recursive: true, force: true });
+    fs.rmSync(this.traces, { recursive: true, force: true });
   }
 }
 
 /**
- * The injection guard: every argv recorded in a pod (the sim wraps sh/dash, bash and curl) is the
- * constant script or `curl -q -K -`. A password or username that escaped its quoting would show up here
- * as another command.
+ * What the constant in-pod script (src/pod/in-pod-script.ts) runs besides shell builtins, with the only
+ * argument shapes it passes: the script itself, and each of POD_TOOLS. A password or username that escaped
+ * its quoting, or a secret handed to a tool as an argument, shows up as another program or another shape.
  */
-export function assertOnlyExpectedPodCommands(sim: SimCluster): void {
+const SCRIPT_EXECS: Record<string, (args: string[]) => boolean> = {
+  sh: (a) => a.length === 2 && a[0] === '-c' && a[1] === IN_POD_SCRIPT,
+  curl: (a) => a.join('\0') === CURL_ARGS.join('\0'),
+  // h=$(sha256sum < "$c/$k"): the file is stdin, never an argument.
+  sha256sum: (a) => a.length === 0,
+  // head -c "$len" | curl ...: the length of the config that follows on stdin.
+  head: (a) => a.length === 2 && a[0] === '-c' && /^\d+$/.test(a[1] ?? ''),
+};
+/** The folders of the pods' PATH (the sandbox's), where the shell finds each tool. */
+const POD_PATH_DIRS = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
+
+/**
+ * The injection guard, over every process exec'd in every pod (each exec runs under strace: every execve is
+ * recorded whatever the program, failed PATH lookups included): the sim's own nsenter line, which runs the
+ * exec's command; then only the script and its tools, in the shapes above (failed PATH lookups too). Returns
+ * the programs started (execs that loaded) and the exec sessions they ran in.
+ */
+export function assertOnlyExpectedPodCommands(sim: SimCluster): { execs: number; sessions: number } {
   sim.collectArgv();
+  assert.ok(sim.sandboxes.tracesExecs, 'pod execs are traced (every process run in a pod is recorded): install strace');
+  for (const tool of POD_TOOLS) assert.ok(SCRIPT_EXECS[tool], `the guard knows the argument shape of ${tool}, which the in-pod script runs`);
+  let execs = 0;
+  let sessions = 0;
+  let execSessions = 0;
   for (const e of sim.audit.events()) {
-    if (e.kind === 'exec') assert.deepEqual(e.command, ['sh', '-c', IN_POD_SCRIPT], 'the exec command is the constant script');
+    if (e.kind === 'exec') {
+      assert.deepEqual(e.command, IN_POD_COMMAND, 'the exec command is the constant script');
+      execSessions += 1;
+    }
     if (e.kind !== 'argv') continue;
-    const [argv0, ...rest] = e.argv;
-    const base = path.basename(argv0 ?? '');
-    const ok =
-      (['sh', 'dash', 'bash'].includes(base) && rest.length === 2 && rest[0] === '-c' && rest[1] === IN_POD_SCRIPT) || (base === 'curl' && rest.join(' ') === CURL_ARGS.join(' '));
-    assert.ok(ok, `unexpected command in pod ${e.pod}: ${JSON.stringify(e.argv).slice(0, 300)}`);
+    const shown = `${e.path ?? '(wrapper)'} ${JSON.stringify(e.argv).slice(0, 300)}`;
+    assert.ok(e.path !== undefined, `argv in pod ${e.pod} recorded by a wrapper, not by tracing: ${shown}`);
+    const [argv0 = '', ...rest] = e.argv;
+    const base = path.basename(e.path);
+    if (!e.failed) execs += 1;
+    if (base === 'nsenter' && argv0 === 'nsenter') {
+      // The simulator's side of the exec (the container runtime's, on a real node): enter the pod, run the command.
+      const expected = ['nsenter', ...nsenterArgs(sim.sandboxes.mode, Number(rest[1])), ...IN_POD_COMMAND];
+      assert.deepEqual(e.argv, expected, `unexpected nsenter line in pod ${e.pod}: ${shown}`);
+      if (!e.failed) sessions += 1;
+      continue;
+    }
+    const shape = SCRIPT_EXECS[argv0];
+    const ok = shape !== undefined && base === argv0 && POD_PATH_DIRS.includes(path.dirname(e.path)) && shape(rest);
+    assert.ok(ok, `unexpected process exec'd in pod ${e.pod}: ${shown}`);
   }
+  // Every traced exec's log reached the audit (a simulator that stopped recording would otherwise pass).
+  assert.equal(sessions, sim.sandboxes.tracedSessions, 'each traced exec session is in the audit, from its nsenter line on');
+  assert.ok(execSessions === 0 || sessions > 0, `${execSessions} exec requests and no traced exec session`);
+  assert.ok(sessions <= execSessions, `${sessions} traced exec sessions but ${execSessions} exec requests`);
+  return { execs, sessions };
+}
+
+/** The development entry (bin/kubectl-reccred) is a sh script: its $(dirname "$(readlink -f "$0")"), then exec node. */
+const isEntryHelper = (argv: string[]) => (argv[0] === 'dirname' && argv.length === 2) || (argv[0] === 'readlink' && argv.length === 3 && argv[1] === '-f');
+/** tsx compiles the TypeScript sources through esbuild's service process (development entry only). */
+const isEsbuildService = (p: string, argv: string[]) =>
+  /\/node_modules\/(@esbuild\/[a-z0-9-]+\/bin|esbuild\/bin)\/esbuild$/.test(p) &&
+  argv.length === 3 &&
+  argv[0] === p &&
+  /^--service=[\d.]+$/.test(argv[1] ?? '') &&
+  argv[2] === '--ping';
+
+/**
+ * The plugin starts no process (so no argv but its own can carry a secret), checked on the run's trace of every
+ * fork, clone and exec from the plugin's exec on (harness.ts tracingBinDir): that process makes no process
+ * (threads aside) and execs nothing else. With RECCRED_EXECUTABLE (the single executable, as CI runs the suite)
+ * that is all; through the development entry the sh script may run dirname and readlink before it execs node
+ * (tsx), and tsx may start esbuild's service: exactly those, nothing more.
+ */
+export function assertPluginStartsNothing(trace: Trace, args: string[], what: string): { processes: number; execs: number } {
+  const target = pluginTarget();
+  const processOf = processesOf(trace);
+  const start = trace.execs[0];
+  assert.ok(start && start.path === target && start.result !== -1, `the trace of ${what} starts with the plugin's exec (${target})`);
+  assert.deepEqual(start.argv, [target, ...args], `the plugin's argv is the arguments it was given (${what})`);
+  const plugin = processOf(start.tid);
+  const dev = !process.env.RECCRED_EXECUTABLE;
+  const show = (p: number) =>
+    JSON.stringify(
+      trace.execs.filter((e) => processOf(e.tid) === p).map((e) => e.argv),
+      null,
+    ).slice(0, 400);
+  // The plugin's own later execs: none, or (development entry) node running tsx on src/main.ts.
+  const own = trace.execs.filter((e) => processOf(e.tid) === plugin && e.at > start.at);
+  const node = own.find((e) => e.result === 0);
+  for (const e of own) {
+    const ok =
+      dev &&
+      path.basename(e.path) === 'node' &&
+      e.argv[0] === 'node' &&
+      e.argv[1] === '--import' &&
+      /\/tsx\/dist\/esm\/index\.mjs$/.test(e.argv[2] ?? '') &&
+      /\/src\/main\.ts$/.test(e.argv[3] ?? '') &&
+      e.argv.slice(4).join('\0') === args.join('\0') &&
+      e.at <= (node?.at ?? Infinity);
+    assert.ok(ok, `the plugin exec'd ${e.path} ${JSON.stringify(e.argv).slice(0, 300)} (${what})`);
+  }
+  // Every process created below the plugin after its exec, with its creator.
+  const below = new Map<number, { parent: number; at: number }>();
+  const made = trace.creations.filter((c) => !c.thread && c.at > start.at).map((c) => ({ ...c, parent: processOf(c.tid) }));
+  // Until nothing is added: a child's own lines may precede the line where its creator's clone returned.
+  for (let size = -1; size !== below.size;) {
+    size = below.size;
+    for (const c of made) {
+      if (c.parent !== plugin && !below.has(c.parent)) continue;
+      // A fork or clone cut short when the run was killed: a process was being made all the same.
+      assert.ok(c.child !== undefined, `the plugin was starting a process when it was killed (${what})`);
+      below.set(c.child, { parent: c.parent, at: c.at });
+    }
+  }
+  for (const [p, { parent, at }] of below) {
+    const execs = trace.execs.filter((e) => processOf(e.tid) === p);
+    const beforeNode = node !== undefined && at < node.at;
+    const allowed =
+      dev && execs.filter((e) => e.result !== -1).length === 1 && execs.every((e) => (beforeNode ? isEntryHelper(e.argv) : parent === plugin && isEsbuildService(e.path, e.argv)));
+    assert.ok(allowed, `the plugin started a process (${what}): pid ${p}, exec'd ${show(p)}`);
+  }
+  const processes = 1 + trace.creations.filter((c) => !c.thread).length;
+  // Loaded, or whose result the log could not show (an exec by a thread other than the leader, as Go's is).
+  return { processes, execs: trace.execs.filter((e) => e.result !== -1).length };
 }
 
 export function printTally(label: string, extra: Record<string, number> = {}): void {

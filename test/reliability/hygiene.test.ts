@@ -1,12 +1,13 @@
 // Secret hygiene on the output channels the other files do not exercise: every verbosity (-v to
 // -vvv), every output format, errors that carry API bodies, --reveal (stdout only), a user password
 // printed once, and a wrong stored password (the one refused login, whose value must not be echoed).
-// The guard then scans outputs, the audit trail (exec URIs, pod argv, REST paths), local argv sampled
-// while each run lasted, the runs' HOME and TMPDIR, new files in the temp folder, annotations and labels.
+// The guard then scans outputs, the audit trail (exec URIs, the argv of every process exec'd in the pods,
+// REST paths), the runs' HOME and TMPDIR, new files in the temp folder, annotations and labels; every
+// local process of each run is traced from the plugin's exec (it must start none).
 import assert from 'node:assert/strict';
 import type { SimCluster } from '../sim/cluster.js';
 import { startSimCluster } from '../sim/cluster.js';
-import { journalExists, validPasswords } from '../e2e/harness.js';
+import { journalExists, validPasswords, guardOperatorLogins } from '../e2e/harness.js';
 import { Guard, printTally } from './guard.js';
 
 const NS = 'default';
@@ -16,6 +17,7 @@ const FAST = ['--settle', '1s', '--propagation-timeout', '30s'];
 describe('reliability: secret hygiene on every output channel', function () {
   this.timeout(600_000);
   let sim: SimCluster;
+  guardOperatorLogins(() => sim);
   let g: Guard;
   const t0 = Date.now();
   let scenarios = 0;

@@ -4,7 +4,11 @@ export type AuditEvent =
   | { kind: 'exec'; time: number; user: string; namespace: string; pod: string; container: string; command: string[]; protocols?: string[] }
   /** What an exec session's command wrote, as the API server streamed it to the client. */
   | { kind: 'exec-output'; time: number; namespace: string; pod: string; stdout: string; stderr: string }
-  | { kind: 'argv'; time: number; namespace: string; pod: string; argv: string[] }
+  /**
+   * A program exec'd in a pod: with `path` when the exec was traced (every execve, `failed` when it did not load,
+   * as a shell's PATH lookup tries several folders), else a wrapper's record (curl, sh and bash only).
+   */
+  | { kind: 'argv'; time: number; namespace: string; pod: string; argv: string[]; path?: string; failed?: true }
   | {
       kind: 'rest';
       time: number;

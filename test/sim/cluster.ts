@@ -53,6 +53,14 @@ export interface RecSpec {
   secretRenameMs?: number;
   /** Per-REC cluster behaviour (lockout, complexity, RBAC, redirects, version). */
   redis?: Partial<Omit<ClusterStateOptions, 'name'>>;
+  /**
+   * Kubernetes-secret RECs: how late the REC's components see a change of the Secret (default 0): they keep
+   * using what it held this long ago. The seed procedure only says "Wait five minutes for all the components to read
+   * the new password from the updated secret. If you proceed to the next step too soon, the account could get
+   * locked" (content/operate/kubernetes/security/manage-rec-credentials.md); how long a component keeps them is
+   * silent. This is what the settle period is for.
+   */
+  secretLagMs?: number;
 }
 
 export interface SimOptions {
@@ -89,6 +97,11 @@ export interface SimOptions {
    * of 40 MB and 170 ms), started a few at a time in parallel. Use with `pods: 1` for 100 RECs.
    */
   fleet?: boolean;
+  /**
+   * Record every process exec'd in a pod by tracing each exec with strace (PodSandboxes traceExecs). Default: on
+   * where strace is installed, except in fleet mode; off, only the argv of curl, sh and bash is recorded.
+   */
+  tracePodExecs?: boolean;
   /**
    * How pods get their namespaces: `user` (a user namespace, as a plain user can), `root`, or by default whatever
    * works here, root first (RECCRED_SIM_USERNS=1 makes the default `user`).
@@ -262,6 +275,7 @@ export async function startSimCluster(options: SimOptions = {}): Promise<SimClus
       beforeStart: (spec) => kubelet.syncNow(spec.namespace, spec.name),
       light: options.fleet === true,
       mode: podNamespaces,
+      ...(options.tracePodExecs === undefined ? {} : { traceExecs: options.tracePodExecs }),
     });
     const pendingStarts: PodSpec[] = [];
     cleanups.push(() => sandboxes.stopAll());
@@ -394,6 +408,7 @@ export async function startSimCluster(options: SimOptions = {}): Promise<SimClus
         readStore: () => asCreds(readCreds(ns, spec.name)),
         credentialsDir: join(dir, 'pods', ns, podNames[podNames.length - 1]!, 'credentials'),
         cacheMs: secretType === 'vault' ? vaultCacheSeconds * 1000 : 0,
+        lagMs: secretType === 'vault' ? 0 : (spec.secretLagMs ?? 0),
       });
       recs.push({ name: spec.name, namespace: ns, secretType, secretName, username, pods: podNames, vault: vaultRef });
     }

@@ -296,7 +296,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       if (ra['subresource']) a.subresource = ra['subresource'];
       if (ra['namespace']) a.namespace = ra['namespace'];
       if (ra['name']) a.name = ra['name'];
-      allowed = allows(caller.rules, a);
+      allowed = allows(caller.rules, a, 'review');
     } else if (spec.nonResourceAttributes) {
       const path = spec.nonResourceAttributes['path'] ?? '';
       allowed =

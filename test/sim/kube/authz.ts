@@ -10,6 +10,12 @@ export interface PolicyRule {
   namespaces?: string[];
   /** absent or empty means every name; otherwise exact names (RBAC has no wildcard here). */
   resourceNames?: string[];
+  /**
+   * The rule answers SelfSubjectAccessReviews but authorizes no request: it was revoked after the
+   * review. A real API server authorizes a review and the request it asks about separately, at
+   * different times, so an RBAC change can land between a client's preflight and its request.
+   */
+  revokedAfterReview?: boolean;
 }
 
 export interface RequestAttributes {
@@ -75,8 +81,9 @@ const SELF_REVIEW: PolicyRule = {
   resources: ['selfsubjectaccessreviews', 'selfsubjectrulesreviews'],
 };
 
-export function allows(rules: PolicyRule[], a: RequestAttributes): boolean {
-  return [SELF_REVIEW, ...rules].some((r) => ruleAllows(r, a));
+/** Whether a request is authorized; `review`: what a SelfSubjectAccessReview about it answers. */
+export function allows(rules: PolicyRule[], a: RequestAttributes, purpose: 'request' | 'review' = 'request'): boolean {
+  return [SELF_REVIEW, ...rules].some((r) => (purpose === 'review' || !r.revokedAfterReview) && ruleAllows(r, a));
 }
 
 /** The real authorizer's denial text, e.g. `User "x" cannot patch resource "secrets" in API group "" in the namespace "default"`. */

@@ -66,16 +66,19 @@ export function prepareWrite(r: ResourceInfo, o: unknown, urlNamespace: string |
     obj['type'] ??= 'Opaque';
     const data = (obj['data'] ?? {}) as Record<string, unknown>;
     for (const [k, v] of Object.entries(data)) {
-      if (!SECRET_KEY.test(k)) {
-        throw invalid(
-          'Secret',
-          '',
-          md.name,
-          `data[${k}]`,
-          'FieldValueInvalid',
-          `Invalid value: "${k}": a valid config key must consist of alphanumeric characters, '-', '_' or '.'`,
-        );
-      }
+      // apimachinery validation.go IsConfigMapKey: the characters, 253 at most, and never ".", ".." or a "..x" prefix.
+      const keyProblem = !SECRET_KEY.test(k)
+        ? "a valid config key must consist of alphanumeric characters, '-', '_' or '.'"
+        : k.length > 253
+          ? 'must be no more than 253 characters'
+          : k === '.'
+            ? "must not be '.'"
+            : k === '..'
+              ? "must not be '..'"
+              : k.startsWith('..')
+                ? "must not start with '..'"
+                : undefined;
+      if (keyProblem !== undefined) throw invalid('Secret', '', md.name, `data[${k}]`, 'FieldValueInvalid', `Invalid value: "${k}": ${keyProblem}`);
       if (typeof v !== 'string' || !BASE64.test(v)) {
         throw badRequest(`Secret in version "v1" cannot be handled as a Secret: illegal base64 data at input byte 0`);
       }

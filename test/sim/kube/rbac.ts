@@ -26,3 +26,19 @@ export function policyRulesFromRole(role: RbacRole): PolicyRule[] {
     ...(role.kind === 'Role' ? { namespaces: [role.metadata.namespace!] } : {}),
   }));
 }
+
+/**
+ * A user whose access reviews are still answered from `reviewed` while its requests are authorized by
+ * `enforced` (fewer grants): an RBAC change that landed right after a client's preflight asked. With
+ * `revoke: 'later'` the difference is revoked only when `revoke()` is called (the API server reads a
+ * user's rules at every request), to land the change at a chosen moment of a run.
+ */
+export function revokedAfterReview(reviewed: PolicyRule[], enforced: PolicyRule[], revoke: 'now' | 'later' = 'now'): { rules: PolicyRule[]; revoke: () => void } {
+  const revocable = reviewed.map((r): PolicyRule => ({ ...r, revokedAfterReview: revoke === 'now' }));
+  return {
+    rules: [...enforced, ...revocable],
+    revoke: () => {
+      for (const r of revocable) r.revokedAfterReview = true;
+    },
+  };
+}

@@ -2,11 +2,12 @@
 // or inside a user namespace (`unshare -r`) by a plain user.
 // Inside, /opt/redislabs/credentials is that pod's kubelet-managed folder and localhost:9443 its REST API.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync, existsSync, openSync, readSync, closeSync, fstatSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync, existsSync, openSync, readSync, closeSync, fstatSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { AuditLog } from '../audit.js';
+import { parseTrace, straceArgs, straceInstalled } from './exec-trace.js';
 import type { ExecProcess, ExecRequest, PodExecutor } from './executor.js';
 import { SETUP_SCRIPT } from './setup-script.js';
 
@@ -17,7 +18,7 @@ export interface PodSpec {
   credentialsDir: string;
   /** Host Unix socket that localhost:9443 in the pod is piped to. */
   socketPath: string;
-  /** Host file the argv wrappers append to. */
+  /** Host file the argv wrappers append to (pods whose execs are not traced); traced execs log beside it. */
   argvLog: string;
   /** Commands absent from the pod's image (`curl`, `sha256sum`...), as in a `.minimal` image. */
   missingTools?: string[];
@@ -82,7 +83,7 @@ const unshareArgs = (mode: NamespaceMode) => (mode === 'user' ? ['--map-root-use
  * others), keeping our uid and groups, which it maps to root: plain nsenter would call setgroups, which `unshare -r`
  * denies in the namespace.
  */
-const nsenterArgs = (mode: NamespaceMode, pid: number) => ['-t', String(pid), ...(mode === 'user' ? ['--user', '--preserve-credentials'] : []), '-m', '-n', '-u', '--'];
+export const nsenterArgs = (mode: NamespaceMode, pid: number) => ['-t', String(pid), ...(mode === 'user' ? ['--user', '--preserve-credentials'] : []), '-m', '-n', '-u', '--'];
 
 /** Builds a throwaway sandbox and mounts a tmpfs in it, as the setup script does first: undefined when that works, else why not. */
 function probe(mode: NamespaceMode): string | undefined {
@@ -181,6 +182,11 @@ function namespacesHelp(failures: [NamespaceMode, string][], forced: boolean): s
 export class PodSandboxes implements PodExecutor {
   private readonly pods = new Map<string, Sandbox>();
   private readonly setupFile: string;
+  /** Every exec runs under strace and each process it exec'd is recorded (see the traceExecs option). */
+  readonly tracesExecs: boolean;
+  private traces = 0;
+  /** Traced execs whose log was read and held at least one execve (the nsenter that enters the pod). */
+  tracedSessions = 0;
 
   constructor(
     private readonly o: {
@@ -196,8 +202,16 @@ export class PodSandboxes implements PodExecutor {
       light?: boolean;
       /** How the sandboxes get their namespaces (from checkNamespaces). */
       mode: NamespaceMode;
+      /**
+       * Record every process exec'd in a pod (path and argv, whatever the program) by running each exec under
+       * strace. Off: wrappers record the argv of curl, sh and bash only. Default: on for normal pods where
+       * strace is installed, off for light pods (fleet mode stays cheap; their curl wrapper would show too).
+       */
+      traceExecs?: boolean;
     },
   ) {
+    if (o.traceExecs && !straceInstalled()) throw new Error('traceExecs needs strace (apt-get install strace), and ptrace allowed');
+    this.tracesExecs = o.traceExecs ?? (!o.light && straceInstalled());
     mkdirSync(o.dir, { recursive: true });
     this.setupFile = join(o.dir, 'pod-setup.sh');
     writeFileSync(this.setupFile, SETUP_SCRIPT, { mode: 0o755 });
@@ -240,6 +254,7 @@ export class PodSandboxes implements PodExecutor {
         SIM_ARGV_LOG: spec.argvLog,
         SIM_MISSING_TOOLS: missingTools(spec),
         SIM_LIGHT: this.o.light ? '1' : '0',
+        SIM_RECORD_ARGV: this.tracesExecs ? '0' : '1',
         SIM_NODE: process.execPath,
         SIM_FORWARDER: FORWARDER,
         SIM_REST_SOCKET: spec.socketPath,
@@ -303,7 +318,11 @@ export class PodSandboxes implements PodExecutor {
       // A restarting pod is waited for rather than failed: exec lands on the new container.
       await sb.ready;
       if (killed) return { code: null, signal: 'SIGKILL' as NodeJS.Signals };
-      const c = spawn('nsenter', [...nsenterArgs(this.o.mode, sb.pid), ...request.command], {
+      const nsenter = ['nsenter', ...nsenterArgs(this.o.mode, sb.pid), ...request.command];
+      // Traced: strace -DD keeps nsenter as our child (same pid, group, exit status) and logs every execve below it.
+      const trace = this.tracesExecs ? join(dirname(sb.spec.argvLog), `exec-${++this.traces}.strace`) : undefined;
+      const [file, ...args] = trace ? ['strace', ...straceArgs(trace, 'execs'), ...nsenter] : nsenter;
+      const c = spawn(file!, args, {
         cwd: '/',
         env: { PATH: POD_PATH, HOSTNAME: request.pod, HOME: POD_HOME },
         stdio: ['pipe', 'pipe', 'pipe'],
@@ -324,6 +343,7 @@ export class PodSandboxes implements PodExecutor {
         c.once('close', (code, signal) => resolve({ code, signal }));
       });
       sb.execs.delete(c);
+      if (trace) this.recordTrace(sb, trace);
       this.collectPod(sb);
       return result;
     })().catch((e: unknown) => {
@@ -347,6 +367,26 @@ export class PodSandboxes implements PodExecutor {
         }
       },
     };
+  }
+
+  /**
+   * Every program a traced exec ran (nsenter, the shell, each command, failed PATH lookups too) into the audit
+   * log, with the path it was exec'd from. The tracer has exited when the exec's stdio closes: the log is whole.
+   */
+  private recordTrace(sb: Sandbox, file: string): void {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      return;
+    }
+    rmSync(file, { force: true });
+    const { execs } = parseTrace(text);
+    if (execs.length > 0) this.tracedSessions += 1;
+    for (const e of execs) {
+      const failed = e.result === -1 ? { failed: true as const } : {};
+      this.o.audit.record({ kind: 'argv', time: Date.now(), namespace: sb.spec.namespace, pod: sb.spec.name, argv: e.argv, path: e.path, ...failed });
+    }
   }
 
   /** Reads the argv the wrappers recorded since last time into the audit log. */

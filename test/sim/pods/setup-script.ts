@@ -34,10 +34,14 @@ if [ -n "$SIM_MISSING_TOOLS" ]; then
   for t in $SIM_MISSING_TOOLS; do rm -f "/usr/bin/$t"; done
 fi
 
-# Wrappers append "argc NUL argv0 NUL argv1 NUL ..." to the host-side log, then exec the real binary.
+# Wrappers append "argc NUL argv0 NUL argv1 NUL ..." to the host-side log, then exec the real binary. Where the
+# simulator traces every exec'd process (SIM_RECORD_ARGV=0) they are not needed, except curl's in light pods.
 q=$(printf '%s' "$SIM_ARGV_LOG" | sed "s/'/'\\\\''/g")
 s=$(printf '%s' "$SIM_REST_SOCKET" | sed "s/'/'\\\\''/g")
+record="printf '%s\\0' \"\$#\" \"\$0\" \"\$@\" >> '$q'"
+[ "$SIM_RECORD_ARGV" = 1 ] || record=':'
 for b in curl dash bash; do
+  [ "$SIM_RECORD_ARGV" = 1 ] || { [ "$SIM_LIGHT" = 1 ] && [ "$b" = curl ]; } || continue
   [ -e "/usr/bin/$b" ] || continue
   [ -e "/opt/.sim/$b" ] || continue
   w="/opt/.sim/wrap-$b"
@@ -50,13 +54,13 @@ for b in curl dash bash; do
     [ "$b" = curl ] && extra=" --unix-socket '$s'"
     {
       printf '%s\n' '#!/opt/.sim/dash'
-      printf '%s\n' "printf '%s\\0' \"\$#\" \"\$0\" \"\$@\" >> '$q'"
+      printf '%s\n' "$record"
       printf '%s\n' "exec /opt/.sim/$b \"\$@\"$extra"
     } > "$w"
   else
   {
     printf '%s\n' '#!/opt/.sim/bash'
-    printf '%s\n' "printf '%s\\0' \"\$#\" \"\$0\" \"\$@\" >> '$q'"
+    printf '%s\n' "$record"
     printf '%s\n' "exec -a \"\$0\" /opt/.sim/$b \"\$@\""
   } > "$w"
   fi

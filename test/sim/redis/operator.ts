@@ -21,6 +21,8 @@ export interface OperatorTarget {
   credentialsDir: string;
   /** Vault RECs: how long the operator caches what it read (VAULT_CACHE_SECRET_EXPIRATION_SECONDS). */
   cacheMs?: number;
+  /** Kubernetes-secret RECs: the components see the store as it was this long ago (RecSpec.secretLagMs). */
+  lagMs?: number;
   /** The operator's own reconcile of the REC, run every round even while the components are switched off. */
   reconcile?: () => void;
 }
@@ -37,6 +39,8 @@ interface Tracked {
   target: OperatorTarget;
   enabled: boolean;
   cached: { creds: Credentials; at: number } | undefined;
+  /** lagMs: each value the store held, from when it was first read. */
+  history: Array<{ creds: Credentials | undefined; at: number }>;
   failures: OperatorFailure[];
 }
 
@@ -47,7 +51,7 @@ export class OperatorComponents {
   constructor(private intervalMs: number) {}
 
   add(target: OperatorTarget): void {
-    this.recs.set(target.rec, { target, enabled: true, cached: undefined, failures: [] });
+    this.recs.set(target.rec, { target, enabled: true, cached: undefined, history: [], failures: [] });
   }
 
   /** Tests that need a quiet cluster switch a REC's components off (and back on). */
@@ -90,13 +94,26 @@ export class OperatorComponents {
   private tick(t: Tracked): void {
     const now = Date.now();
     const { target } = t;
-    if (!t.cached || !target.cacheMs || now - t.cached.at >= target.cacheMs) {
+    if (target.lagMs) {
+      const creds = this.lagged(t, now);
+      t.cached = creds && { creds, at: now };
+    } else if (!t.cached || !target.cacheMs || now - t.cached.at >= target.cacheMs) {
       const creds = target.readStore();
       t.cached = creds && { creds, at: now };
     }
     if (t.cached) this.attempt(t, 'store', t.cached.creds);
     const files = readFiles(target.credentialsDir);
     if (files) this.attempt(t, 'files', files);
+  }
+
+  /** The store's value as it was lagMs ago: deterministic, so a removal sooner than that after the store changed always meets it. */
+  private lagged(t: Tracked, now: number): Credentials | undefined {
+    const creds = t.target.readStore();
+    const last = t.history.at(-1);
+    if (!last || JSON.stringify(last.creds) !== JSON.stringify(creds)) t.history.push({ creds, at: now });
+    const due = t.history.filter((h) => h.at <= now - (t.target.lagMs ?? 0));
+    t.history = t.history.slice(Math.max(0, due.length - 1));
+    return (due.at(-1) ?? t.history[0])?.creds;
   }
 
   private attempt(t: Tracked, source: 'store' | 'files', creds: Credentials): void {
