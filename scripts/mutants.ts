@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
 import { loadMutations, problemsOf, type Mutation } from './mutants/catalogue.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -46,17 +47,26 @@ function applyMutation(dir: string, m: Mutation): void {
 }
 
 interface Outcome {
-  failing: number;
+  /** Failed tests (and per-test "after each" checks) whose failure is an assertion. */
+  assertions: string[];
+  /** Failures that prove nothing about the mutation: set-up hooks, time-outs, errors that are not assertions. */
+  other: string[];
   passing: number;
   code: number | null;
   seconds: number;
   tail: string;
 }
 
+const MochaReportSchema = z.object({
+  stats: z.object({ passes: z.number(), failures: z.number() }),
+  failures: z.array(z.object({ fullTitle: z.string(), err: z.object({ code: z.string().optional(), message: z.string().optional() }).passthrough() })),
+});
+
 function runTest(dir: string, m: Mutation): Promise<Outcome> {
   const env = { ...process.env };
   delete env.RECCRED_EXECUTABLE; // the development entry runs the mutated sources
-  const args = ['mocha', m.test, ...(m.grep === undefined ? [] : ['--grep', m.grep])];
+  const report = path.join(dir, '.mutant-report.json');
+  const args = ['mocha', m.test, ...(m.grep === undefined ? [] : ['--grep', m.grep]), '--reporter', 'json', '--reporter-option', `output=${report}`];
   const t0 = Date.now();
   return new Promise((resolve) => {
     const child = spawn('npx', args, { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
@@ -69,8 +79,25 @@ function runTest(dir: string, m: Mutation): Promise<Outcome> {
     }, TIMEOUT_MS);
     child.on('close', (code) => {
       clearTimeout(timer);
-      const count = (word: string) => Number(new RegExp(`(\\d+) ${word}`).exec(out)?.[1] ?? 0);
-      resolve({ failing: count('failing'), passing: count('passing'), code, seconds: Math.round((Date.now() - t0) / 1000), tail: out.slice(-3000) });
+      const seconds = Math.round((Date.now() - t0) / 1000);
+      const tail = out.slice(-3000);
+      let parsed: z.infer<typeof MochaReportSchema> | undefined;
+      try {
+        parsed = MochaReportSchema.parse(JSON.parse(fs.readFileSync(report, 'utf8')));
+      } catch {
+        parsed = undefined; // no report: the run did not get as far as the tests
+      }
+      const failures = parsed?.failures ?? [];
+      // A failing set-up hook or a time-out says the run broke, not that an assertion caught the defect.
+      const isAssertion = (f: (typeof failures)[number]) => f.err.code === 'ERR_ASSERTION' && !/"before (all|each)" hook/.test(f.fullTitle);
+      resolve({
+        assertions: failures.filter(isAssertion).map((f) => f.fullTitle),
+        other: failures.filter((f) => !isAssertion(f)).map((f) => `${f.fullTitle}: ${f.err.message ?? ''}`.slice(0, 300)),
+        passing: parsed?.stats.passes ?? 0,
+        code,
+        seconds,
+        tail,
+      });
     });
   });
 }
@@ -116,16 +143,23 @@ if (process.argv.includes('--list')) {
         const base = await runTest(dir, m);
         if (base.code !== 0 || base.passing === 0) {
           survived += 1;
-          process.stdout.write(`BASELINE FAILS  ${m.id}: the unmutated test does not pass (${base.passing} passing, ${base.failing} failing)\n${base.tail}\n`);
+          const failing = base.assertions.length + base.other.length;
+          process.stdout.write(`BASELINE FAILS  ${m.id}: the unmutated test does not pass (${base.passing} passing, ${failing} failing)\n${base.tail}\n`);
           continue;
         }
       }
       applyMutation(dir, m);
       const r = await runTest(dir, m);
-      if (r.code !== 0 && r.failing > 0) process.stdout.write(`caught    ${m.id}: ${r.failing} failing, ${r.passing} passing, ${r.seconds} s (${m.test})\n`);
-      else {
+      if (r.code !== 0 && r.assertions.length > 0) {
+        process.stdout.write(`caught    ${m.id}: ${r.assertions.length} failing on an assertion, ${r.passing} passing, ${r.seconds} s (${m.test})\n`);
+      } else {
         survived += 1;
-        const why = r.code === 0 ? 'every test passed' : 'mocha failed without a failing test (the mutation broke loading, which proves nothing)';
+        const why =
+          r.code === 0
+            ? 'every test passed'
+            : r.other.length > 0
+              ? `no assertion failed; other failures prove nothing: ${r.other.join('; ')}`
+              : 'mocha failed without a failing test (the mutation broke loading, which proves nothing)';
         process.stdout.write(`SURVIVED  ${m.id}: ${why}, ${r.seconds} s\n${r.tail}\n`);
       }
     } finally {

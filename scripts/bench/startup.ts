@@ -48,7 +48,7 @@ export async function run(): Promise<string> {
   const exe = process.env.RECCRED_EXECUTABLE ?? binaryPath(linux);
   if (!fs.existsSync(exe)) await buildBinaries({ targets: [linux] });
   const kubectl = await realKubectl();
-  const sim = await startSimCluster({ recs: [{ name: 'rec' }], pods: 1 });
+  const sim = await startSimCluster({ recs: [{ name: 'rec' }], pods: 1, tracePodExecs: false });
   const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'reccred-bench-kubectl-'));
   try {
     const env = { ...process.env, KUBECONFIG: sim.kubeconfig };

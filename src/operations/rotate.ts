@@ -8,6 +8,7 @@ import { redactor } from '../output/redactor.js';
 import { newPassword, type PasswordChoice } from '../password/password-source.js';
 import type { Outcome, Result } from '../output/result.js';
 import { loadRecTarget, type RecTarget } from '../rec/rec-target.js';
+import { ExecRefusedError } from '../pod/exec-session.js';
 import { AuthenticationFailedError, RestApiError } from '../rest/rest-errors.js';
 import { runRotation } from '../procedures/password-rotation.js';
 import { rotationPreflight } from '../procedures/preflight.js';
@@ -144,17 +145,29 @@ async function rotateTarget(session: Session, target: RecTarget, options: Rotate
       return { result, error: err };
     }
     const why = explainError(err);
-    // Past "removed" the old password is gone: only finish is left to do (abort would complete it too).
-    const removed = current.phase === 'removed';
     return {
       result,
       error: resumable(
         `the rotation of REC ${target.name} stopped in phase "${current.phase}": ${why.message}. ${whatRemains(current.phase, target.journal.name)}`,
-        // A step that knows what to do (the last look found another writer) says it; else finish or abort.
-        err instanceof ReccredError && why.hint ? why.hint : removed ? `run "kubectl reccred finish ${target.name} -n ${target.namespace}" to complete it` : resumeHint(target),
+        nextStep(err, why.hint, current.phase, target),
       ),
     };
   }
+}
+
+/** What to run next: a step that knows (the last look found another writer) says it; else what the phase leaves open. */
+function nextStep(err: unknown, hint: string | undefined, phase: string, target: RecTarget): string {
+  const ns = `-n ${target.namespace}`;
+  if (err instanceof ReccredError && hint) return hint;
+  // Past "removed" the old password is gone: only finish is left (abort would complete it too).
+  const then =
+    phase === 'removed'
+      ? `run "kubectl reccred finish ${target.name} ${ns}" to complete it`
+      : phase === 'aborting'
+        ? `if that run stopped, run "kubectl reccred abort ${target.name} ${ns}" to complete the rollback`
+        : resumeHint(target);
+  // A refusal that will not pass with time (RBAC on pods/exec) comes first: finish and abort need the same access.
+  return err instanceof ExecRefusedError && hint ? `${hint}; then ${then}` : then;
 }
 
 /** Which passwords the cluster accepts when a rotation stops in `phase`, as far as the phase alone tells, and what the journal keeps. */
@@ -167,6 +180,9 @@ function whatRemains(phase: string, journal: string): string {
       return `The new password works, and so does the old one unless the run stopped while removing it; the journal ${journal} keeps both`;
     case 'removed':
       return `The old password was removed and the new one works; only the journal ${journal} is left`;
+    case 'aborting':
+      // Another run (abort) took the journal over: the new password may already be gone.
+      return `Another run (abort) took the journal over: it rolls the rotation back, or completes it if the old password was already removed; the journal ${journal} keeps both`;
     default:
       return `The old password still works, and so does the new one; the journal ${journal} keeps both`;
   }

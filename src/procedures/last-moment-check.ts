@@ -60,7 +60,8 @@ async function confirm(ctx: ProcedureContext, remaining: Remaining): Promise<voi
       await waitUntil(ctx, rewrite.until, `settle again: "${rewrite.manager}" rewrote ${target.store.location} at ${rewrite.time}`);
       continue;
     }
-    const off = (await podPropagation(target, expected)).filter((s) => s.state !== 'current');
+    // A refused exec (RBAC) is not a pod that does not mount the credentials: it is thrown as the refusal it is.
+    const off = (await podPropagation(target, expected, { throwForbidden: true })).filter((s) => s.state !== 'current');
     if (off.length) {
       throw stop(
         ctx,

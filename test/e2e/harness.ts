@@ -142,6 +142,7 @@ export function guardOperatorLogins(simOf: () => SimCluster | undefined): { expe
   afterEach(function () {
     const sim = simOf();
     if (expected || !sim || this.currentTest?.state === 'failed') return;
+    sim.operator.tickAll(); // a round now: the test may have ended between two of the components' logins
     const fresh = sim.recs.flatMap((r) => sim.operator.failures(r.name).slice(before.get(r.name) ?? 0));
     assert.deepEqual(
       fresh.map((f) => `${f.rec}: ${f.username} from ${f.source} ${f.reason}`),

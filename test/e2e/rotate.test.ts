@@ -10,6 +10,7 @@ import { journalExists, journalPhaseOf, leaksIn, reccred, startReccred, validPas
 
 const REC = 'rec';
 const NS = 'default';
+const LATE = 'rec-late';
 const FAST = ['--settle', '3s', '--propagation-timeout', '30s'];
 
 describe('rotate, finish, abort, status, get (end to end)', function () {
@@ -40,8 +41,17 @@ describe('rotate, finish, abort, status, get (end to end)', function () {
   const failures = () => ({ operator: sim.operator.failures(REC).length, rest: sim.audit.failedRestAuths(REC) });
 
   before(async () => {
-    // The REC's components see the Secret 2.5 s late: a removal before the settle (3 s) would meet one still using the old password.
-    sim = await startSimCluster({ recs: [{ name: REC, secretLagMs: 2500 }], pods: 3, syncDelayMs: 800, operatorIntervalMs: 250 });
+    // The REC's components see the Secret 2 s late (plus up to two 250 ms ticks): a removal before the settle (3 s) would meet one still using the old password.
+    // LATE's see it 6 s late: only the settle (8 s) keeps the old password alive that long, propagation never does.
+    sim = await startSimCluster({
+      recs: [
+        { name: REC, secretLagMs: 2000 },
+        { name: LATE, pods: 1, secretLagMs: 6000 },
+      ],
+      pods: 3,
+      syncDelayMs: 800,
+      operatorIntervalMs: 250,
+    });
     passwords.add(stored());
     // Remember every password the Secret or the journal ever held, for the leak scan.
     stopWatching = sim.store.onChange((e) => {
@@ -67,6 +77,18 @@ describe('rotate, finish, abort, status, get (end to end)', function () {
     sim.redis(REC).unlock(email());
     if (journalExists(sim, NS, REC)) sim.store.delete('secrets', NS, `${REC}-reccred-journal`);
     sim.faults.frozenPods.clear();
+  });
+
+  it('the settle outlasts components that see the Secret late: none of them meets a removed password', async () => {
+    const before = sim.credentials(LATE)!;
+    const f0 = sim.operator.failures(LATE).length;
+    const r = await run(['rotate', LATE, '--settle', '8s', '--propagation-timeout', '30s']);
+    assert.equal(r.code, 0, r.stderr);
+    const after = sim.credentials(LATE)!;
+    assert.notEqual(after.password, before.password);
+    assert.deepEqual(validPasswords(sim, LATE, after.username), [after.password], 'the cluster accepts exactly the stored password');
+    sim.operator.tickAll(); // a round now: the run may have ended between two of the components' logins
+    assert.equal(sim.operator.failures(LATE).length, f0, 'no component met the removed password');
   });
 
   it('get shows the username and a masked password; --reveal shows it on stdout only', async () => {
@@ -295,6 +317,8 @@ describe('rotate, finish, abort, status, get (end to end)', function () {
 
   it('no password appears in request URIs, pod argv, or the plugin output', () => {
     sim.collectArgv();
+    assert.ok(sim.sandboxes.tracesExecs, "every process exec'd in a pod is traced (install strace)");
+    assert.deepEqual(sim.sandboxes.lostTraces, [], 'every exec left a trace');
     assert.ok(passwords.size >= 10, `passwords seen: ${passwords.size}`);
     const texts = [...sim.audit.texts(), ...outputs];
     assert.ok(

@@ -124,21 +124,22 @@ export class Guard {
       fs.rmSync(traceFile, { force: true });
       for (const e of trace.execs) this.localArgv.add(`${e.path} ${e.argv.join(' ')}`);
       const local = assertPluginStartsNothing(trace, args, what);
-      tally.localProcessesTraced += local.processes;
-      tally.localExecsTraced += local.execs;
-      this.runs += 1;
-      tally.runs += 1;
       this.outputs.push(r.stderr);
       if (!options.stdoutHasSecret) this.outputs.push(r.stdout);
       for (const rec of this.sim.recs) this.addPassword(this.sim.credentials(rec.name)?.password);
       const failedAuths = this.sim.audit
         .since(mark)
         .filter((e) => e.kind === 'rest' && (e.auth === 'failed' || e.auth === 'locked') && (!options.recs || options.recs.includes(e.rec))).length;
-      tally.totalFailedAuths += failedAuths;
-      tally.maxFailedAuthsPerRun = Math.max(tally.maxFailedAuthsPerRun, failedAuths);
       assert.ok(failedAuths <= (options.mayFailOnce ? 1 : 0), `lockout guard: ${failedAuths} failed REST authentications in one run of ${what}`);
       // No run, killed or not, may end on a stack trace (SPEC 2: a message that says what to do).
       assert.doesNotMatch(r.stderr, /^\s+at .+\(.*:\d+:\d+\)$/m, `stack trace in the stderr of ${what}:\n${r.stderr}`);
+      // Counted only once the run passed its checks: the printed figures are of runs that passed.
+      tally.totalFailedAuths += failedAuths;
+      tally.maxFailedAuthsPerRun = Math.max(tally.maxFailedAuthsPerRun, failedAuths);
+      tally.localProcessesTraced += local.processes;
+      tally.localExecsTraced += local.execs;
+      this.runs += 1;
+      tally.runs += 1;
       return { ...r, failedAuths, ms: Date.now() - started };
     });
     return { child, result: guarded };
@@ -279,6 +280,7 @@ export function assertOnlyExpectedPodCommands(sim: SimCluster): { execs: number;
   }
   // Every traced exec's log reached the audit (a simulator that stopped recording would otherwise pass).
   assert.equal(sessions, sim.sandboxes.tracedSessions, 'each traced exec session is in the audit, from its nsenter line on');
+  assert.deepEqual(sim.sandboxes.lostTraces, [], 'every exec that was not killed left a trace of what it ran');
   assert.ok(execSessions === 0 || sessions > 0, `${execSessions} exec requests and no traced exec session`);
   assert.ok(sessions <= execSessions, `${sessions} traced exec sessions but ${execSessions} exec requests`);
   return { execs, sessions };

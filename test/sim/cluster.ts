@@ -249,6 +249,11 @@ export async function startSimCluster(options: SimOptions = {}): Promise<SimClus
     // The Secret (or Vault entry) each REC's operator uses: a rename in the spec is applied by the operator, later.
     const secretsInUse = new Map<string, CredentialSecretInUse>();
     /** The credentials the REC's operator reads (or, with `name`, what that Secret or Vault entry holds). */
+    // When each Secret last changed, so that components seeing it late (secretLagMs) lag from the change itself.
+    const secretChangedAt = new Map<string, number>();
+    store.onChange((e) => {
+      if (e.resource === 'secrets') secretChangedAt.set(`${e.object.metadata.namespace ?? ''}/${e.object.metadata.name}`, Date.now());
+    });
     const readCreds = (ns: string, recName: string, name?: string): Record<string, string> | undefined => {
       const rec = store.get('redisenterpriseclusters', ns, recName);
       if (!rec) return undefined;
@@ -406,6 +411,7 @@ export async function startSimCluster(options: SimOptions = {}): Promise<SimClus
         namespace: ns,
         state,
         readStore: () => asCreds(readCreds(ns, spec.name)),
+        storeChangedAt: () => secretChangedAt.get(`${ns}/${secretsInUse.get(`${ns}/${spec.name}`)?.current ?? secretName}`),
         credentialsDir: join(dir, 'pods', ns, podNames[podNames.length - 1]!, 'credentials'),
         cacheMs: secretType === 'vault' ? vaultCacheSeconds * 1000 : 0,
         lagMs: secretType === 'vault' ? 0 : (spec.secretLagMs ?? 0),

@@ -233,10 +233,15 @@ function assertUsage(err: unknown, problem: RegExp, secret?: string): true {
 describe('bad input, property-based (unit)', function () {
   this.timeout(300_000);
   let dir: string;
+  let failed = false;
   before(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'reccred-prop-'))));
+  afterEach(function () {
+    if (this.currentTest?.state !== 'passed') failed = true;
+  });
   after(() => {
     fs.rmSync(dir, { recursive: true, force: true });
-    process.stdout.write(`      [figures] property inputs: ${figures()}\n`);
+    // Figures only from a run whose every property held: a failing property stops early and shrinks.
+    if (!failed) process.stdout.write(`      [figures] property inputs: ${figures()}\n`);
   });
 
   describe('--password-file', () => {

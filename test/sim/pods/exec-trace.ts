@@ -18,8 +18,9 @@ export function straceInstalled(): boolean {
  * strace's arguments before the traced command. -DD: the tracer runs as the command's grandchild in its own
  * process group, so the command keeps the pid spawn() returned (a SIGKILL to it, or to its group, hits the
  * command and its descendants, never the tracer, which stays to log the last events and exits after them)
- * and its exit code or signal is the command's own. The tracer holds the command's stdio until it exits, so
- * the log is complete when the child's 'close' fires.
+ * and its exit code or signal is the command's own. The tracer keeps the inherited stderr pipe open until it
+ * exits (strace points its own stdin and stdout at /dev/null, not stderr), so the log is complete when the
+ * child's 'close' fires; a log found empty anyway is reported (PodSandboxes.lostTraces), never skipped.
  */
 export function straceArgs(log: string, scope: TraceScope): string[] {
   // --seccomp-bpf: the tracees stop at the traced calls only. strace 6.1 with it misses a process's next traced

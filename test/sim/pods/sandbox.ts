@@ -187,6 +187,8 @@ export class PodSandboxes implements PodExecutor {
   private traces = 0;
   /** Traced execs whose log was read and held at least one execve (the nsenter that enters the pod). */
   tracedSessions = 0;
+  /** Traced execs whose log held no execve although nobody killed them (strace failed to attach, or lost its log). */
+  readonly lostTraces: string[] = [];
 
   constructor(
     private readonly o: {
@@ -343,7 +345,7 @@ export class PodSandboxes implements PodExecutor {
         c.once('close', (code, signal) => resolve({ code, signal }));
       });
       sb.execs.delete(c);
-      if (trace) this.recordTrace(sb, trace);
+      if (trace) this.recordTrace(sb, trace, killed);
       this.collectPod(sb);
       return result;
     })().catch((e: unknown) => {
@@ -373,16 +375,18 @@ export class PodSandboxes implements PodExecutor {
    * Every program a traced exec ran (nsenter, the shell, each command, failed PATH lookups too) into the audit
    * log, with the path it was exec'd from. The tracer has exited when the exec's stdio closes: the log is whole.
    */
-  private recordTrace(sb: Sandbox, file: string): void {
-    let text: string;
+  private recordTrace(sb: Sandbox, file: string, killed: boolean): void {
+    let text = '';
     try {
       text = readFileSync(file, 'utf8');
     } catch {
-      return;
+      /* counted as lost below */
     }
     rmSync(file, { force: true });
     const { execs } = parseTrace(text);
     if (execs.length > 0) this.tracedSessions += 1;
+    // A session killed before nsenter started has nothing to record; any other empty log is a hole in the scan.
+    else if (!killed) this.lostTraces.push(`${sb.spec.namespace}/${sb.spec.name} ${file}`);
     for (const e of execs) {
       const failed = e.result === -1 ? { failed: true as const } : {};
       this.o.audit.record({ kind: 'argv', time: Date.now(), namespace: sb.spec.namespace, pod: sb.spec.name, argv: e.argv, path: e.path, ...failed });

@@ -23,6 +23,8 @@ export interface OperatorTarget {
   cacheMs?: number;
   /** Kubernetes-secret RECs: the components see the store as it was this long ago (RecSpec.secretLagMs). */
   lagMs?: number;
+  /** When the store last changed (lagMs counts from it). */
+  storeChangedAt?: () => number | undefined;
   /** The operator's own reconcile of the REC, run every round even while the components are switched off. */
   reconcile?: () => void;
 }
@@ -106,11 +108,15 @@ export class OperatorComponents {
     if (files) this.attempt(t, 'files', files);
   }
 
-  /** The store's value as it was lagMs ago: deterministic, so a removal sooner than that after the store changed always meets it. */
+  /**
+   * The store's value as it was lagMs ago, timed from the change itself (not from the tick that noticed it, which a
+   * busy event loop delays): a removal less than lagMs after the change meets the old value at the next tick, and
+   * one after it never does.
+   */
   private lagged(t: Tracked, now: number): Credentials | undefined {
     const creds = t.target.readStore();
     const last = t.history.at(-1);
-    if (!last || JSON.stringify(last.creds) !== JSON.stringify(creds)) t.history.push({ creds, at: now });
+    if (!last || JSON.stringify(last.creds) !== JSON.stringify(creds)) t.history.push({ creds, at: Math.min(now, t.target.storeChangedAt?.() ?? now) });
     const due = t.history.filter((h) => h.at <= now - (t.target.lagMs ?? 0));
     t.history = t.history.slice(Math.max(0, due.length - 1));
     return (due.at(-1) ?? t.history[0])?.creds;
