@@ -36,3 +36,34 @@ export function formatDuration(ms: number): string {
   const m = Math.floor(s / 60);
   return s % 60 === 0 ? `${m}m` : `${m}m${s % 60}s`;
 }
+
+const GO_UNITS_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, μs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/**
+ * --request-timeout as kubectl parses it (k8s.io/client-go/tools/clientcmd ParseTimeout): a bare
+ * integer is seconds, anything else a Go duration (time.ParseDuration). 0 means no timeout; a positive
+ * duration under a millisecond is a millisecond, never "none".
+ */
+export function parseRequestTimeout(text: string): number {
+  const invalid = () =>
+    usageError(
+      `invalid --request-timeout "${text.slice(0, 80)}": Timeout must be a single integer in seconds, or an integer followed by a corresponding time unit (e.g. 1s | 2m | 3h)`,
+    );
+  // kubectl: empty is the default (none); a negative duration is no timeout either (Go's http.Client).
+  if (text === '') return 0;
+  let ms: number;
+  if (/^\+?\d+$/.test(text)) ms = Number(text) * 1000;
+  else {
+    const m = /^([-+]?)((?:\d*\.?\d*(?:ns|us|µs|μs|ms|s|m|h))+)$/.exec(text);
+    if (!m?.[2]) throw invalid();
+    const parts = [...m[2].matchAll(/(\d*\.?\d*)(ns|us|µs|μs|ms|s|m|h)/g)];
+    if (parts.some((p) => p[1] === '' || p[1] === '.')) throw invalid();
+    ms = parts.reduce((sum, p) => sum + Number(p[1]) * (GO_UNITS_MS[p[2] ?? ''] ?? NaN), 0);
+    if (!Number.isFinite(ms)) throw invalid();
+    if (m[1] === '-') return 0;
+    if (ms > 0 && ms < 1) ms = 1;
+  }
+  ms = Math.round(ms);
+  if (!(ms <= MAX_MS)) throw usageError(`invalid --request-timeout "${text.slice(0, 80)}": longer than 24 days`, 'use a value such as 30s or 1m, or 0 for none');
+  return ms;
+}

@@ -1,12 +1,19 @@
-// A small typed client for the few Kubernetes API calls the plugin makes. client-node supplies the
-// authentication (certificates, tokens, exec plugins, in-cluster); the requests are plain HTTPS so that
-// preconditions, error bodies and timeouts stay under our control.
+// A small typed client for the few Kubernetes API calls the plugin makes. The connection (trust,
+// credentials, impersonation, proxy) is built here from the resolved kubeconfig as client-go builds it;
+// the requests are plain HTTPS so that preconditions, error bodies and timeouts stay under our control.
 import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
 import https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { z } from 'zod';
+import { usageError } from '../errors/exit-codes.js';
 import { redactor } from '../output/redactor.js';
+import { Credentials } from './credentials.js';
+import type { ExecClusterInfo } from './exec-credential.js';
 import type { ResolvedConfig } from './kubeconfig.js';
+import { parseProxyUrl, proxyFromEnvironment, ProxyAgent } from './proxy.js';
+import { systemRoots } from './system-roots.js';
 import { VERSION } from '../version.js';
 
 /**
@@ -36,58 +43,92 @@ export interface RequestOptions {
 }
 
 // The TLS material of a request's agent: requests with the same material can share one agent.
-const TLS_KEYS = ['ca', 'cert', 'key', 'pfx', 'passphrase', 'rejectUnauthorized', 'servername'] as const;
+const TLS_KEYS = ['ca', 'cert', 'key', 'rejectUnauthorized', 'servername'] as const;
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+
+/** The cluster's trust settings as TLS options (client-go rest.TLSClientConfig). */
+interface Trust {
+  ca?: string | Buffer | string[];
+  rejectUnauthorized: boolean;
+  servername?: string;
+}
 
 export class KubeApi {
-  private shared: { key: string; agent: https.Agent } | undefined;
+  private shared: { key: string; agent: http.Agent } | undefined;
 
   private constructor(
-    readonly kubeConfig: KubeConfig,
     readonly server: string,
+    private readonly trust: Trust,
+    private readonly credentials: Credentials,
+    private readonly proxy: URL | undefined,
+    /** client-node, only for users authenticated by an auth-provider (oidc). */
+    private readonly authProvider: KubeConfig | undefined,
     private readonly timeoutMs: number,
     /** Debug lines for -v; never given a body. */
     private readonly trace: (line: string) => void,
   ) {}
 
   static async connect(config: ResolvedConfig, timeoutMs: number, trace: (line: string) => void): Promise<KubeApi> {
-    // Loaded here, not at start-up: --help and version must not pay for the Kubernetes client.
-    const { KubeConfig } = await import('@kubernetes/client-node');
-    const { newClusters, newUsers, newContexts } = await import('@kubernetes/client-node/dist/config_types.js');
-    const kc = new KubeConfig();
-    const users = newUsers([config.user]);
-    // kubectl spells it tokenFile (and in-cluster config uses it); client-node reads only "token-file",
-    // once. Its tokenFile auth provider re-reads the file, so a rotated service-account token is picked up.
-    const tokenFile = config.user.user.tokenFile;
-    if (typeof tokenFile === 'string' && tokenFile && users[0] && !users[0].token && !users[0].authProvider) {
-      users[0] = { ...users[0], authProvider: { name: 'tokenFile', config: { tokenFile } } };
+    const c = config.cluster.cluster;
+    const server = (str(c.server) ?? '').replace(/\/+$/, '');
+    let serverUrl: URL;
+    try {
+      serverUrl = new URL(server);
+    } catch {
+      throw usageError(`cluster "${config.cluster.name}": server ${JSON.stringify(withoutUserinfo(server).slice(0, 200))} is not a URL`);
     }
-    kc.loadFromOptions({
-      clusters: newClusters([config.cluster]),
-      users,
-      contexts: newContexts([{ name: config.contextName, context: { cluster: config.cluster.name, user: config.user.name, namespace: config.namespace } }]),
-      currentContext: config.contextName,
-    });
-    const cluster = kc.getCurrentCluster();
-    // loadFromOptions above was given the current context and its cluster.
-    if (!cluster) throw new Error(`kubeconfig context ${config.contextName} has no cluster`);
-    const server = cluster.server.replace(/\/+$/, '');
-    return new KubeApi(kc, server, timeoutMs, trace);
+    const caFile = str(c['certificate-authority']);
+    const caData = str(c['certificate-authority-data']);
+    const ca = caFile !== undefined ? fs.readFileSync(caFile) : caData !== undefined ? Buffer.from(caData, 'base64') : undefined;
+    const insecure = c['insecure-skip-tls-verify'] === true;
+    const trust: Trust = { ca: ca ?? (insecure ? undefined : systemRoots()), rejectUnauthorized: !insecure, servername: str(c['tls-server-name']) };
+    const proxyUrl = str(c['proxy-url']);
+    const proxy = proxyUrl !== undefined ? parseProxyUrl(proxyUrl, config.cluster.name) : proxyFromEnvironment(serverUrl, process.env);
+    // A proxy's own password (in its URL) is a secret like any other.
+    if (proxy?.password) redactor.add(proxy.password, decodeURIComponent(proxy.password));
+    const extension = Array.isArray(c.extensions)
+      ? (c.extensions as { name?: unknown; extension?: unknown }[]).find((e) => e.name === 'client.authentication.k8s.io/exec')?.extension
+      : undefined;
+    const clusterInfo: ExecClusterInfo = {
+      server,
+      ...(trust.servername ? { 'tls-server-name': trust.servername } : {}),
+      ...(insecure ? { 'insecure-skip-tls-verify': true } : {}),
+      ...(ca ? { 'certificate-authority-data': ca.toString('base64') } : {}),
+      ...(proxyUrl ? { 'proxy-url': proxyUrl } : {}),
+      ...(c['disable-compression'] === true ? { 'disable-compression': true } : {}),
+      ...(extension !== undefined ? { config: extension } : {}),
+    };
+    const secure = serverUrl.protocol === 'https:';
+    if (proxy && !secure) {
+      throw usageError(`cluster "${config.cluster.name}": a proxy for a plain http:// API server is not supported`, 'use the https:// address of the API server');
+    }
+    const credentials = new Credentials(config, secure, clusterInfo);
+    // Like every other credential, an auth-provider's only over TLS.
+    const authProvider = credentials.usesAuthProvider && secure ? await clientNodeFor(config) : undefined;
+    if (proxy) trace(`proxy ${proxy.protocol}//${proxy.host} for ${serverUrl.host}`);
+    return new KubeApi(server, trust, credentials, proxy, authProvider, timeoutMs, trace);
   }
 
-  /** Credentials (token, exec plugin, certificates) and the session's shared agent, for a request or an exec upgrade. */
+  /** Credentials (token, client certificate, exec plugin, impersonation), trust, and the session's shared agent, for a request or an exec upgrade. */
   async authorize(opts: https.RequestOptions): Promise<void> {
-    await this.kubeConfig.applyToHTTPSOptions(opts);
+    const creds = await this.credentials.forRequest();
+    opts.headers = { ...(opts.headers as Record<string, string> | undefined), ...creds.headers };
+    if (creds.cert !== undefined) opts.cert = creds.cert;
+    if (creds.key !== undefined) opts.key = creds.key;
+    if (this.trust.ca !== undefined) opts.ca = this.trust.ca;
+    opts.rejectUnauthorized = this.trust.rejectUnauthorized;
+    if (this.trust.servername !== undefined) opts.servername = this.trust.servername;
+    if (this.authProvider) await this.authProvider.applyToHTTPSOptions(opts);
     this.shareAgent(opts);
   }
 
   /**
-   * client-node builds a new Agent for every request: a new connection and a full TLS handshake each time,
-   * which a fleet run pays thousands of times. One keep-alive agent per session instead (it also resumes
-   * TLS sessions for exec upgrades), rebuilt only when the TLS material changes (an exec plugin's new
-   * client certificate). With a proxy, client-node's own agent stays: it knows how to reach the proxy.
+   * One keep-alive agent per session (a fleet run would otherwise pay a TLS handshake per request; it
+   * also resumes TLS sessions for exec upgrades), rebuilt only when the TLS material changes (an exec
+   * plugin's new client certificate). Through a proxy, each connection is a tunnel.
    */
-  shareAgent(opts: https.RequestOptions): void {
-    if (this.kubeConfig.getCurrentCluster()?.proxyUrl) return;
+  private shareAgent(opts: https.RequestOptions): void {
     const tls: https.AgentOptions = {};
     const hash = createHash('sha256');
     for (const k of TLS_KEYS) {
@@ -98,9 +139,15 @@ export class KubeApi {
     }
     const key = hash.digest('hex');
     if (this.shared?.key !== key) {
-      this.shared?.agent.destroy();
-      // Node unrefs idle keep-alive sockets, so they never hold the process open at exit.
-      this.shared = { key, agent: new https.Agent({ ...tls, keepAlive: true, maxSockets: 50 }) };
+      // The old agent is dropped, not destroyed: a request in flight on it must finish. Node unrefs idle
+      // keep-alive sockets, so they never hold the process open at exit.
+      const options = { ...tls, keepAlive: true, maxSockets: 50 };
+      const agent = this.proxy
+        ? new ProxyAgent(this.proxy, this.trust, options, this.timeoutMs)
+        : new URL(this.server).protocol === 'http:'
+          ? new http.Agent(options)
+          : new https.Agent(options);
+      this.shared = { key, agent };
     }
     opts.agent = this.shared.agent;
   }
@@ -131,7 +178,7 @@ export class KubeApi {
     }
     const started = Date.now();
     return await new Promise((resolve, reject) => {
-      const req = https.request(url, opts, (res) => {
+      const req = (url.protocol === 'http:' ? http : https).request(url, opts, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
@@ -156,8 +203,28 @@ export class KubeApi {
       if (this.timeoutMs > 0) {
         req.setTimeout(this.timeoutMs, () => req.destroy(new Error(`request timed out after ${this.timeoutMs}ms`)));
       }
-      req.on('error', (err) => reject(new KubeApiError(0, 'Unreachable', `${err.message} (server ${this.server})`, method, url.pathname)));
+      req.on('error', (err) => reject(new KubeApiError(0, 'Unreachable', `${err.message} (server ${withoutUserinfo(this.server)})`, method, url.pathname)));
       req.end(payload);
     });
   }
+}
+
+/** A URL's user information is a credential: never part of a message. */
+export function withoutUserinfo(url: string): string {
+  return url.replace(/\/\/[^/@]*@/, '//');
+}
+
+/** A client-node KubeConfig holding just this user and cluster, for the auth-providers only it implements. */
+async function clientNodeFor(config: ResolvedConfig): Promise<KubeConfig> {
+  // Loaded only here: most runs never pay for the Kubernetes client.
+  const { KubeConfig } = await import('@kubernetes/client-node');
+  const { newClusters, newUsers, newContexts } = await import('@kubernetes/client-node/dist/config_types.js');
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: newClusters([config.cluster]),
+    users: newUsers([config.user]),
+    contexts: newContexts([{ name: config.contextName, context: { cluster: config.cluster.name, user: config.user.name, namespace: config.namespace } }]),
+    currentContext: config.contextName,
+  });
+  return kc;
 }

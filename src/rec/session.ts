@@ -1,7 +1,7 @@
 // Everything an operation needs to talk to the cluster, built once from typed options.
 import { Cluster } from '../kube/cluster.js';
 import { KubeApi } from '../kube/api-client.js';
-import { resolveKubeconfig } from '../kube/kubeconfig.js';
+import { resolveKubeconfig, type ConnectionOptions } from '../kube/kubeconfig.js';
 import { setLongestRequest } from '../journal/lease.js';
 import { Progress } from '../output/progress.js';
 import type { OutputFormat } from '../output/result.js';
@@ -9,9 +9,8 @@ import type { VaultOptions } from '../vault/vault-settings.js';
 
 /** Where and as whom to connect, and how to show progress: parsed once from the command line. */
 export interface SessionOptions {
-  kubeconfig?: string;
-  context?: string;
-  namespace?: string;
+  /** The kubeconfig selection and kubectl's connection flags. */
+  connection: ConnectionOptions;
   /** 0: no timeout. */
   requestTimeoutMs: number;
   output: OutputFormat;
@@ -35,8 +34,12 @@ export async function openSession(options: SessionOptions): Promise<Session> {
   const trace = (level: number, line: string) => {
     if (options.verbose >= level) process.stderr.write(`[v${level}] ${line}\n`);
   };
-  const resolved = resolveKubeconfig({ kubeconfig: options.kubeconfig, context: options.context, namespace: options.namespace });
-  trace(1, `context ${resolved.contextName}, namespace ${resolved.namespace}, from ${resolved.source}`);
+  const resolved = resolveKubeconfig(options.connection);
+  const as = resolved.user.user.as;
+  trace(
+    1,
+    `context ${resolved.contextName || '(none)'}, cluster ${resolved.cluster.name || '(none)'}, user ${resolved.user.name || '(none)'}${typeof as === 'string' ? ` as ${as}` : ''}, namespace ${resolved.namespace}, from ${resolved.source}`,
+  );
   const timeoutMs = options.requestTimeoutMs;
   const api = await KubeApi.connect(resolved, timeoutMs, (l) => trace(2, l));
   setLongestRequest(timeoutMs || 300_000);

@@ -1,6 +1,26 @@
 // What a real cluster's audit trail would show, so tests can prove no secret leaks.
+
+/**
+ * Who an API request came from and as whom it acted, as a real audit event records them
+ * (staging/src/k8s.io/apiserver/pkg/apis/audit/types.go: user, impersonatedUser).
+ */
+export interface ApiAuditIdentity {
+  /** The authenticated user (system:anonymous when none); with impersonation, still the caller. */
+  user: string;
+  /** The Host header: the address the client targeted (a proxy in between does not change it). */
+  host?: string;
+  /** How the user was authenticated; absent when authentication failed (status 401). */
+  authn?: 'x509' | 'token' | 'anonymous';
+  /** The Impersonate-* headers as sent, whether or not impersonation was allowed. */
+  impersonation?: { user?: string; groups: string[]; uid?: string; extra: Record<string, string[]> };
+  /** Whom the request acted as, once impersonation was allowed: the name, the groups (system:authenticated added as the filter adds it), the uid. */
+  impersonatedUser?: string;
+  impersonatedGroups?: string[];
+  impersonatedUid?: string;
+}
+
 export type AuditEvent =
-  | { kind: 'api'; time: number; user: string; method: string; uri: string; status: number }
+  | ({ kind: 'api'; time: number; method: string; uri: string; status: number } & ApiAuditIdentity)
   | { kind: 'exec'; time: number; user: string; namespace: string; pod: string; container: string; command: string[]; protocols?: string[] }
   /** What an exec session's command wrote, as the API server streamed it to the client. */
   | { kind: 'exec-output'; time: number; namespace: string; pod: string; stdout: string; stderr: string }

@@ -7,7 +7,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { AuditLog } from './audit.js';
 import { Faults } from './faults.js';
 import { KubeStore, type KubeObject } from './kube/store.js';
-import { startApiServer, type PolicyRule } from './kube/apiserver.js';
+import { startApiServer, type AddUserOptions, type ApiServer, type PolicyRule } from './kube/apiserver.js';
 import { SecretController, type SecretControllerOptions } from './kube/secret-controller.js';
 import { makeSelfSignedCert } from './kube/tls.js';
 import { Kubelet } from './pods/kubelet.js';
@@ -152,7 +152,9 @@ export interface SimCluster {
   collectArgv(): void;
   setExecProtocols(protocols: ExecProtocol[]): void;
   /** A user whose permissions are the given RBAC rules (e.g. a Role's, with `namespaces` set to the Role's). */
-  addUser(name: string, rules: PolicyRule[]): { token: string; kubeconfig: string };
+  addUser(name: string, rules: PolicyRule[], opts?: AddUserOptions): { token: string; kubeconfig: string };
+  /** The API server itself: groups, expiring tokens, client certificates, exec-plugin kubeconfigs (test/sim/kube/apiserver.ts). */
+  apiServer: ApiServer;
   /**
    * Starts a controller that keeps writing its own value into a Secret through the API (External
    * Secrets' refresh, Argo CD's self-heal), as field manager `manager`; stopped with the sim at the latest.
@@ -521,7 +523,8 @@ export async function startSimCluster(options: SimOptions = {}): Promise<SimClus
       waitForSync: (timeoutMs) => kubelet.waitForSync(timeoutMs),
       collectArgv: () => sandboxes.collectArgv(),
       setExecProtocols: (p) => api.setExecProtocols(p),
-      addUser: (name, rules) => api.addUser(name, rules),
+      addUser: (name, rules, opts) => api.addUser(name, rules, opts),
+      apiServer: api,
       startSecretController: (o) => {
         const c = new SecretController({ ...o, apiUrl: api.url, caFile: api.caFile, token: admin.token });
         cleanups.push(() => c.stop());

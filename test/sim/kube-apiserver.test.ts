@@ -1,20 +1,19 @@
 // The simulated API server against the real kubectl binaries and @kubernetes/client-node.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, realpathSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
-import { execFileSync } from 'node:child_process';
 import { Exec, KubeConfig, type V1Status } from '@kubernetes/client-node';
 import { WebSocket } from 'ws';
 import { AuditLog } from './audit.js';
 import { Faults } from './faults.js';
+import { kubectlBinary, localShell, recSecret, runProcess, seedRecObjects, type RecSecret } from './kube/api-fixture.js';
 import { startApiServer, type ApiServer } from './kube/apiserver.js';
 import { encodeSelfSubjectAccessReview } from './kube/protobuf.js';
-import { KubeStore, type KubeObject } from './kube/store.js';
+import { KubeStore } from './kube/store.js';
 import type { PodExecutor } from './pods/executor.js';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
@@ -22,88 +21,25 @@ const b64 = (s: string) => Buffer.from(s).toString('base64');
 /** Commands the server killed (the client went away first). */
 const killed: string[][] = [];
 
-/** Runs the command on this machine: this file tests the API server, not the pod sandbox. */
-const localShell: PodExecutor = {
+/** localShell, noting in `killed` each command the server kills. */
+const localShellNotingKills: PodExecutor = {
   exec(r) {
-    const child = spawn(r.command[0]!, r.command.slice(1), { stdio: 'pipe' });
-    const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-      child.on('exit', (code, signal) => resolve({ code, signal }));
-      child.on('error', () => resolve({ code: 127, signal: null }));
-    });
+    const child = localShell.exec(r);
     return {
-      stdin: child.stdin,
-      stdout: child.stdout,
-      stderr: child.stderr,
-      exit,
+      ...child,
       kill: () => {
         killed.push(r.command);
-        child.kill('SIGKILL');
+        child.kill();
       },
     };
   },
 };
 
-const SECRET: KubeObject = {
-  apiVersion: 'v1',
-  kind: 'Secret',
-  metadata: { name: 'rec', namespace: 'default', labels: { app: 'redis-enterprise' } },
-  type: 'Opaque',
-  data: { username: b64('demo@redis.com'), password: b64('s3cret-one') },
-};
+const SECRET_CONTENT: RecSecret = { labels: { app: 'redis-enterprise' }, data: { username: 'demo@redis.com', password: 's3cret-one' } };
+const SECRET = recSecret(SECRET_CONTENT);
 
-function seed(store: KubeStore): void {
-  store.create('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' }, status: { phase: 'Active' } });
-  store.create('secrets', structuredClone(SECRET));
-  const pod = (name: string, labels: Record<string, string>): KubeObject => ({
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: { name, namespace: 'default', labels },
-    spec: {
-      containers: [
-        { name: 'redis-enterprise-node', image: 'redislabs/redis' },
-        { name: 'bootstrapper', image: 'redislabs/operator' },
-      ],
-    },
-    status: {
-      phase: 'Running',
-      podIP: '10.0.0.10',
-      conditions: [{ type: 'Ready', status: 'True' }],
-      containerStatuses: [
-        { name: 'redis-enterprise-node', ready: true, restartCount: 0 },
-        { name: 'bootstrapper', ready: true, restartCount: 0 },
-      ],
-    },
-  });
-  store.create('pods', pod('rec-0', { app: 'redis-enterprise', 'redis.io/cluster': 'rec' }));
-  store.create('pods', pod('other-0', { app: 'something-else' }));
-  store.create('redisenterpriseclusters', {
-    apiVersion: 'app.redislabs.com/v1',
-    kind: 'RedisEnterpriseCluster',
-    metadata: { name: 'rec', namespace: 'default' },
-    spec: { nodes: 3 },
-    status: { state: 'Running', specStatus: 'Valid', redisEnterpriseVersion: '7.8.2-34' },
-  });
-}
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(bin: string, args: string[], input?: string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(bin, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, KUBECONFIG: '' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.on('error', () => {});
-    child.stdin.end(input ?? '');
-  });
-}
+/** Each call names its kubeconfig: the runner's KUBECONFIG must not count. */
+const run = (bin: string, args: string[], input?: string) => runProcess(bin, args, { input: input ?? '', env: { ...process.env, KUBECONFIG: '' } });
 
 interface Raw {
   status: number;
@@ -132,8 +68,7 @@ function raw(
 }
 
 // `kubectl` on PATH dispatches on /version; the versioned binaries sit beside its real path.
-const kubectlOnPath = execFileSync('sh', ['-c', 'command -v kubectl'], { encoding: 'utf8' }).trim();
-const kubectlDir = dirname(realpathSync(kubectlOnPath));
+const kubectlDir = dirname(kubectlBinary('1.33'));
 // Every version the machine image provides; a missing one fails below instead of shrinking the matrix unseen.
 const VERSIONS = ['1.27', '1.28', '1.29', '1.30', '1.31', '1.32', '1.33'];
 // kubectl before 1.30 execs over SPDY (WebSockets became its default in 1.30, KEP-4006); the simulated API
@@ -141,7 +76,7 @@ const VERSIONS = ['1.27', '1.28', '1.29', '1.30', '1.31', '1.32', '1.33'];
 const SPDY_EXEC = new Set(['1.27', '1.28', '1.29']);
 const KUBECTLS = [
   { label: 'kubectl (dispatcher)', bin: 'kubectl', spdyExec: false },
-  ...VERSIONS.map((v) => ({ label: `kubectl.${v}`, bin: join(kubectlDir, `kubectl.${v}`), spdyExec: SPDY_EXEC.has(v) })),
+  ...VERSIONS.map((v) => ({ label: `kubectl.${v}`, bin: kubectlBinary(v), spdyExec: SPDY_EXEC.has(v) })),
 ];
 
 describe('simulated kube-apiserver', function () {
@@ -156,10 +91,18 @@ describe('simulated kube-apiserver', function () {
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'sim-apiserver-'));
     store = new KubeStore();
-    seed(store);
+    seedRecObjects(store, {
+      secret: SECRET_CONTENT,
+      pods: [
+        { name: 'rec-0', labels: { app: 'redis-enterprise', 'redis.io/cluster': 'rec' } },
+        { name: 'other-0', labels: { app: 'something-else' } },
+      ],
+      podIP: '10.0.0.10',
+      bootstrapper: true,
+    });
     audit = new AuditLog();
     faults = new Faults();
-    api = await startApiServer({ store, executor: localShell, audit, faults, dir });
+    api = await startApiServer({ store, executor: localShellNotingKills, audit, faults, dir });
     ca = await readFile(api.caFile);
   });
 

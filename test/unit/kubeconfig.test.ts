@@ -24,6 +24,8 @@ describe('kubeconfig resolution matches kubectl', () => {
   before(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'reccred-kc-'));
     a = path.join(dir, 'a.yaml');
+    // A kubeconfig's files must be readable, as kubectl's own validation asks before any request.
+    fs.writeFileSync(path.join(dir, 'ca.crt'), '');
     b = path.join(dir, 'b.yaml');
     fs.writeFileSync(
       a,

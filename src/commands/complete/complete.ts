@@ -17,7 +17,7 @@ export const Directive = { Default: 0, Error: 1, NoSpace: 2, NoFileComp: 4 } as 
 
 const LOOKUP_TIMEOUT_MS = 2000;
 /** Flags whose value is a file: let the shell complete paths. */
-const FILE_FLAGS = new Set(['kubeconfig', 'password-file', 'vault-cacert']);
+const FILE_FLAGS = new Set(['kubeconfig', 'password-file', 'vault-cacert', 'certificate-authority', 'client-certificate', 'client-key', 'cache-dir']);
 
 /** The words after `__complete` (and its `--`), from the raw argv so that no flag parsing touches them. */
 export function wordsAfter(argv: string[]): string[] {
@@ -103,12 +103,15 @@ export async function complete(words: string[]): Promise<string> {
       const inline = eq < 0 ? undefined : flag.slice(eq + 1);
       if (spec?.takesValue && inline === undefined) pendingFlag = spec;
       else if (spec && inline !== undefined) values[spec.names[0]] = inline;
+      else if (spec) values[spec.names[0]] = 'true';
     } else if (!command) {
       command = COMPLETABLE_COMMANDS.find((c) => commandName(c) === w);
       if (command) flags = commandFlags(command);
     } else given.push(w);
   }
 
+  // In the user commands --user names the Redis user, not the kubeconfig one.
+  if (command && commandName(command) === 'user') delete values.user;
   if (pendingFlag) return await flagValues(pendingFlag, values, toComplete);
   if (toComplete.startsWith('-')) {
     const eq = toComplete.indexOf('=');
@@ -159,7 +162,24 @@ async function flagValues(spec: FlagSpec, values: Record<string, string>, toComp
 async function listNames(values: Record<string, string>, path: (namespace: string) => string): Promise<string[]> {
   try {
     const [{ resolveKubeconfig }, { KubeApi }] = await Promise.all([import('../../kube/kubeconfig.js'), import('../../kube/api-client.js')]);
-    const resolved = resolveKubeconfig({ kubeconfig: values.kubeconfig, context: values.context, namespace: values.namespace });
+    const resolved = resolveKubeconfig({
+      kubeconfig: values.kubeconfig,
+      context: values.context,
+      cluster: values.cluster,
+      // In the user commands --user is the Redis user.
+      user: values.user,
+      namespace: values.namespace,
+      server: values.server,
+      token: values.token,
+      certificateAuthority: values['certificate-authority'],
+      clientCertificate: values['client-certificate'],
+      clientKey: values['client-key'],
+      insecureSkipTlsVerify: values['insecure-skip-tls-verify'] === 'true',
+      tlsServerName: values['tls-server-name'],
+      as: values.as,
+      asGroups: values['as-group'] === undefined ? undefined : [values['as-group']],
+      asUid: values['as-uid'],
+    });
     const api = await KubeApi.connect(resolved, LOOKUP_TIMEOUT_MS, () => {
       // No trace: completion writes nothing but its answer.
     });

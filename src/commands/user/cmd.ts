@@ -24,7 +24,7 @@ const userFlags = (y: Argv, verb: string) =>
 
 /** What every user command is given: the session, the REC and user, and how a password handed over on stdout is shown. */
 async function userRequest(argv: UserFlags) {
-  const session = sessionOptions(argv);
+  const session = sessionOptions(argv, { kubeconfigUser: false });
   const { printResult } = await import('../../output/result.js');
   // On stdout only, like get --reveal; the message goes to stderr.
   const present = (result: Result) => printResult(result, session.output, () => `${result.password ?? ''}\n`, true);

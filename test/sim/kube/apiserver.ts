@@ -1,5 +1,6 @@
-// The simulated kube-apiserver: HTTPS on 127.0.0.1, bearer tokens, RBAC-like rules, discovery,
-// the served resources with real status codes and Status bodies, watch, tables, and exec.
+// The simulated kube-apiserver: HTTPS on 127.0.0.1, x509 client certificates and bearer tokens (some
+// expiring), impersonation, RBAC-like rules bound to users and groups, discovery, the served resources with
+// real status codes and Status bodies, watch, tables, and exec.
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
@@ -8,10 +9,11 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
-import type { AuditLog } from '../audit.js';
+import type { TLSSocket } from 'node:tls';
+import type { AuditLog, ApiAuditIdentity } from '../audit.js';
 import type { Faults } from '../faults.js';
 import type { PodExecutor } from '../pods/executor.js';
-import { allows, BUILTIN_USERS, forbiddenMessage, requestNameFromFieldSelector, type PolicyRule, type RequestAttributes } from './authz.js';
+import { allows, BUILTIN_GROUPS, BUILTIN_USER_GROUPS, BUILTIN_USERS, forbiddenMessage, requestNameFromFieldSelector, type PolicyRule, type RequestAttributes } from './authz.js';
 import {
   aggregatedContentType,
   aggregatedDiscovery,
@@ -24,8 +26,10 @@ import {
   resourceList,
   type ResourceInfo,
 } from './discovery.js';
+import { ensurePluginExecutable, execKubeconfigInput, MINT_KEY_HEADER, MINT_PATH, readExecLog, type ExecKubeconfig, type ExecKubeconfigOptions } from './exec-credential.js';
 import { chooseProtocol, ExecEndpoint, spdyRefusal, validateExec, type ExecProtocol } from './exec-endpoint.js';
-import { kubeconfigYaml } from './kubeconfig.js';
+import { ALL_AUTHENTICATED, ALL_UNAUTHENTICATED, ANONYMOUS, impersonate, impersonationHeaders, PlainTextError, type UserInfo } from './impersonation.js';
+import { kubeconfigYaml, type KubeconfigInput } from './kubeconfig.js';
 import { managerOrUserAgent, sameFields, updateManagedFields } from './managed-fields.js';
 import { applySubresourceRules, checkImmutable, prepareWrite } from './objects.js';
 import { jsonPatch, mergePatch, PATCH_TYPES, strategicMergePatch } from './patch.js';
@@ -33,9 +37,11 @@ import { decodeSelfSubjectAccessReview, PROTOBUF_MAGIC } from './protobuf.js';
 import { KubeStore, StoreError, type KubeObject } from './store.js';
 import { alreadyExists, ApiError, badRequest, conflict, methodNotAllowed, notFound, pathNotFound, qualified, successStatus, unauthorized, unsupportedMediaType } from './status.js';
 import { tableApiVersion, toTable, wantsTable, type IncludeObject } from './table.js';
-import { makeCaAndServingCert } from './tls.js';
+import { makeCaAndServingCert, makeClientCert } from './tls.js';
 
 export type { PolicyRule } from './authz.js';
+export type { ExecInvocation, ExecKubeconfig, ExecKubeconfigOptions } from './exec-credential.js';
+export type { UserInfo } from './impersonation.js';
 
 export interface ApiServerOptions {
   store: KubeStore;
@@ -52,12 +58,49 @@ export interface ApiServerOptions {
   resources?: ResourceInfo[];
 }
 
+export interface AddUserOptions {
+  /** The groups its token carries (and, by default, its client certificate's O); system:authenticated is added. */
+  groups?: string[];
+}
+
+export interface ClientCertOptions {
+  /** One O per group; default the groups addUser gave the user. */
+  groups?: string[];
+  /** Signed by a CA the server does not trust: the server refuses it (401), or ignores it when a valid token comes too. */
+  untrusted?: boolean;
+  /** Also write this bearer token into the kubeconfig (to show which credential wins). */
+  token?: string;
+  namespace?: string;
+  /** File name stem in the API server's folder; default `cert-<user>`. */
+  name?: string;
+}
+
+export interface ClientCertUser {
+  certFile: string;
+  keyFile: string;
+  /** A kubeconfig with client-certificate and client-key (file paths), no token unless asked. */
+  kubeconfig: string;
+}
+
 export interface ApiServer {
   url: string;
   caFile: string;
+  /** The CA that signs client certificates (kube-apiserver's --client-ca-file); the serving CA, as kubeadm sets it up. */
+  clientCaFile: string;
   users: Record<string, { token: string; kubeconfig: string }>;
   setExecProtocols(p: ExecProtocol[]): void;
-  addUser(name: string, rules: PolicyRule[]): { token: string; kubeconfig: string };
+  /** Binds rules to a user name and gives it a token that does not expire and a kubeconfig (a second call replaces both). */
+  addUser(name: string, rules: PolicyRule[], opts?: AddUserOptions): { token: string; kubeconfig: string };
+  /** Binds rules to a group: every user carrying it (token, certificate O, impersonation) has them too. */
+  addGroup(name: string, rules: PolicyRule[]): void;
+  /** A bearer token for any user name that authenticates for ttlMs (default: forever), then gets 401 as an expired token does. */
+  issueToken(user: string, ttlMs?: number, opts?: { groups?: string[] }): string;
+  /** A client certificate and key for the user (CN = user, O = groups) and a kubeconfig using them. */
+  clientCertUser(user: string, opts?: ClientCertOptions): Promise<ClientCertUser>;
+  /** A kubeconfig whose user is the exec credential plugin, which mints a fresh token on each run. */
+  execKubeconfig(opts: ExecKubeconfigOptions): ExecKubeconfig;
+  /** Writes any kubeconfig against this server (server and CA filled in); returns its path. */
+  writeKubeconfig(k: Omit<KubeconfigInput, 'server' | 'caFile' | 'file'> & { file?: string }): string;
   close(): Promise<void>;
 }
 
@@ -77,10 +120,26 @@ export const SERVER_VERSION = {
 const PUBLIC_PATHS = new Set(['/version', '/healthz', '/livez', '/readyz']);
 const MAX_BODY = 3 * 1024 * 1024;
 
+/** Who sent a request and who it acts as. */
 interface Caller {
-  name: string;
-  rules: PolicyRule[];
+  /** The authenticated user; the audit log's `user`. */
+  authenticated: UserInfo;
+  /** Who the request is authorized as: the impersonated identity, else the authenticated one. */
+  user: UserInfo;
 }
+
+/** A bearer token; `groups` undefined: the groups addUser gave the user, read at each request. */
+interface TokenEntry {
+  user: string;
+  groups?: string[];
+  /** Epoch ms after which the token no longer authenticates. */
+  expiresAt?: number;
+  /** The token of the user's kubeconfig, replaced by the next addUser. */
+  static?: boolean;
+}
+
+/** How long a minted exec-plugin token lasts when the kubeconfig asks for no TTL (EKS tokens last 15 minutes). */
+const DEFAULT_MINT_TTL_MS = 15 * 60_000;
 
 interface Target {
   info: ResourceInfo;
@@ -151,14 +210,26 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   await mkdir(dir, { recursive: true });
   const certs = await makeCaAndServingCert(join(dir, 'pki'));
   let execProtocols: ExecProtocol[] = opts.execProtocols ?? ['v5', 'v4'];
-  const callers = new Map<string, Caller>(); // by token
+  const tokens = new Map<string, TokenEntry>();
+  // RBAC bindings: rules by user name and by group name, read at every request.
+  const userRules = new Map<string, PolicyRule[]>();
+  const userGroups = new Map<string, string[]>();
+  const groupRules = new Map<string, PolicyRule[]>(Object.entries(BUILTIN_GROUPS));
+  const mintKey = randomBytes(24).toString('hex');
+  let kubeconfigCount = 0;
   const users: ApiServer['users'] = {};
   const watches = new Set<ServerResponse>();
   const execEndpoint = new ExecEndpoint({ store, executor, audit, faults, protocols: () => execProtocols });
 
+  // The serving socket asks for a client certificate but accepts connections without one (Go's
+  // tls.RequestClientCert, as kube-apiserver with --client-ca-file): the x509 authenticator, not the TLS
+  // handshake, decides (staging/src/k8s.io/apiserver/pkg/authentication/request/x509/x509.go).
   const server: Server = createServer({
     cert: await readFile(certs.certFile),
     key: await readFile(certs.keyFile),
+    ca: await readFile(certs.caFile),
+    requestCert: true,
+    rejectUnauthorized: false,
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -167,39 +238,110 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const port = (server.address() as AddressInfo).port;
   const url = `https://127.0.0.1:${port}`;
 
-  function addUser(name: string, rules: PolicyRule[]) {
+  function addUser(name: string, rules: PolicyRule[], opts: AddUserOptions = {}) {
     const token = randomBytes(24).toString('hex');
     const kubeconfig = join(dir, `kubeconfig-${name}`);
     writeFileSync(kubeconfig, kubeconfigYaml({ server: url, caFile: certs.caFile, user: name, token }), { mode: 0o600 });
-    for (const [t, c] of callers) if (c.name === name) callers.delete(t);
-    callers.set(token, { name, rules });
+    for (const [t, e] of tokens) if (e.static && e.user === name) tokens.delete(t);
+    tokens.set(token, { user: name, static: true });
+    userRules.set(name, rules);
+    if (opts.groups) userGroups.set(name, [...opts.groups]);
     users[name] = { token, kubeconfig };
     return { token, kubeconfig };
   }
-  for (const [name, rules] of Object.entries(BUILTIN_USERS)) addUser(name, rules);
+  for (const [name, rules] of Object.entries(BUILTIN_USERS)) addUser(name, rules, { groups: BUILTIN_USER_GROUPS[name] ?? [] });
 
-  /** Bearer token → caller; public paths may be read anonymously, as system:public-info-viewer allows. */
-  function authenticate(req: IncomingMessage, path: string): Caller {
-    const h = req.headers.authorization;
-    if (!h) {
-      if (PUBLIC_PATHS.has(path)) return { name: 'system:anonymous', rules: [] };
-      throw unauthorized();
-    }
-    const m = h.match(/^Bearer\s+(\S+)$/i);
-    const c = m ? callers.get(m[1]!) : undefined;
-    if (!c) throw unauthorized();
-    return c;
+  function issueToken(user: string, ttlMs?: number, opts: { groups?: string[] } = {}): { token: string; expiresAt?: number } {
+    const token = randomBytes(24).toString('hex');
+    const expiresAt = ttlMs === undefined ? undefined : Date.now() + ttlMs;
+    tokens.set(token, { user, ...(opts.groups ? { groups: [...opts.groups] } : {}), ...(expiresAt !== undefined ? { expiresAt } : {}) });
+    return { token, ...(expiresAt !== undefined ? { expiresAt } : {}) };
   }
 
-  function authorize(caller: Caller, a: Omit<RequestAttributes, 'user'>): void {
-    const attrs: RequestAttributes = { ...a, user: caller.name };
-    if (allows(caller.rules, attrs)) return;
+  // Every authenticated user carries system:authenticated (AuthenticatedGroupAdder, staging/src/k8s.io/apiserver/pkg/authentication/group/authenticated_group_adder.go).
+  const authenticatedUser = (name: string, groups: string[]): UserInfo => ({
+    name,
+    groups: groups.includes(ALL_AUTHENTICATED) ? [...groups] : [...groups, ALL_AUTHENTICATED],
+    extra: {},
+  });
+
+  /** The x509 authenticator: undefined without a client certificate; an error for one the client CA did not sign. */
+  function certificateUser(req: IncomingMessage): UserInfo | Error | undefined {
+    const socket = req.socket as TLSSocket;
+    const cert = typeof socket.getPeerCertificate === 'function' ? socket.getPeerCertificate() : undefined;
+    if (!cert || !Object.keys(cert).length) return undefined;
+    if (!socket.authorized) return new Error(`verifying certificate: ${String(socket.authorizationError)}`);
+    // CommonNameUserConversion: CN is the user, every O a group; an empty CN authenticates no one.
+    const subject = cert.subject as unknown as Record<string, string | string[] | undefined>;
+    const cn = [subject['CN'] ?? []].flat()[0];
+    if (!cn) return new Error('common name of the provided client certificate was empty');
+    return authenticatedUser(cn, [subject['O'] ?? []].flat());
+  }
+
+  /** A bearer token's user: undefined without an Authorization header; an error for an unknown or expired token. */
+  function tokenUser(req: IncomingMessage): UserInfo | Error | undefined {
+    const h = req.headers.authorization;
+    if (!h) return undefined;
+    const m = h.match(/^Bearer\s+(\S+)$/i);
+    const t = m ? tokens.get(m[1]!) : undefined;
+    if (!t) return new Error('invalid bearer token');
+    if (t.expiresAt !== undefined && Date.now() >= t.expiresAt) return new Error('token has expired');
+    return authenticatedUser(t.user, t.groups ?? userGroups.get(t.user) ?? []);
+  }
+
+  /**
+   * kube-apiserver's union of authenticators in its order (pkg/kubeapiserver/authenticator/config.go): the
+   * x509 client certificate first, then bearer tokens; the first that authenticates wins, so a valid
+   * certificate wins over any token sent with it, and a certificate the CA did not sign falls through to the
+   * token. When something was presented and nothing authenticated, 401 (the anonymous authenticator comes
+   * after the union with FailOnError). Without any credential, the public paths are readable as
+   * system:anonymous (system:public-info-viewer); anything else is 401, as before.
+   */
+  function authenticate(req: IncomingMessage, path: string): { user: UserInfo; method: 'x509' | 'token' | 'anonymous' } {
+    const cert = certificateUser(req);
+    if (cert && !(cert instanceof Error)) return { user: cert, method: 'x509' };
+    const token = tokenUser(req);
+    if (token && !(token instanceof Error)) return { user: token, method: 'token' };
+    if (cert || token) throw unauthorized();
+    if (PUBLIC_PATHS.has(path)) return { user: { name: ANONYMOUS, groups: [ALL_UNAUTHENTICATED], extra: {} }, method: 'anonymous' };
+    throw unauthorized();
+  }
+
+  /** A user's rights: its own rules and those bound to each of its groups. */
+  const rulesOf = (u: UserInfo): PolicyRule[] => [...(userRules.get(u.name) ?? []), ...u.groups.flatMap((g) => groupRules.get(g) ?? [])];
+
+  /** The 403 the authorizer's denial becomes (also the impersonation filter's, through responsewriters.Forbidden). */
+  function authorizeUser(u: UserInfo, a: Omit<RequestAttributes, 'user'>): void {
+    const attrs: RequestAttributes = { ...a, user: u.name };
+    if (allows(rulesOf(u), attrs)) return;
     const gr = qualified(a.resource, a.group);
     throw new ApiError(403, 'Forbidden', forbiddenMessage(attrs, gr), {
       ...(a.name !== undefined ? { name: a.name } : {}),
       ...(a.group ? { group: a.group } : {}),
       kind: a.resource,
     });
+  }
+
+  const authorize = (caller: Caller, a: Omit<RequestAttributes, 'user'>) => authorizeUser(caller.user, a);
+
+  /**
+   * Authentication, then the impersonation filter (test/sim/kube/impersonation.ts), as the handler chain
+   * runs them; fills the audit fields as it learns them.
+   */
+  function identify(req: IncomingMessage, path: string, note: ApiAuditIdentity): Caller {
+    const { user: authenticated, method } = authenticate(req, path);
+    note.user = authenticated.name;
+    note.authn = method;
+    const asked = impersonationHeaders(req);
+    if (!asked) return { authenticated, user: authenticated };
+    note.impersonation = asked;
+    const acting = impersonate(req, asked, authenticated, (a) => authorizeUser(authenticated, a));
+    if (!acting) return { authenticated, user: authenticated };
+    // The audit event's impersonatedUser (audit.LogImpersonatedUser), written only once impersonation is allowed.
+    note.impersonatedUser = acting.name;
+    note.impersonatedGroups = acting.groups;
+    if (acting.uid !== undefined) note.impersonatedUid = acting.uid;
+    return { authenticated, user: acting };
   }
 
   /** Splits a resource URL; undefined when it is not one (discovery and unknown paths). */
@@ -292,16 +434,17 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     let allowed: boolean;
     if (spec.resourceAttributes) {
       const ra = spec.resourceAttributes;
-      const a: RequestAttributes = { user: caller.name, verb: ra['verb'] ?? '', group: ra['group'] ?? '', resource: ra['resource'] ?? '' };
+      // Answered for whom the request acts as: with impersonation, the impersonated user and groups.
+      const a: RequestAttributes = { user: caller.user.name, verb: ra['verb'] ?? '', group: ra['group'] ?? '', resource: ra['resource'] ?? '' };
       if (ra['subresource']) a.subresource = ra['subresource'];
       if (ra['namespace']) a.namespace = ra['namespace'];
       if (ra['name']) a.name = ra['name'];
-      allowed = allows(caller.rules, a, 'review');
+      allowed = allows(rulesOf(caller.user), a, 'review');
     } else if (spec.nonResourceAttributes) {
       const path = spec.nonResourceAttributes['path'] ?? '';
       allowed =
         (spec.nonResourceAttributes['verb'] === 'get' && /^\/(version|healthz|livez|readyz|api|apis|openapi)(\/|$)/.test(path)) ||
-        caller.rules.some((r) => r.verbs.includes('*') && r.resources.includes('*'));
+        rulesOf(caller.user).some((r) => r.verbs.includes('*') && r.resources.includes('*'));
     } else {
       throw new ApiError(
         422,
@@ -314,7 +457,24 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       apiVersion: 'authorization.k8s.io/v1',
       metadata: { creationTimestamp: null },
       spec,
-      status: { allowed, ...(allowed ? { reason: `allowed by simulated RBAC rules of user "${caller.name}"` } : {}) },
+      status: { allowed, ...(allowed ? { reason: `allowed by simulated RBAC rules of user "${caller.user.name}"` } : {}) },
+    };
+  }
+
+  /**
+   * SelfSubjectReview (`kubectl auth whoami`): the user the server sees, the impersonated one when impersonating
+   * (kubernetes/website content/en/docs/reference/access-authn-authz/authentication.md, "API access to
+   * authentication information for a client"). Every authenticated user may create it (system:basic-user).
+   */
+  function selfSubjectReview(caller: Caller, version: string) {
+    const u = caller.user;
+    return {
+      kind: 'SelfSubjectReview',
+      apiVersion: `authentication.k8s.io/${version}`,
+      metadata: { creationTimestamp: null },
+      status: {
+        userInfo: { username: u.name, ...(u.uid !== undefined ? { uid: u.uid } : {}), groups: u.groups, ...(Object.keys(u.extra).length ? { extra: u.extra } : {}) },
+      },
     };
   }
 
@@ -527,6 +687,13 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       }
       return;
     }
+    const review = path.match(/^\/apis\/authentication\.k8s\.io\/(v1|v1beta1)\/selfsubjectreviews$/);
+    if (review) {
+      if (method !== 'POST') throw methodNotAllowed();
+      await readBody(req);
+      sendJson(res, 201, selfSubjectReview(caller, review[1]!));
+      return;
+    }
     const target = parseResourcePath(segs);
     if (target === 'discovery' || (target === undefined && (path === '/api' || path === '/apis' || (segs[0] === 'apis' && segs.length <= 3)))) {
       if (method !== 'GET') throw methodNotAllowed();
@@ -538,6 +705,13 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   }
 
   function sendError(res: ServerResponse, e: unknown) {
+    if (e instanceof PlainTextError) {
+      // http.Error: text/plain, nosniff, the message and a newline.
+      if (res.headersSent) return void res.destroy();
+      res.writeHead(e.code, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' });
+      res.end(`${e.message}\n`);
+      return;
+    }
     const err = e instanceof ApiError ? e : new ApiError(500, 'InternalError', `Internal error occurred: ${(e as Error)?.message ?? String(e)}`);
     if (!(e instanceof ApiError)) console.error('[sim apiserver]', e);
     if (res.headersSent) {
@@ -558,18 +732,37 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     return new ApiError(code, 'InternalError', 'Internal error occurred: simulated fault', { causes: [{ message: 'simulated fault' }] });
   }
 
+  /** The exec plugin's token source (test-only, not a Kubernetes API, not audited): see exec-credential.ts. */
+  async function mint(req: IncomingMessage, res: ServerResponse) {
+    try {
+      const body = await readBody(req);
+      if (req.method !== 'POST') throw methodNotAllowed();
+      if (req.headers[MINT_KEY_HEADER] !== mintKey) throw unauthorized();
+      const o = parseJson(body) as { user?: unknown; groups?: unknown; ttlMs?: unknown };
+      if (typeof o.user !== 'string' || !o.user) throw badRequest('user is required');
+      const groups = Array.isArray(o.groups) ? o.groups.map(String) : undefined;
+      const ttlMs = typeof o.ttlMs === 'number' && o.ttlMs >= 0 ? o.ttlMs : DEFAULT_MINT_TTL_MS;
+      sendJson(res, 201, issueToken(o.user, ttlMs, groups ? { groups } : {}));
+    } catch (e) {
+      sendError(res, e);
+    }
+  }
+
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const uri = req.url ?? '/';
     const u = new URL(uri, url);
-    let user = 'system:anonymous';
+    if (u.pathname === MINT_PATH) {
+      void mint(req, res);
+      return;
+    }
+    const note: ApiAuditIdentity = { user: ANONYMOUS, host: req.headers.host ?? '' };
     res.on('close', () => {
-      audit.record({ kind: 'api', time: Date.now(), user, method: req.method ?? 'GET', uri, status: res.statusCode });
+      audit.record({ kind: 'api', time: Date.now(), ...note, method: req.method ?? 'GET', uri, status: res.statusCode });
     });
     void (async () => {
       try {
         if (faults.apiLatencyMs > 0) await sleep(faults.apiLatencyMs);
-        const caller = authenticate(req, u.pathname);
-        user = caller.name;
+        const caller = identify(req, u.pathname, note);
         const fault = injectedFault(req.method ?? 'GET', u.pathname);
         if (fault) throw fault;
         await route(caller, req, res, u.pathname, u.searchParams);
@@ -579,8 +772,15 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     })();
   });
 
-  /** Writes a Status reply on a socket that has not been upgraded. */
-  function refuseUpgrade(socket: Duplex, err: ApiError) {
+  /** Writes a Status reply (or the impersonation filter's plain text) on a socket that has not been upgraded. */
+  function refuseUpgrade(socket: Duplex, err: ApiError | PlainTextError) {
+    if (err instanceof PlainTextError) {
+      const text = Buffer.from(`${err.message}\n`);
+      socket.end(
+        `HTTP/1.1 ${err.code} Internal Server Error\r\nContent-Type: text/plain; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\nContent-Length: ${text.length}\r\nConnection: close\r\n\r\n${text.toString()}`,
+      );
+      return;
+    }
     const body = Buffer.from(JSON.stringify(err.toStatus()));
     const reason = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests', 500: 'Internal Server Error' }[err.code] ?? 'Error';
     const extra = Object.entries(err.headers)
@@ -593,14 +793,14 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     const uri = req.url ?? '/';
     const u = new URL(uri, url);
     const method = req.method ?? 'GET';
-    let user = 'system:anonymous';
+    const note: ApiAuditIdentity = { user: ANONYMOUS, host: req.headers.host ?? '' };
     let status = 101;
     socket.on('error', () => {});
     void (async () => {
       try {
         if (faults.apiLatencyMs > 0) await sleep(faults.apiLatencyMs);
-        const caller = authenticate(req, u.pathname);
-        user = caller.name;
+        // The upgrade runs the same chain: impersonation applies to the exec WebSocket too.
+        const caller = identify(req, u.pathname, note);
         const fault = injectedFault(method, u.pathname);
         if (fault) throw fault;
         const target = parseResourcePath(u.pathname.split('/').filter(Boolean));
@@ -613,7 +813,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
         authorize(caller, { verb: 'create', group: '', resource: 'pods', subresource: 'exec', namespace: target.namespace!, name: target.name });
         authorize(caller, { verb: 'get', group: '', resource: 'pods', subresource: 'exec', namespace: target.namespace!, name: target.name });
         const exec = validateExec(
-          { namespace: target.namespace!, pod: target.name, query: u.searchParams, user: caller.name },
+          // The exec audit event's user is the authenticated one, as the api events' `user`.
+          { namespace: target.namespace!, pod: target.name, query: u.searchParams, user: caller.authenticated.name },
           {
             store,
             executor,
@@ -629,23 +830,57 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
         if (faults.execLatencyMs > 0) await sleep(faults.execLatencyMs);
         await execEndpoint.upgrade(req, socket, head, exec, protocol);
       } catch (e) {
-        const err = e instanceof ApiError ? e : new ApiError(500, 'InternalError', `Internal error occurred: ${(e as Error).message}`);
+        const err = e instanceof ApiError || e instanceof PlainTextError ? e : new ApiError(500, 'InternalError', `Internal error occurred: ${(e as Error).message}`);
         status = err.code;
         refuseUpgrade(socket, err);
       } finally {
-        audit.record({ kind: 'api', time: Date.now(), user, method, uri, status });
+        audit.record({ kind: 'api', time: Date.now(), ...note, method, uri, status });
       }
     })();
   });
 
+  function writeKubeconfigFile(k: Omit<KubeconfigInput, 'server' | 'caFile' | 'file'> & { file?: string }): string {
+    const file = k.file ?? join(dir, `kubeconfig-${k.user.replace(/[^A-Za-z0-9_.-]/g, '_')}-${++kubeconfigCount}`);
+    writeFileSync(file, kubeconfigYaml({ ...k, server: url, caFile: certs.caFile }), { mode: 0o600 });
+    return file;
+  }
+
+  ensurePluginExecutable();
+
   return {
     url,
     caFile: certs.caFile,
+    clientCaFile: certs.caFile,
     users,
     setExecProtocols(p) {
       execProtocols = [...p];
     },
     addUser,
+    addGroup(name, rules) {
+      groupRules.set(name, rules);
+    },
+    issueToken: (user, ttlMs, opts) => issueToken(user, ttlMs, opts).token,
+    async clientCertUser(user, o = {}) {
+      const stem = o.name ?? `cert-${user.replace(/[^A-Za-z0-9_.-]/g, '_')}`;
+      const groups = o.groups ?? userGroups.get(user) ?? [];
+      const cert = await makeClientCert(join(dir, 'client-certs'), { user, groups, name: stem, ...(o.untrusted ? {} : { ca: certs }) });
+      const kubeconfig = writeKubeconfigFile({
+        file: join(dir, `kubeconfig-${stem}`),
+        user,
+        clientCertificate: cert.certFile,
+        clientKey: cert.keyFile,
+        ...(o.token !== undefined ? { token: o.token } : {}),
+        ...(o.namespace !== undefined ? { namespace: o.namespace } : {}),
+      });
+      return { ...cert, kubeconfig };
+    },
+    execKubeconfig(o) {
+      const file = o.file ?? join(dir, `kubeconfig-exec-${o.user.replace(/[^A-Za-z0-9_.-]/g, '_')}-${++kubeconfigCount}`);
+      const log = o.log ?? `${file}.exec-log`;
+      writeFileSync(file, kubeconfigYaml(execKubeconfigInput(o, { url, caFile: certs.caFile }, { url, caFile: certs.caFile, key: mintKey }, file, log)), { mode: 0o600 });
+      return { kubeconfig: file, log, invocations: () => readExecLog(log) };
+    },
+    writeKubeconfig: writeKubeconfigFile,
     async close() {
       for (const w of watches) w.end();
       execEndpoint.close();

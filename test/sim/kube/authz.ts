@@ -109,12 +109,46 @@ const ALL_RESOURCES = [
   'redisenterpriseusers/status',
 ];
 
+/**
+ * The builtin users' own rules (RBAC bindings by user name). Impersonation (verb `impersonate` on users, groups,
+ * uids; kubernetes/kubernetes staging/src/k8s.io/apiserver/pkg/endpoints/filters/impersonation.go):
+ * - admin: everything, so it may impersonate any user, group, uid or service account;
+ * - breakglass: nothing but impersonating user `admin` or `operator`, group `rec-operators` and uid
+ *   `breakglass-uid`: `kubectl --as admin` works, `--as read-only`, `--as-group system:masters` or another uid do not,
+ *   and without `--as` it may do nothing at all;
+ * - no-impersonate: every verb on every resource except impersonate;
+ * - operator: no rules of its own; member of group `rec-operators` (BUILTIN_USER_GROUPS), which holds its rights;
+ * - no-exec, no-secret-patch, read-only: no impersonate right either.
+ */
 export const BUILTIN_USERS: Record<string, PolicyRule[]> = {
   admin: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }],
+  breakglass: [
+    { verbs: ['impersonate'], apiGroups: [''], resources: ['users'], resourceNames: ['admin', 'operator'] },
+    { verbs: ['impersonate'], apiGroups: [''], resources: ['groups'], resourceNames: ['rec-operators'] },
+    { verbs: ['impersonate'], apiGroups: ['authentication.k8s.io'], resources: ['uids'], resourceNames: ['breakglass-uid'] },
+  ],
+  'no-impersonate': [{ verbs: ALL_VERBS, apiGroups: ['*'], resources: ['*'] }],
+  operator: [],
   'no-exec': [{ verbs: ['*'], apiGroups: ['*'], resources: ALL_RESOURCES }],
   'no-secret-patch': [
     { verbs: ['*'], apiGroups: ['*'], resources: [...ALL_RESOURCES.filter((r) => r !== 'secrets'), 'pods/exec'] },
     { verbs: ALL_VERBS.filter((v) => v !== 'patch' && v !== 'update'), apiGroups: [''], resources: ['secrets'] },
   ],
   'read-only': [{ verbs: ['get', 'list', 'watch'], apiGroups: ['*'], resources: ['*'] }],
+};
+
+/** The groups a builtin user's token (and the client certificate issued for it by default) carries. */
+export const BUILTIN_USER_GROUPS: Record<string, string[]> = {
+  operator: ['rec-operators'],
+};
+
+/**
+ * Rules bound to groups (RBAC bindings whose subject is a Group): a user's rights are its own rules plus
+ * those of every group it carries, system:authenticated included.
+ * - system:masters: everything, as kubeadm binds cluster-admin to it;
+ * - rec-operators: every verb on the served resources and pods/exec, no impersonation.
+ */
+export const BUILTIN_GROUPS: Record<string, PolicyRule[]> = {
+  'system:masters': [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }],
+  'rec-operators': [{ verbs: ALL_VERBS, apiGroups: ['*'], resources: [...ALL_RESOURCES, 'pods/exec'] }],
 };
