@@ -40,15 +40,27 @@ describe('start-up of the bundled executable', function () {
     assert.deepEqual(kubeClient(evaluated(['version'])), []);
   });
 
-  it('the marker works: a command that talks to the cluster does evaluate the client', () => {
-    // No cluster needed: the connection to a closed port fails after the client is loaded.
-    const kubeconfig = path.join(dir, 'kubeconfig');
+  const kubeconfigFor = (user: string) => {
+    const kubeconfig = path.join(dir, `kubeconfig-${Math.random().toString(36).slice(2)}`);
     fs.writeFileSync(
       kubeconfig,
       'apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters: [{name: k, cluster: {server: "https://127.0.0.1:1"}}]\n' +
-        'users: [{name: u, user: {token: t}}]\ncontexts: [{name: c, context: {cluster: k, user: u}}]\n',
+        `users: [{name: u, user: ${user}}]\ncontexts: [{name: c, context: {cluster: k, user: u}}]\n`,
     );
-    const mods = evaluated(['get', 'rec', '--request-timeout', '1s'], { KUBECONFIG: kubeconfig });
+    return kubeconfig;
+  };
+
+  it("a command that talks to the cluster as a token user does not evaluate the client either (the connection is the plugin's own)", () => {
+    // No cluster needed: the connection to a closed port fails after the connection is built.
+    const mods = evaluated(['get', 'rec', '--request-timeout', '1s'], { KUBECONFIG: kubeconfigFor('{token: t}') });
+    assert.ok(mods.length > 0, 'the marker reported');
+    assert.deepEqual(kubeClient(mods), []);
+  });
+
+  it('the marker works: an auth-provider (oidc) user, which only the client implements here, evaluates it', () => {
+    const mods = evaluated(['get', 'rec', '--request-timeout', '1s'], {
+      KUBECONFIG: kubeconfigFor('{auth-provider: {name: oidc, config: {client-id: x, id-token: t, idp-issuer-url: "https://127.0.0.1:1"}}}'),
+    });
     assert.ok(kubeClient(mods).length > 0, `expected @kubernetes/client-node among ${mods.length} modules`);
   });
 });
