@@ -65,6 +65,24 @@ export const JournalRecord = z.object({
   /** The phase an abort started from. */
   abortedFrom: Phase.optional(),
   settleMs: z.number(),
+  /**
+   * Active-Active: every cluster's copy of the REC's credentials (the RERC Secret), the REC's own cluster
+   * first ('' context), in the order they are updated; updatedAt once that Secret holds the new credentials,
+   * restoredAt once an abort put the old ones back.
+   */
+  participants: z
+    .array(
+      z.object({
+        context: z.string(),
+        namespace: z.string(),
+        rerc: z.string(),
+        secret: z.string(),
+        reaadbs: z.array(z.string()),
+        updatedAt: z.string().optional(),
+        restoredAt: z.string().optional(),
+      }),
+    )
+    .optional(),
   /** --allow-managed-secret: the controllers that write the store, which the operation was told to proceed despite. */
   managedSecretAllowed: z.array(z.string()).optional(),
 });

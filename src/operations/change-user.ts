@@ -9,6 +9,7 @@ import { newPassword, type PasswordChoice } from '../password/password-source.js
 import { loadRecTarget } from '../rec/rec-target.js';
 import { runJournaled } from '../procedures/journaled-run.js';
 import { rotationPreflight } from '../procedures/preflight.js';
+import { refuseIfActiveActive } from '../procedures/active-active.js';
 import { baseResult, interruptSignal, outcome, resumeHint } from '../procedures/procedure-run.js';
 import { interruptedBeforeChange } from '../procedures/explain-error.js';
 import type { RotationOptions } from '../procedures/procedure-steps.js';
@@ -35,6 +36,7 @@ export async function changeUser(request: ChangeUserRequest): Promise<Outcome> {
   const { signal, dispose } = interruptSignal(session.progress);
   try {
     const { stored, managedSecretAllowed } = await rotationPreflight(session.cluster, target, session.progress, request.allowManagedSecret);
+    await session.progress.step('not part of Active-Active (no RERC points at the REC)', () => refuseIfActiveActive(target, 'change-user'));
     if (managedSecretAllowed) result.managedSecretAllowed = managedSecretAllowed;
     redactor.add(stored.password);
     result.username = stored.username;

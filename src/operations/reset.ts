@@ -10,6 +10,7 @@ import { loadRecTarget } from '../rec/rec-target.js';
 import { runJournaled } from '../procedures/journaled-run.js';
 import { runReset } from '../procedures/password-reset.js';
 import { rotationPreflight } from '../procedures/preflight.js';
+import { refuseIfActiveActive } from '../procedures/active-active.js';
 import { baseResult, interruptSignal, outcome } from '../procedures/procedure-run.js';
 import { interruptedBeforeChange } from '../procedures/explain-error.js';
 import { describeLockout } from '../rest/lockout-policy.js';
@@ -34,6 +35,7 @@ export async function reset(request: ResetRequest): Promise<Outcome> {
   const { signal, dispose } = interruptSignal(session.progress);
   try {
     const { stored, managedSecretAllowed } = await rotationPreflight(session.cluster, target, session.progress, request.allowManagedSecret);
+    await session.progress.step('not part of Active-Active (no RERC points at the REC)', () => refuseIfActiveActive(target, 'reset'));
     if (managedSecretAllowed) result.managedSecretAllowed = managedSecretAllowed;
     redactor.add(stored.password);
     result.username = stored.username;

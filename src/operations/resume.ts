@@ -7,6 +7,7 @@ import { JournalHeldError } from '../journal/journal.js';
 import { takeOverLease } from '../journal/takeover.js';
 import { redactor } from '../output/redactor.js';
 import { loadRecTarget } from '../rec/rec-target.js';
+import { reopenParticipants } from '../rec/participants.js';
 import type { Operation } from '../journal/journal.js';
 import { rollBackRotation, runRotation, type ProcedureContext } from '../procedures/password-rotation.js';
 import { abandonReset, runReset } from '../procedures/password-reset.js';
@@ -62,6 +63,12 @@ export async function resumeOperation(request: ResumeRequest): Promise<Outcome> 
   const ctx = procedureContext(session, target, record, { settleMs, propagationTimeoutMs, noWait: false }, signal);
   try {
     await progress.step('permissions (SelfSubjectAccessReview)', () => checkPermissions(session.cluster, ROTATION_PERMISSIONS, target));
+    const recorded = record.participants;
+    if (recorded?.length) {
+      ctx.participants = await progress.step(`connect to the ${recorded.length} cluster(s) holding the REC's credentials (Active-Active, from the journal)`, () =>
+        reopenParticipants(session, recorded),
+      );
+    }
     const held = await takeOverLease(target.journal, record, { note: (t) => progress.note(t), waiting: (t) => progress.waiting(t), signal, force: request.force });
     if (!held) {
       result.phase = 'none';

@@ -1,5 +1,5 @@
 // kubectl reccred rotate: preflight, journal, then the rotation state machine (SPEC 4).
-import { ExitCode, ReccredError, resumable } from '../errors/exit-codes.js';
+import { ExitCode, ReccredError, resumable, usageError } from '../errors/exit-codes.js';
 import { explainError, interruptedBeforeChange } from '../procedures/explain-error.js';
 import { formatDuration } from '../duration/duration.js';
 import { openSession, type Session, type SessionOptions } from '../rec/session.js';
@@ -15,6 +15,9 @@ import { rotationPreflight } from '../procedures/preflight.js';
 import { baseResult, interruptSignal, procedureContext, outcome, resumeHint, settleResult } from '../procedures/procedure-run.js';
 import type { RotationOptions } from '../procedures/procedure-steps.js';
 import { InterruptedError, type Idle } from '../procedures/waits.js';
+import { checkParticipants, recordParticipants, refuseWithoutParticipants } from '../procedures/active-active.js';
+import { openParticipants, participationIn, type Participant } from '../rec/participants.js';
+import type { StoredCredentials } from '../store/credential-store.js';
 
 /** What rotate does to each REC: the same for one REC and for a fleet. */
 export interface RotateOptions {
@@ -23,6 +26,8 @@ export interface RotateOptions {
   dryRun: boolean;
   /** Proceed although a controller writes the credential Secret (noted in the journal and the result). */
   allowManagedSecret: boolean;
+  /** Active-Active: the kubeconfig contexts of the other participating clusters (--participant-context). */
+  participantContexts?: string[];
 }
 
 export interface RotateRequest extends RotateOptions {
@@ -91,6 +96,7 @@ async function rotateTarget(session: Session, target: RecTarget, options: Rotate
     const { password, generated } = newPassword(options.password, stored.username);
     redactor.add(password);
     if (password === stored.password) throw new ReccredError('the new password equals the current one', ExitCode.Usage);
+    const participants = await activeActiveParticipants(session, target, stored, options.participantContexts ?? []);
     // Ctrl-C during the read-only preflight: stop before the journal, the first change.
     if (signal.aborted) throw new InterruptedError();
 
@@ -102,7 +108,12 @@ async function rotateTarget(session: Session, target: RecTarget, options: Rotate
         `  2. add a ${generated ? `generated ${password.length}-character` : 'supplied'} password for ${stored.username} (POST /v1/users/password, via pod exec)`,
         `  3. verify it authenticates, then update ${target.store.location} (merge patch, resourceVersion precondition)`,
         `  4. wait until all ${target.pods.length} pods mount it (up to ${formatDuration(propagationTimeoutMs)})`,
-        `  5. settle ${formatDuration(settleMs)} from the store update, then remove the old password (DELETE /v1/users/password)`,
+        ...(participants.length
+          ? [
+              `  5. settle ${formatDuration(settleMs)} from the store update, then update the RERC Secret in each participating cluster in turn (${participants.map((p) => `${p.context || 'this cluster'}: ${p.store.location}`).join('; ')}), each followed by its RERC Active and REAADBs active`,
+              '     then remove the old password (DELETE /v1/users/password)',
+            ]
+          : [`  5. settle ${formatDuration(settleMs)} from the store update, then remove the old password (DELETE /v1/users/password)`]),
         `  6. verify the new password and delete the journal`,
         'Nothing was changed.',
       ].join('\n');
@@ -117,12 +128,14 @@ async function rotateTarget(session: Session, target: RecTarget, options: Rotate
       newPassword: password,
       settleMs,
       ...(managedSecretAllowed ? { managedSecretAllowed } : {}),
+      ...(participants.length ? { participants: recordParticipants(participants) } : {}),
     });
     const created = record;
     await progress.step(`record the journal ${target.journal.name}`, () => target.journal.create(created));
     journalCreated = true;
     const ctx = procedureContext(session, target, record, { settleMs, propagationTimeoutMs, noWait }, signal);
     ctx.idle = control.idle;
+    if (participants.length) ctx.participants = participants;
     ctxRef = ctx;
     const end = await runRotation(ctx);
     record = ctx.record;
@@ -153,6 +166,27 @@ async function rotateTarget(session: Session, target: RecTarget, options: Rotate
       ),
     };
   }
+}
+
+/**
+ * Active-Active participation, read-only: none, or every participating cluster checked and connected. A
+ * participating REC without the other clusters is refused (edit-rerc.md: their RERC Secrets must follow).
+ */
+async function activeActiveParticipants(session: Session, target: RecTarget, stored: StoredCredentials, contexts: string[]): Promise<Participant[]> {
+  const { progress } = session;
+  const own = await progress.step(
+    'Active-Active participation (RERCs pointing at the REC)',
+    () => participationIn(target.cluster, target),
+    (p) => (p.rercs.length ? `${p.rercs.length} RERC, ${p.reaadbs.length} REAADB` : 'none'),
+  );
+  if (!own.rercs.length) {
+    if (contexts.length) throw usageError(`--participant-context was given, but REC ${target.name} takes part in no Active-Active database (no RERC points at it)`);
+    return [];
+  }
+  if (!contexts.length) refuseWithoutParticipants(target, own);
+  const participants = await progress.step(`connect to ${contexts.length} participating cluster(s)`, () => openParticipants(session, target, own, contexts));
+  await progress.step("every cluster's RERC Active, its Secret writable and current, its REAADBs active", () => checkParticipants(participants, stored));
+  return participants;
 }
 
 /** What to run next: a step that knows (the last look found another writer) says it; else what the phase leaves open. */

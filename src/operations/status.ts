@@ -44,7 +44,14 @@ export async function recStatus(session: Session, target: RecTarget): Promise<Ou
   }));
   if (journal) {
     const { operation, phase, holder, startedAt, heartbeatAt, storeUpdatedAt } = journal;
-    result.journal = { operation, phase, holder, startedAt, heartbeatAt, storeUpdatedAt };
+    const participants = journal.participants?.map((p) => ({
+      context: p.context,
+      namespace: p.namespace,
+      rerc: p.rerc,
+      secret: p.secret,
+      state: p.restoredAt ? ('restored' as const) : p.updatedAt ? ('updated' as const) : ('pending' as const),
+    }));
+    result.journal = { operation, phase, holder, startedAt, heartbeatAt, storeUpdatedAt, ...(participants ? { participants } : {}) };
   }
   if (users.length) result.userOperations = users.map((u) => ({ username: u.username, operation: u.operation, phase: u.phase, startedAt: u.startedAt }));
   const rotatedAt = secret?.metadata.annotations?.[ROTATED_AT];
@@ -56,6 +63,9 @@ export async function recStatus(session: Session, target: RecTarget): Promise<Ou
       journal
         ? `Operation:      ${journal.operation} in phase "${journal.phase}", held by ${journal.holder} (${holderProcess(journal.lease) === 'gone' ? 'its process on this machine is gone: finish or abort it' : `finish or abort takes it over once its lease stays unchanged for ${Math.round(takeoverWaitMs(journal.lease) / 1000)}s`}), started ${ageOf(journal.startedAt)} ago`
         : 'Operation:      none in progress',
+      ...(result.journal?.participants ?? []).map(
+        (p) => `Active-Active:  ${p.context || 'this cluster'}: RERC ${p.rerc}, secret ${p.namespace}/${p.secret} ${p.state === 'pending' ? 'not updated yet' : p.state}`,
+      ),
       ...users.map((u) =>
         u.operation === 'user-rotate' && u.phase === 'stored'
           ? `User:           ${u.username} has two valid passwords since ${ageOf(u.storeUpdatedAt ?? u.startedAt)}; once clients use the new one: kubectl reccred user finish ${target.name} -n ${target.namespace} --user ${u.username}`

@@ -29,7 +29,18 @@ export const ResultSchema = z.object({
   steps: z.array(StepSchema),
   pods: z.array(z.object({ name: z.string(), ready: z.boolean().optional(), propagation: z.enum(['current', 'pending', 'unreachable', 'unknown']) })),
   journal: z
-    .object({ operation: z.string(), phase: z.string(), holder: z.string(), startedAt: z.string(), heartbeatAt: z.string(), storeUpdatedAt: z.string().optional() })
+    .object({
+      operation: z.string(),
+      phase: z.string(),
+      holder: z.string(),
+      startedAt: z.string(),
+      heartbeatAt: z.string(),
+      storeUpdatedAt: z.string().optional(),
+      /** Active-Active: each cluster's RERC Secret and how far the operation got with it ('' context: the REC's own cluster). */
+      participants: z
+        .array(z.object({ context: z.string(), namespace: z.string(), rerc: z.string(), secret: z.string(), state: z.enum(['pending', 'updated', 'restored']) }))
+        .optional(),
+    })
     .optional(),
   /** --allow-managed-secret: the controllers that write the store, which this run was told to proceed despite. */
   managedSecretAllowed: z.array(z.string()).optional(),

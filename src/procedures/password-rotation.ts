@@ -5,6 +5,7 @@ import type { JournalRecord } from '../journal/journal.js';
 import { advance, awaitEveryPod, restoreStore, settleMs, storeNewCredentials, type ProcedureContext } from './procedure-steps.js';
 import { waitForPropagation, waitUntil } from './waits.js';
 import { lastMomentCheck, settleThenLastLook } from './last-moment-check.js';
+import { participantsHold, updateParticipants } from './active-active.js';
 
 export { advance, phaseAtLeast, settleMs, storeSwap, type ProcedureContext, type RotationOptions } from './procedure-steps.js';
 
@@ -32,6 +33,13 @@ export async function runRotation(ctx: ProcedureContext): Promise<'completed' | 
   if (r().phase === 'stored') await awaitEveryPod(ctx, 'every pod mounts the new password', newCreds(r()));
   if (r().phase === 'propagated') {
     await settleThenLastLook(ctx);
+    const { participants } = ctx;
+    if (participants?.length) {
+      // Both passwords are valid: the other clusters move to the new one, then everything is looked at again.
+      await updateParticipants(ctx, participants, oldCreds(r()), newCreds(r()), 'update');
+      await lastMomentCheck(ctx, 'new');
+      await progress.step("last look: every cluster's RERC Secret holds the new credentials", () => participantsHold(participants, newCreds(r())));
+    }
     await progress.step(
       'remove the old password (DELETE /v1/users/password)',
       () => target.rest.deletePassword(newCreds(r()), r().oldPassword),
@@ -70,6 +78,10 @@ export async function rollBackRotation(ctx: ProcedureContext): Promise<'rolled-b
     await advance(ctx, { oldPasswordEnsured: true });
   }
 
+  const { participants } = ctx;
+  // The other clusters go back to the old password first (reverse order); it is valid in every phase an abort starts from.
+  // Their Secrets are written only in phase "propagated": from an earlier phase there is nothing to put back.
+  if (participants?.length && r().abortedFrom === 'propagated') await updateParticipants(ctx, participants, newCreds(r()), oldCreds(r()), 'restore');
   await progress.step(`restore ${target.store.location}`, () => restoreStore(ctx, newCreds(r()), oldCreds(r())));
 
   const { restoredAt } = r();
@@ -81,6 +93,7 @@ export async function rollBackRotation(ctx: ProcedureContext): Promise<'rolled-b
     progress.skip('wait for the pods', 'the store never held the new password');
   }
   await lastMomentCheck(ctx, 'old');
+  if (participants?.length) await progress.step("last look: every cluster's RERC Secret holds the previous credentials", () => participantsHold(participants, oldCreds(r())));
   await progress.step(
     'remove the new password from the cluster',
     () => target.rest.deletePassword(oldCreds(r()), r().newPassword),

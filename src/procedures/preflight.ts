@@ -37,6 +37,9 @@ export const ROTATION_PERMISSIONS: PermissionCheck[] = [
   // unnamed (a named review would be allowed by resourceNames that the real create never matches).
   { verb: 'create', resource: 'secrets' },
   { verb: 'delete', resource: 'secrets', of: 'journal' },
+  // Whether the REC takes part in Active-Active (other clusters hold its credentials): unknown is refused.
+  { verb: 'list', resource: 'redisenterpriseremoteclusters', group: 'app.redislabs.com' },
+  { verb: 'list', resource: 'redisenterpriseactiveactivedatabases', group: 'app.redislabs.com' },
 ];
 
 /** The names the checks are asked with: the REC, its pods, its credential Secret (none for Vault), its journal. */

@@ -3,6 +3,7 @@
 import { formatDuration } from '../duration/duration.js';
 import { type ReccredError, resumable } from '../errors/exit-codes.js';
 import type { Journal, JournalRecord, Phase } from '../journal/journal.js';
+import type { Participant } from '../rec/participants.js';
 import { AuthenticationFailedError } from '../rest/rest-errors.js';
 import { StoreConflictError } from '../store/credential-store.js';
 import { waitForPropagation, type PodPropagation, type WaitContext } from './waits.js';
@@ -18,6 +19,8 @@ export interface ProcedureContext extends WaitContext {
   record: JournalRecord;
   options: RotationOptions;
   pods?: PodPropagation[];
+  /** Active-Active: every cluster holding the REC's credentials in an RERC Secret, as the journal lists them. */
+  participants?: Participant[];
 }
 
 interface Credentials {

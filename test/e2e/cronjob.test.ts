@@ -243,7 +243,14 @@ describe('CronJob example: in-cluster rotation with exactly the Role of deploy/c
     assert.deepEqual([...granted].sort(), [...new Set(needed)].sort(), 'the Role grants exactly what the plugin checks and uses');
     // Narrowed wherever RBAC can: only the unnamed creates and lists are left for every name.
     const unnamed = (role.rules ?? []).filter((r) => !r.resourceNames).flatMap((r) => r.resources!.flatMap((res) => r.verbs.map((v) => `${res}|${v}`)));
-    assert.deepEqual(unnamed.sort(), ['pods|list', 'redisenterpriseclusters|get', 'redisenterpriseclusters|list', 'secrets|create']);
+    assert.deepEqual(unnamed.sort(), [
+      'pods|list',
+      'redisenterpriseactiveactivedatabases|list',
+      'redisenterpriseclusters|get',
+      'redisenterpriseclusters|list',
+      'redisenterpriseremoteclusters|list',
+      'secrets|create',
+    ]);
   });
 
   it("the image is pinned by digest, in the CronJob and in the Dockerfile's base", () => {

@@ -15,7 +15,7 @@ import { PodSandboxes, checkNamespaces, type NamespaceMode, type PodSpec } from 
 import { ClusterState, type ClusterStateOptions } from './redis/cluster-state.js';
 import { RestApi } from './redis/rest-api.js';
 import { UserController } from './redis/user-controller.js';
-import { WITHOUT_USER_CRD } from './kube/discovery.js';
+import { ACTIVE_ACTIVE_CRDS, RESOURCES } from './kube/discovery.js';
 import { CredentialSecretInUse, OperatorComponents, type CredentialSecretNaming, type Credentials } from './redis/operator.js';
 import { VaultServer } from './vault/server.js';
 
@@ -84,6 +84,12 @@ export interface SimOptions {
   redisEnterpriseUsers?: boolean;
   /** The RedisEnterpriseUser controller's resync period (default 1000 ms); it also acts on changes. */
   userControllerIntervalMs?: number;
+  /**
+   * The Active-Active CRDs, RedisEnterpriseRemoteCluster and RedisEnterpriseActiveActiveDatabase (operator 6.4.2-6+,
+   * content/operate/kubernetes/active-active/edit-rerc.md). false: an older operator, whose API server does not serve
+   * them (404). Default true. Their controller and objects come from test/sim/active-active/cluster-set.ts.
+   */
+  activeActiveCrds?: boolean;
   /** Redis Software version of every REC (ClusterStateOptions.softwareVersion; a RecSpec's `redis` wins). */
   redisVersion?: string;
   /** Cluster behaviour for every REC (a RecSpec's `redis` wins). */
@@ -454,7 +460,9 @@ export async function startSimCluster(options: SimOptions = {}): Promise<SimClus
       faults,
       dir: join(dir, 'kube'),
       execProtocols: options.execProtocols ?? ['v5', 'v4'],
-      ...(options.redisEnterpriseUsers === false ? { resources: WITHOUT_USER_CRD } : {}),
+      resources: RESOURCES.filter(
+        (r) => !(options.redisEnterpriseUsers === false && r.name === 'redisenterpriseusers') && !(options.activeActiveCrds === false && ACTIVE_ACTIVE_CRDS.includes(r.name)),
+      ),
     });
     cleanups.push(() => api.close());
     const admin = api.users.admin ?? Object.values(api.users)[0];

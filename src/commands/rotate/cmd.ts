@@ -10,6 +10,7 @@ type RotateFlags = GlobalFlags &
   TimingFlags & {
     dryRun: boolean;
     allowManagedSecret: boolean;
+    participantContext?: string[];
   };
 
 export const rotateCommand: CommandModule<object, RotateFlags> = {
@@ -26,14 +27,29 @@ export const rotateCommand: CommandModule<object, RotateFlags> = {
         default: false,
         describe: 'Proceed although a controller (Argo CD, Flux, External Secrets, ...) writes the credential Secret: hold it off first, see README',
       })
+      .option('participant-context', {
+        type: 'string',
+        array: true,
+        describe:
+          "Active-Active: a kubeconfig context of another cluster taking part in the REC's databases (repeat it for each); their RERC Secrets get the new password before the old one is removed",
+      })
       .example('$0 rotate rec -n redis', 'generate a password, rotate, wait 5 minutes, remove the old one')
+      .example('$0 rotate rec-a --participant-context cluster-b --participant-context cluster-c', 'an Active-Active REC: every cluster holding its credentials follows')
       .example('pass show rec | $0 rotate rec --password-stdin', 'use a password of your own, never in argv')
       .example('$0 rotate rec --no-wait && $0 finish rec', 'update now, remove the old password later')
       .example('$0 rotate -A -l tier=prod --concurrency 20', "rotate a fleet: waits overlap, exit code is the worst REC's") as never,
   handler: async (argv) => {
     const session = sessionOptions(argv);
-    const options = { timing: rotationTiming(argv), password: await passwordChoice(argv), dryRun: argv.dryRun, allowManagedSecret: argv.allowManagedSecret };
+    const participantContexts = argv.participantContext ?? [];
+    const options = { timing: rotationTiming(argv), password: await passwordChoice(argv), dryRun: argv.dryRun, allowManagedSecret: argv.allowManagedSecret, participantContexts };
     const [rec] = argv.rec;
+    if (participantContexts.length && (isFleet(argv) || rec === undefined)) {
+      const { usageError } = await import('../../errors/exit-codes.js');
+      throw usageError(
+        '--participant-context names the other clusters of one REC: rotate an Active-Active REC on its own',
+        'kubectl reccred rotate REC --participant-context CONTEXT ...',
+      );
+    }
     // Not a fleet means exactly one REC named (isFleet covers an empty list too).
     if (isFleet(argv) || rec === undefined) {
       const [{ rotateFleet }, { printFleetOutcome }] = await Promise.all([import('../../fleet/rotate-fleet.js'), import('../fleet-outcome.js')]);

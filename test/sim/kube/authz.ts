@@ -107,6 +107,10 @@ const ALL_RESOURCES = [
   'redisenterpriseclusters/status',
   'redisenterpriseusers',
   'redisenterpriseusers/status',
+  'redisenterpriseremoteclusters',
+  'redisenterpriseremoteclusters/status',
+  'redisenterpriseactiveactivedatabases',
+  'redisenterpriseactiveactivedatabases/status',
 ];
 
 /**

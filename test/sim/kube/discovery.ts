@@ -110,6 +110,36 @@ export const RESOURCES: ResourceInfo[] = [
     subresources: [{ name: 'status', kind: 'RedisEnterpriseUser', verbs: ['get', 'patch', 'update'] }],
   },
   {
+    // Active-Active (operator 6.4.2-6+, content/operate/kubernetes/active-active/edit-rerc.md): RedisLabs/redis-enterprise-k8s-docs
+    // crds/rerc_crd.yaml (app.redislabs.com/v1alpha1, shortName rerc, Namespaced, subresources.status). Status is the
+    // simulated RERC controller's (test/sim/active-active/rerc-controller.ts).
+    name: 'redisenterpriseremoteclusters',
+    store: 'redisenterpriseremoteclusters',
+    group: 'app.redislabs.com',
+    version: 'v1alpha1',
+    kind: 'RedisEnterpriseRemoteCluster',
+    singular: 'redisenterpriseremotecluster',
+    namespaced: true,
+    verbs: RW,
+    shortNames: ['rerc'],
+    strategicMerge: false,
+    subresources: [{ name: 'status', kind: 'RedisEnterpriseRemoteCluster', verbs: ['get', 'patch', 'update'] }],
+  },
+  {
+    // crds/reaadb_crd.yaml (app.redislabs.com/v1alpha1, shortName reaadb, Namespaced, subresources.status).
+    name: 'redisenterpriseactiveactivedatabases',
+    store: 'redisenterpriseactiveactivedatabases',
+    group: 'app.redislabs.com',
+    version: 'v1alpha1',
+    kind: 'RedisEnterpriseActiveActiveDatabase',
+    singular: 'redisenterpriseactiveactivedatabase',
+    namespaced: true,
+    verbs: RW,
+    shortNames: ['reaadb'],
+    strategicMerge: false,
+    subresources: [{ name: 'status', kind: 'RedisEnterpriseActiveActiveDatabase', verbs: ['get', 'patch', 'update'] }],
+  },
+  {
     name: 'selfsubjectaccessreviews',
     group: 'authorization.k8s.io',
     version: 'v1',
@@ -124,6 +154,9 @@ export const RESOURCES: ResourceInfo[] = [
 
 /** What a server without the RedisEnterpriseUser CRD serves (an operator before 8.2.0-12). */
 export const WITHOUT_USER_CRD = RESOURCES.filter((r) => r.name !== 'redisenterpriseusers');
+
+/** The Active-Active CRDs (RERC, REAADB), absent before operator 6.4.2-6 (content/operate/kubernetes/active-active/edit-rerc.md). */
+export const ACTIVE_ACTIVE_CRDS = ['redisenterpriseremoteclusters', 'redisenterpriseactiveactivedatabases'];
 
 // Each function below takes the resources one server serves (default: all of them).
 export function findResource(group: string, version: string, name: string, served = RESOURCES): ResourceInfo | undefined {

@@ -18,7 +18,8 @@ export type KubeObject = {
 };
 
 /** Resources the simulated API server serves, by plural name. */
-export type Resource = 'namespaces' | 'secrets' | 'pods' | 'configmaps' | 'redisenterpriseclusters' | 'redisenterpriseusers';
+export type Resource =
+  'namespaces' | 'secrets' | 'pods' | 'configmaps' | 'redisenterpriseclusters' | 'redisenterpriseusers' | 'redisenterpriseremoteclusters' | 'redisenterpriseactiveactivedatabases';
 
 export type StoreEvent = { type: 'ADDED' | 'MODIFIED' | 'DELETED'; resource: Resource; object: KubeObject };
 

@@ -54,6 +54,9 @@ function podRestarts(o: KubeObject): number {
   return statuses.reduce((n, s) => n + (s.restartCount ?? 0), 0);
 }
 
+/** A CRD printer column without a description: apiextensions describes it by its JSONPath. */
+const crdCol = (name: string, jsonPath: string, cell: Column['cell']) => col(name, cell, 'string', '', `Custom resource definition column (in JSONPath format): ${jsonPath}`);
+
 const COLUMNS: Record<string, Column[]> = {
   pods: [
     nameCol,
@@ -73,7 +76,30 @@ const COLUMNS: Record<string, Column[]> = {
     col('Spec Status', (o) => get(o, 'status', 'specStatus') ?? ''),
     ageCol,
   ],
+  // CRD additionalPrinterColumns (RedisLabs/redis-enterprise-k8s-docs crds/rerc_crd.yaml, crds/reaadb_crd.yaml): with
+  // columns given, apiextensions serves Name plus exactly those, no Age; a missing value is a null cell.
+  redisenterpriseremoteclusters: [
+    nameCol,
+    crdCol('Status', '.status.status', (o) => crdString(o, 'status', 'status')),
+    crdCol('Spec Status', '.status.specStatus', (o) => crdString(o, 'status', 'specStatus')),
+    crdCol('Local', '.status.local', (o) => crdString(o, 'status', 'local')),
+  ],
+  redisenterpriseactiveactivedatabases: [
+    nameCol,
+    crdCol('Status', '.status.status', (o) => crdString(o, 'status', 'status')),
+    crdCol('Spec Status', '.status.specStatus', (o) => crdString(o, 'status', 'specStatus')),
+    // `.status.linkedRedbs[*]`: the table convertor keeps the first result only.
+    crdCol('Linked REDBs', '.status.linkedRedbs[*]', (o) => crdString(o, 'status', 'linkedRedbs', '0')),
+    crdCol('Replication Status', '.status.replicationStatus', (o) => crdString(o, 'status', 'replicationStatus')),
+  ],
 };
+
+/** A `type: string` printer column as apiextensions fills it: the JSONPath value printed (true -> "true"), or null. */
+function crdString(o: KubeObject, ...path: string[]): string | null {
+  const v = get(o, ...path);
+  if (v === undefined || v === null) return null;
+  return typeof v === 'object' ? JSON.stringify(v) : String(v);
+}
 
 export type IncludeObject = 'None' | 'Metadata' | 'Object';
 

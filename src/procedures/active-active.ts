@@ -1,0 +1,181 @@
+// Active-Active: the other participating clusters present this REC's admin credentials from their RERC
+// Secrets, so those must hold the new password before the old one is removed, and the old one again
+// before an abort removes the new (content/operate/kubernetes/active-active/edit-rerc.md, "Update RERC
+// secret": update the local cluster's secret first, watch the RERC become Active/Valid and every REAADB
+// using it active/Valid, then repeat on every other participating cluster).
+import { formatDuration } from '../duration/duration.js';
+import { refused, resumable } from '../errors/exit-codes.js';
+import { getRerc, listReaadbs, type Reaadb, type Rerc } from '../kube/active-active-resources.js';
+import type { AccessCheck } from '../kube/cluster.js';
+import type { JournalRecord } from '../journal/journal.js';
+import { participationIn, type Participant, type Participation } from '../rec/participants.js';
+import type { RecTarget } from '../rec/rec-target.js';
+import type { StoredCredentials } from '../store/credential-store.js';
+import { StoreConflictError } from '../store/credential-store.js';
+import { advance, type ProcedureContext } from './procedure-steps.js';
+import { sleep } from './waits.js';
+
+interface Creds {
+  username: string;
+  password: string;
+}
+
+const where = (p: Participant) => (p.context ? `context ${p.context}` : "the REC's own cluster");
+const rercActive = (r: Rerc) => r.status?.status === 'Active' && r.status.specStatus === 'Valid';
+// The docs show the REAADB status in lower case ("active") and the replication status "up" (edit-rerc.md).
+const reaadbHealthy = (d: Reaadb) => d.status?.status?.toLowerCase() === 'active' && d.status.specStatus === 'Valid' && d.status.replicationStatus !== 'down';
+const describeRerc = (r: Rerc) => `RERC ${r.metadata.name} is ${r.status?.status ?? 'without status'}/${r.status?.specStatus ?? '-'}`;
+const describeReaadb = (d: Reaadb) =>
+  `REAADB ${d.metadata.name} is ${d.status?.status ?? 'without status'}/${d.status?.specStatus ?? '-'}, replication ${d.status?.replicationStatus ?? 'unknown'}`;
+
+/** A REC that takes part in Active-Active, run without the other clusters: refused before anything changes. */
+export function refuseWithoutParticipants(target: RecTarget, found: Participation): never {
+  const rercs = found.rercs.map((r) => `${r.metadata.namespace ?? target.namespace}/${r.metadata.name}`).join(', ');
+  const reaadbs = found.reaadbs.map((d) => `${d.metadata.namespace ?? target.namespace}/${d.metadata.name}`).join(', ') || 'none found';
+  throw refused(
+    `REC ${target.name} takes part in Active-Active: RedisEnterpriseRemoteCluster ${rercs}, used by ${reaadbs}. The other participating clusters hold its admin credentials in their RERC Secrets, and would keep presenting the old password after the rotation; nothing was changed`,
+    `give the run every other participating cluster: --participant-context CONTEXT (repeat it; kubeconfig contexts), e.g. kubectl reccred rotate ${target.name} -n ${target.namespace} --participant-context cluster-b --participant-context cluster-c`,
+  );
+}
+
+/**
+ * change-user and reset on a participating REC: the other clusters' RERC Secrets would keep the old
+ * username or a password that no longer exists. Refused before anything changes, with the documented steps.
+ */
+export async function refuseIfActiveActive(target: RecTarget, operation: 'change-user' | 'reset'): Promise<void> {
+  const found = await participationIn(target.cluster, target);
+  if (!found.rercs.length) return;
+  const rercs = found.rercs.map((r) => `${r.metadata.namespace ?? target.namespace}/${r.metadata.name}`).join(', ');
+  throw refused(
+    `REC ${target.name} takes part in Active-Active (RedisEnterpriseRemoteCluster ${rercs}); ${operation} does not update the other clusters' RERC Secrets, which would then present credentials that no longer work; nothing was changed`,
+    operation === 'reset'
+      ? `to replace every password of an Active-Active REC, change it on the cluster, then update the RERC Secret redis-enterprise-<RERC name> on the local cluster first and then on every other participating cluster, watching each RERC return to Active (content/operate/kubernetes/active-active/edit-rerc.md); to rotate it safely instead: kubectl reccred rotate ${target.name} -n ${target.namespace} --participant-context CONTEXT ...`
+      : `change the admin user by hand (content/operate/kubernetes/active-active/edit-rerc.md: update the RERC Secret on every participating cluster, local first)`,
+  );
+}
+
+/** The journal's copy of the participants, before anything changed. */
+export function recordParticipants(participants: Participant[]): NonNullable<JournalRecord['participants']> {
+  return participants.map((p) => ({ context: p.context, namespace: p.cluster.namespace, rerc: p.rerc, secret: p.store.secretName, reaadbs: p.reaadbs }));
+}
+
+const SECRET_CHECKS: Omit<AccessCheck, 'name'>[] = [
+  { verb: 'get', resource: 'secrets' },
+  { verb: 'patch', resource: 'secrets' },
+  { verb: 'get', resource: 'redisenterpriseremoteclusters', group: 'app.redislabs.com' },
+];
+
+/**
+ * Read-only, in every participating cluster: its RERC is Active/Valid, its Secret is readable and
+ * patchable (access reviews) and holds the REC's current credentials, and every REAADB using it is
+ * active/Valid with replication up.
+ */
+export async function checkParticipants(participants: Participant[], stored: StoredCredentials): Promise<void> {
+  const problems: string[] = [];
+  await Promise.all(
+    participants.map(async (p) => {
+      const checks = SECRET_CHECKS.map((c) => ({ ...c, name: c.resource === 'secrets' ? p.store.secretName : p.rerc }));
+      const denied = (await Promise.all(checks.map(async (c) => ((await p.cluster.canI(c)) ? undefined : c)))).filter((c) => c !== undefined);
+      if (denied.length) {
+        problems.push(`${where(p)}: permission missing in namespace ${p.cluster.namespace}: ${denied.map((c) => `${c.verb} ${c.resource} "${c.name}"`).join(', ')}`);
+        return;
+      }
+      const health = await participantHealth(p);
+      if (health) problems.push(`${where(p)}: ${health}`);
+      const held = await p.store.read();
+      if (held.username !== stored.username || held.password !== stored.password) {
+        problems.push(`${where(p)}: ${p.store.location} does not hold the REC's current credentials (it must, before a rotation; see edit-rerc.md)`);
+      }
+    }),
+  );
+  if (problems.length) {
+    throw refused(
+      `Active-Active is not ready for a rotation: ${problems.join('; ')}; nothing was changed`,
+      'fix each cluster first (kubectl get rerc,reaadb -A in each), then run this again',
+    );
+  }
+}
+
+/** Undefined when the participant's RERC is Active/Valid and every REAADB using it is healthy; else what is not. */
+async function participantHealth(p: Participant, observedSecretVersion?: string): Promise<string | undefined> {
+  const rerc = await getRerc(p.cluster, p.rerc);
+  const off: string[] = [];
+  if (!rercActive(rerc)) off.push(describeRerc(rerc));
+  // "Observed secret resource version" is "for internal use only" (crds/rerc_crd.yaml): waited for where the operator exposes it.
+  const observed = rerc.status?.internalObservedSecretResourceVersion;
+  if (observedSecretVersion !== undefined && observed !== undefined && observed !== observedSecretVersion) off.push(`RERC ${rerc.metadata.name} has not yet read its new Secret`);
+  const names = new Set(p.reaadbs);
+  const reaadbs = ((await listReaadbs(p.cluster)) ?? []).filter((d) => names.has(d.metadata.name));
+  for (const d of reaadbs) if (!reaadbHealthy(d)) off.push(describeReaadb(d));
+  return off.length ? off.join(', ') : undefined;
+}
+
+/** Writes `want` into one participant's RERC Secret unless it holds it already; anything but `from` or `want` there stops the run. */
+async function swapParticipant(ctx: ProcedureContext, p: Participant, from: Creds, want: Creds): Promise<string> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const held = await p.store.read();
+    if (held.username === want.username && held.password === want.password) return held.version;
+    if (held.username !== from.username || held.password !== from.password) {
+      throw resumable(`${where(p)}: ${p.store.location} holds credentials this operation did not write; someone else changed it`, 'inspect it, then run finish or abort');
+    }
+    try {
+      await ctx.journal.fence();
+      return (await p.store.write(want, held.version)).version;
+    } catch (err) {
+      if (!(err instanceof StoreConflictError)) throw err;
+    }
+  }
+  throw resumable(`${where(p)}: ${p.store.location} kept changing while it was written`, 'inspect it, then run finish or abort');
+}
+
+/** Waits until the participant's RERC is Active/Valid again (having read the new Secret, where shown) and its REAADBs are healthy. */
+async function awaitHealthy(ctx: ProcedureContext, p: Participant, secretVersion: string): Promise<void> {
+  const timeoutMs = ctx.options.propagationTimeoutMs;
+  const started = Date.now();
+  for (;;) {
+    ctx.stillHeld();
+    const off = await participantHealth(p, secretVersion);
+    if (!off) return;
+    const elapsed = Date.now() - started;
+    if (elapsed >= timeoutMs) {
+      throw resumable(
+        `${where(p)}: not Active again after ${formatDuration(timeoutMs)}: ${off}; both passwords are still valid`,
+        'see kubectl get rerc,reaadb there; then run finish or abort',
+      );
+    }
+    ctx.progress.waiting(`${where(p)}: ${off}; ${formatDuration(elapsed)} of up to ${formatDuration(timeoutMs)}`);
+    await sleep(ctx.pollMs, ctx.signal);
+  }
+}
+
+/** Each participant's Secret gets `want`, in order, each followed by its RERC and REAADBs recovering; journaled per cluster. */
+export async function updateParticipants(ctx: ProcedureContext, participants: Participant[], from: Creds, want: Creds, direction: 'update' | 'restore'): Promise<void> {
+  const order = direction === 'update' ? participants.map((_, i) => i) : participants.map((_, i) => i).reverse();
+  for (const i of order) {
+    const p = participants[i];
+    // Read afresh each time: each step's mark is journaled before the next one starts.
+    const state = ctx.record.participants?.[i];
+    if (!p || !state) continue;
+    if (direction === 'update' && state.updatedAt) continue;
+    // A restore looks at every cluster, not only those journaled as updated: a run killed between a Secret's
+    // write and the journal's mark leaves one holding the new password unrecorded (the swap is a no-op elsewhere).
+    if (direction === 'restore' && state.restoredAt) continue;
+    await ctx.progress.step(`${direction === 'update' ? 'update' : 'restore'} ${p.store.location} in ${where(p)}, then RERC ${p.rerc} Active and its REAADBs active`, async () => {
+      const version = await swapParticipant(ctx, p, from, want);
+      await awaitHealthy(ctx, p, version);
+    });
+    const now = new Date().toISOString();
+    const next = (ctx.record.participants ?? []).map((s, j) => (j === i ? { ...s, ...(direction === 'update' ? { updatedAt: now } : { restoredAt: now }) } : s));
+    await advance(ctx, { participants: next });
+  }
+}
+
+/** Right before a password is removed: every participant's Secret holds the credentials that remain. */
+export async function participantsHold(participants: Participant[], remaining: Creds): Promise<void> {
+  for (const p of participants) {
+    const held = await p.store.read();
+    if (held.username !== remaining.username || held.password !== remaining.password) {
+      throw resumable(`${where(p)}: ${p.store.location} no longer holds the credentials that remain; nothing was removed`, 'inspect it, then run finish or abort');
+    }
+  }
+}

@@ -1,0 +1,125 @@
+// The clusters that hold this REC's admin credentials for Active-Active: every participating cluster keeps
+// one RedisEnterpriseRemoteCluster (RERC) per participating REC, with a Secret `redis-enterprise-<RERC>`
+// holding that REC's admin username and password (content/operate/kubernetes/active-active/edit-rerc.md,
+// prepare-clusters.md). The REC's own cluster has the "local" one.
+import { refused } from '../errors/exit-codes.js';
+import { KubeApi, KubeApiError } from '../kube/api-client.js';
+import { listReaadbs, listRercs, rercSecretName, type Reaadb, type Rerc } from '../kube/active-active-resources.js';
+import { Cluster } from '../kube/cluster.js';
+import { resolveKubeconfig } from '../kube/kubeconfig.js';
+import { SecretStore } from '../store/secret-store.js';
+import type { Session } from './session.js';
+
+/** What one cluster knows of this REC: the RERCs pointing at it and the REAADBs using them. */
+export interface Participation {
+  rercs: Rerc[];
+  reaadbs: Reaadb[];
+  /** The RERC that stands for the cluster's own REC there (status.local), if any: which participant the cluster is. */
+  localRerc?: string;
+}
+
+/** One cluster's copy of the REC's credentials: its RERC, the RERC's Secret, and the REAADBs that use it. */
+export interface Participant {
+  /** The kubeconfig context; '' for the REC's own cluster (the run's own connection). */
+  context: string;
+  /** The RERC's namespace. */
+  cluster: Cluster;
+  rerc: string;
+  store: SecretStore;
+  reaadbs: string[];
+}
+
+/** The RERCs of a cluster that point at the REC, and the REAADBs using them; empty when the cluster serves no Active-Active resources. */
+export async function participationIn(cluster: Cluster, rec: { name: string; namespace: string }): Promise<Participation> {
+  let listed: [Rerc[] | undefined, Reaadb[] | undefined];
+  try {
+    // Both, always: the Role that allows one allows the other, and a refusal shows in the preflight, not later.
+    listed = await Promise.all([listRercs(cluster), listReaadbs(cluster)]);
+  } catch (err) {
+    if (err instanceof KubeApiError && err.status === 403) {
+      throw refused(
+        `cannot tell whether REC ${rec.name} takes part in Active-Active: listing redisenterpriseremoteclusters or redisenterpriseactiveactivedatabases is forbidden in namespace ${cluster.namespace}; nothing was changed`,
+        'grant "list" on redisenterpriseremoteclusters and redisenterpriseactiveactivedatabases (app.redislabs.com) in that namespace (deploy/cronjob/rbac.yaml has the rule)',
+      );
+    }
+    throw err;
+  }
+  const rercs = (listed[0] ?? []).filter((r) => r.spec.recName === rec.name && r.spec.recNamespace === rec.namespace);
+  const names = new Set(rercs.map((r) => r.metadata.name));
+  const reaadbs = (listed[1] ?? []).filter((d) => (d.spec.participatingClusters ?? []).some((p) => names.has(p.name)));
+  const localRerc = (listed[0] ?? []).find((r) => r.status?.local === true)?.metadata.name;
+  return { rercs, reaadbs, ...(localRerc !== undefined ? { localRerc } : {}) };
+}
+
+/** A participant of the run's own cluster or of another context, from the RERC found there. */
+function participantOf(context: string, api: KubeApi, participation: Participation, rec: { name: string; namespace: string }): Participant {
+  const [rerc, ...more] = participation.rercs;
+  const where = context ? `context ${context}` : "the REC's own cluster";
+  if (!rerc) {
+    throw refused(
+      `${where} has no RedisEnterpriseRemoteCluster pointing at REC ${rec.namespace}/${rec.name} (spec.recName, spec.recNamespace); nothing was changed`,
+      "check the --participant-context values: each must be a cluster that takes part in the REC's Active-Active databases",
+    );
+  }
+  if (more.length) {
+    throw refused(
+      `${where} has ${participation.rercs.length} RedisEnterpriseRemoteClusters pointing at REC ${rec.namespace}/${rec.name} (${participation.rercs.map((r) => r.metadata.name).join(', ')}); which one the databases use is ambiguous; nothing was changed`,
+    );
+  }
+  const namespace = rerc.metadata.namespace ?? '';
+  const cluster = new Cluster(api, namespace);
+  return { context, cluster, rerc: rerc.metadata.name, store: new SecretStore(cluster, rercSecretName(rerc)), reaadbs: participation.reaadbs.map((d) => d.metadata.name) };
+}
+
+/** The connection to another participating cluster: its kubeconfig context, resolved as kubectl resolves `--context`. */
+export async function connectContext(session: Session, context: string): Promise<KubeApi> {
+  const resolved = resolveKubeconfig({ kubeconfig: session.options.connection.kubeconfig, context });
+  session.trace(1, `participant context ${context}: cluster ${resolved.cluster.name}, user ${resolved.user.name}`);
+  return KubeApi.connect(resolved, session.options.requestTimeoutMs, (l) => session.trace(2, l));
+}
+
+/**
+ * Every cluster holding this REC's credentials, the REC's own first: in the order their Secrets are
+ * updated (edit-rerc.md: "On the local cluster, update the secret ... Repeat the above steps on all other
+ * participating clusters").
+ */
+export async function openParticipants(session: Session, rec: { name: string; namespace: string }, own: Participation, contexts: string[]): Promise<Participant[]> {
+  const participants = [participantOf('', session.api, own, rec)];
+  const covered = new Map<string, string>();
+  for (const context of contexts) {
+    const api = await connectContext(session, context);
+    const resolvedNamespace = resolveKubeconfig({ kubeconfig: session.options.connection.kubeconfig, context }).namespace;
+    const there = await participationIn(new Cluster(api, resolvedNamespace), rec);
+    participants.push(participantOf(context, api, there, rec));
+    if (there.localRerc !== undefined) {
+      const seen = covered.get(there.localRerc);
+      if (seen !== undefined) throw refused(`contexts ${seen} and ${context} are the same participating cluster (RERC ${there.localRerc} is local in both); nothing was changed`);
+      covered.set(there.localRerc, context);
+    }
+  }
+  // Every other participant of the REC's databases must be given: its RERC Secret holds this REC's password too.
+  const ownRercs = new Set(own.rercs.map((r) => r.metadata.name));
+  const expected = new Set(own.reaadbs.flatMap((d) => (d.spec.participatingClusters ?? []).map((p) => p.name)).filter((n) => !ownRercs.has(n)));
+  const missing = [...expected].filter((n) => !covered.has(n));
+  if (missing.length) {
+    throw refused(
+      `the Active-Active databases of REC ${rec.name} (${own.reaadbs.map((d) => d.metadata.name).join(', ')}) also take part on the clusters of RERC ${missing.join(', ')}, which no --participant-context names; their RERC Secrets hold this REC's password too; nothing was changed`,
+      'add --participant-context for each of them (the kubeconfig context of the cluster whose local RERC that is)',
+    );
+  }
+  return participants;
+}
+
+/** The participants a journal names, connected again (finish, abort). */
+export async function reopenParticipants(
+  session: Session,
+  recorded: { context: string; namespace: string; rerc: string; secret: string; reaadbs: string[] }[],
+): Promise<Participant[]> {
+  const out: Participant[] = [];
+  for (const p of recorded) {
+    const api = p.context ? await connectContext(session, p.context) : session.api;
+    const cluster = new Cluster(api, p.namespace);
+    out.push({ context: p.context, cluster, rerc: p.rerc, store: new SecretStore(cluster, p.secret), reaadbs: p.reaadbs });
+  }
+  return out;
+}
