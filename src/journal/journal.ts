@@ -21,7 +21,8 @@ export const Phase = z.enum([
 export type Phase = z.infer<typeof Phase>;
 
 export const JournalRecord = z.object({
-  version: z.literal(1),
+  /** 2 when the record lists Active-Active participants: a plugin that predates them cannot read it, and refuses instead of finishing or aborting without the other clusters. */
+  version: z.union([z.literal(1), z.literal(2)]),
   operation: Operation,
   phase: Phase,
   rec: z.string(),
@@ -144,7 +145,7 @@ export function holderIdentity(): Pick<JournalRecord, 'holder' | 'lease'> {
 /** A new record in phase "recorded", held by this process. */
 export function newJournalRecord(fields: Omit<JournalRecord, 'version' | 'phase' | 'holder' | 'lease' | 'startedAt' | 'heartbeatAt'>): JournalRecord {
   const now = new Date().toISOString();
-  return { version: 1, phase: 'recorded', ...fields, ...holderIdentity(), startedAt: now, heartbeatAt: now };
+  return { version: fields.participants ? 2 : 1, phase: 'recorded', ...fields, ...holderIdentity(), startedAt: now, heartbeatAt: now };
 }
 
 /** One journal per REC for the admin account; one per user for other users' passwords (they do not interfere). */

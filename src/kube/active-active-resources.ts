@@ -62,12 +62,18 @@ export const rercSecretName = (rerc: Rerc): string => rerc.spec.secretName ?? `r
  * Every RERC the caller can list: across namespaces where allowed, else in the cluster's namespace.
  * Undefined when the API server does not serve the resource (no Active-Active CRDs installed).
  */
-export async function listRercs(cluster: Cluster): Promise<Rerc[] | undefined> {
+export async function listRercs(cluster: Cluster): Promise<Listed<Rerc>> {
   return listEither(cluster, 'redisenterpriseremoteclusters', RercList);
 }
 
-export async function listReaadbs(cluster: Cluster): Promise<Reaadb[] | undefined> {
+export async function listReaadbs(cluster: Cluster): Promise<Listed<Reaadb>> {
   return listEither(cluster, 'redisenterpriseactiveactivedatabases', ReaadbList);
+}
+
+/** What a list found (undefined: the resource is not served), and whether it covered every namespace. */
+export interface Listed<T> {
+  items: T[] | undefined;
+  everywhere: boolean;
 }
 
 export async function getRerc(cluster: Cluster, name: string): Promise<Rerc> {
@@ -79,14 +85,14 @@ export async function getRerc(cluster: Cluster, name: string): Promise<Rerc> {
  * namespace), else in the cluster's namespace: a refused list would show in the API server's audit log as
  * a denied request of a Role that is complete for the namespace.
  */
-async function listEither<T>(cluster: Cluster, resource: string, schema: z.ZodType<{ items: T[] }>): Promise<T[] | undefined> {
+async function listEither<T>(cluster: Cluster, resource: string, schema: z.ZodType<{ items: T[] }>): Promise<Listed<T>> {
   const everywhere = await new Cluster(cluster.api, '').canI({ verb: 'list', resource, group: 'app.redislabs.com' });
   const path = everywhere ? `${PATH}/${resource}` : `${PATH}/namespaces/${cluster.namespace}/${resource}`;
   try {
-    return (await cluster.api.request('GET', path, schema)).items;
+    return { items: (await cluster.api.request('GET', path, schema)).items, everywhere };
   } catch (err) {
     // Not served: no Active-Active CRDs in this cluster.
-    if (err instanceof KubeApiError && err.status === 404) return undefined;
+    if (err instanceof KubeApiError && err.status === 404) return { items: undefined, everywhere };
     throw err;
   }
 }

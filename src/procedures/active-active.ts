@@ -12,8 +12,8 @@ import { participationIn, type Participant, type Participation } from '../rec/pa
 import type { RecTarget } from '../rec/rec-target.js';
 import type { StoredCredentials } from '../store/credential-store.js';
 import { StoreConflictError } from '../store/credential-store.js';
-import { advance, type ProcedureContext } from './procedure-steps.js';
-import { sleep } from './waits.js';
+import { advance, settleMs, type ProcedureContext } from './procedure-steps.js';
+import { sleep, waitUntil } from './waits.js';
 
 interface Creds {
   username: string;
@@ -23,7 +23,7 @@ interface Creds {
 const where = (p: Participant) => (p.context ? `context ${p.context}` : "the REC's own cluster");
 const rercActive = (r: Rerc) => r.status?.status === 'Active' && r.status.specStatus === 'Valid';
 // The docs show the REAADB status in lower case ("active") and the replication status "up" (edit-rerc.md).
-const reaadbHealthy = (d: Reaadb) => d.status?.status?.toLowerCase() === 'active' && d.status.specStatus === 'Valid' && d.status.replicationStatus !== 'down';
+const reaadbHealthy = (d: Reaadb) => d.status?.status?.toLowerCase() === 'active' && d.status.specStatus === 'Valid' && d.status.replicationStatus === 'up';
 const describeRerc = (r: Rerc) => `RERC ${r.metadata.name} is ${r.status?.status ?? 'without status'}/${r.status?.specStatus ?? '-'}`;
 const describeReaadb = (d: Reaadb) =>
   `REAADB ${d.metadata.name} is ${d.status?.status ?? 'without status'}/${d.status?.specStatus ?? '-'}, replication ${d.status?.replicationStatus ?? 'unknown'}`;
@@ -81,7 +81,7 @@ export async function checkParticipants(participants: Participant[], stored: Sto
         return;
       }
       const health = await participantHealth(p);
-      if (health) problems.push(`${where(p)}: ${health}`);
+      if (health.off) problems.push(`${where(p)}: ${health.off}`);
       const held = await p.store.read();
       if (held.username !== stored.username || held.password !== stored.password) {
         problems.push(`${where(p)}: ${p.store.location} does not hold the REC's current credentials (it must, before a rotation; see edit-rerc.md)`);
@@ -96,31 +96,34 @@ export async function checkParticipants(participants: Participant[], stored: Sto
   }
 }
 
-/** Undefined when the participant's RERC is Active/Valid and every REAADB using it is healthy; else what is not. */
-async function participantHealth(p: Participant, observedSecretVersion?: string): Promise<string | undefined> {
+/** What is not healthy in the participant's cluster (undefined: nothing), and whether its RERC shows the Secret version it validated. */
+async function participantHealth(p: Participant, secretVersion?: string): Promise<{ off?: string; observedShown: boolean }> {
   const rerc = await getRerc(p.cluster, p.rerc);
   const off: string[] = [];
   if (!rercActive(rerc)) off.push(describeRerc(rerc));
-  // "Observed secret resource version" is "for internal use only" (crds/rerc_crd.yaml): waited for where the operator exposes it.
+  // "Observed secret resource version. For internal use only." (crds/rerc_crd.yaml)
   const observed = rerc.status?.internalObservedSecretResourceVersion;
-  if (observedSecretVersion !== undefined && observed !== undefined && observed !== observedSecretVersion) off.push(`RERC ${rerc.metadata.name} has not yet read its new Secret`);
+  if (secretVersion !== undefined && observed !== undefined && observed !== secretVersion) off.push(`RERC ${rerc.metadata.name} has not yet read its new Secret`);
   const names = new Set(p.reaadbs);
-  const reaadbs = ((await listReaadbs(p.cluster)) ?? []).filter((d) => names.has(d.metadata.name));
+  const reaadbs = ((await listReaadbs(p.cluster)).items ?? []).filter((d) => names.has(d.metadata.name));
+  const missing = p.reaadbs.filter((n) => !reaadbs.some((d) => d.metadata.name === n));
+  if (missing.length) off.push(`REAADB ${missing.join(', ')} not found`);
   for (const d of reaadbs) if (!reaadbHealthy(d)) off.push(describeReaadb(d));
-  return off.length ? off.join(', ') : undefined;
+  return { ...(off.length ? { off: off.join(', ') } : {}), observedShown: observed !== undefined };
 }
 
 /** Writes `want` into one participant's RERC Secret unless it holds it already; anything but `from` or `want` there stops the run. */
-async function swapParticipant(ctx: ProcedureContext, p: Participant, from: Creds, want: Creds): Promise<string> {
+async function swapParticipant(ctx: ProcedureContext, p: Participant, from: Creds, want: Creds): Promise<'written' | 'already'> {
   for (let attempt = 0; attempt < 3; attempt++) {
     const held = await p.store.read();
-    if (held.username === want.username && held.password === want.password) return held.version;
+    if (held.username === want.username && held.password === want.password) return 'already';
     if (held.username !== from.username || held.password !== from.password) {
       throw resumable(`${where(p)}: ${p.store.location} holds credentials this operation did not write; someone else changed it`, 'inspect it, then run finish or abort');
     }
     try {
       await ctx.journal.fence();
-      return (await p.store.write(want, held.version)).version;
+      await p.store.write(want, held.version);
+      return 'written';
     } catch (err) {
       if (!(err instanceof StoreConflictError)) throw err;
     }
@@ -128,22 +131,34 @@ async function swapParticipant(ctx: ProcedureContext, p: Participant, from: Cred
   throw resumable(`${where(p)}: ${p.store.location} kept changing while it was written`, 'inspect it, then run finish or abort');
 }
 
-/** Waits until the participant's RERC is Active/Valid again (having read the new Secret, where shown) and its REAADBs are healthy. */
-async function awaitHealthy(ctx: ProcedureContext, p: Participant, secretVersion: string): Promise<void> {
+/**
+ * Waits until the participant's RERC is Active/Valid again and its REAADBs are healthy. Where the operator
+ * shows which Secret version the RERC validated, that must be the Secret's current one (a later write of
+ * the same credentials, a label or a GitOps re-apply, moves it); where it does not, a healthy RERC proves
+ * nothing (the old password is still valid), so the settle is waited from the write.
+ */
+async function awaitHealthy(ctx: ProcedureContext, p: Participant, want: Creds, writtenAt: number): Promise<void> {
   const timeoutMs = ctx.options.propagationTimeoutMs;
   const started = Date.now();
   for (;;) {
     ctx.stillHeld();
-    const off = await participantHealth(p, secretVersion);
-    if (!off) return;
+    const held = await p.store.read();
+    const current = held.username === want.username && held.password === want.password ? held.version : undefined;
+    if (current === undefined)
+      throw resumable(`${where(p)}: ${p.store.location} no longer holds the credentials just written; someone else changed it`, 'inspect it, then run finish or abort');
+    const health = await participantHealth(p, current);
+    if (!health.off) {
+      if (!health.observedShown) await waitUntil(ctx, writtenAt + settleMs(ctx), `${where(p)}: settle (the RERC does not show which Secret it read)`);
+      return;
+    }
     const elapsed = Date.now() - started;
     if (elapsed >= timeoutMs) {
       throw resumable(
-        `${where(p)}: not Active again after ${formatDuration(timeoutMs)}: ${off}; both passwords are still valid`,
+        `${where(p)}: not Active again after ${formatDuration(timeoutMs)}: ${health.off}; both passwords are still valid`,
         'see kubectl get rerc,reaadb there; then run finish or abort',
       );
     }
-    ctx.progress.waiting(`${where(p)}: ${off}; ${formatDuration(elapsed)} of up to ${formatDuration(timeoutMs)}`);
+    ctx.progress.waiting(`${where(p)}: ${health.off}; ${formatDuration(elapsed)} of up to ${formatDuration(timeoutMs)}`);
     await sleep(ctx.pollMs, ctx.signal);
   }
 }
@@ -156,14 +171,16 @@ export async function updateParticipants(ctx: ProcedureContext, participants: Pa
     // Read afresh each time: each step's mark is journaled before the next one starts.
     const state = ctx.record.participants?.[i];
     if (!p || !state) continue;
-    if (direction === 'update' && state.updatedAt) continue;
-    // A restore looks at every cluster, not only those journaled as updated: a run killed between a Secret's
-    // write and the journal's mark leaves one holding the new password unrecorded (the swap is a no-op elsewhere).
+    // Every cluster is looked at, not only the unmarked ones: a Secret marked updated may have been put back
+    // since, and a run killed between a write and its mark leaves one changed but unrecorded. The swap is a
+    // no-op where the Secret already holds `want`.
     if (direction === 'restore' && state.restoredAt) continue;
     await ctx.progress.step(`${direction === 'update' ? 'update' : 'restore'} ${p.store.location} in ${where(p)}, then RERC ${p.rerc} Active and its REAADBs active`, async () => {
-      const version = await swapParticipant(ctx, p, from, want);
-      await awaitHealthy(ctx, p, version);
+      await swapParticipant(ctx, p, from, want);
+      // From now: on a resume the write's own time is not known, and a later start only waits longer.
+      await awaitHealthy(ctx, p, want, Date.now());
     });
+    if (direction === 'update' ? state.updatedAt : state.restoredAt) continue;
     const now = new Date().toISOString();
     const next = (ctx.record.participants ?? []).map((s, j) => (j === i ? { ...s, ...(direction === 'update' ? { updatedAt: now } : { restoredAt: now }) } : s));
     await advance(ctx, { participants: next });

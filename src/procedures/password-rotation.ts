@@ -37,8 +37,9 @@ export async function runRotation(ctx: ProcedureContext): Promise<'completed' | 
     if (participants?.length) {
       // Both passwords are valid: the other clusters move to the new one, then everything is looked at again.
       await updateParticipants(ctx, participants, oldCreds(r()), newCreds(r()), 'update');
-      await lastMomentCheck(ctx, 'new');
+      // The other clusters first: the REC's own Secret and pods stay the last thing read before the removal.
       await progress.step("last look: every cluster's RERC Secret holds the new credentials", () => participantsHold(participants, newCreds(r())));
+      await lastMomentCheck(ctx, 'new');
     }
     await progress.step(
       'remove the old password (DELETE /v1/users/password)',

@@ -4,7 +4,7 @@
 // prepare-clusters.md). The REC's own cluster has the "local" one.
 import { refused } from '../errors/exit-codes.js';
 import { KubeApi, KubeApiError } from '../kube/api-client.js';
-import { listReaadbs, listRercs, rercSecretName, type Reaadb, type Rerc } from '../kube/active-active-resources.js';
+import { listReaadbs, listRercs, rercSecretName, type Listed, type Reaadb, type Rerc } from '../kube/active-active-resources.js';
 import { Cluster } from '../kube/cluster.js';
 import { resolveKubeconfig } from '../kube/kubeconfig.js';
 import { SecretStore } from '../store/secret-store.js';
@@ -16,6 +16,8 @@ export interface Participation {
   reaadbs: Reaadb[];
   /** The RERC that stands for the cluster's own REC there (status.local), if any: which participant the cluster is. */
   localRerc?: string;
+  /** Whether REAADBs were listed in every namespace (they may sit in consumer namespaces, multi-namespace.md). */
+  reaadbsEverywhere: boolean;
 }
 
 /** One cluster's copy of the REC's credentials: its RERC, the RERC's Secret, and the REAADBs that use it. */
@@ -31,7 +33,7 @@ export interface Participant {
 
 /** The RERCs of a cluster that point at the REC, and the REAADBs using them; empty when the cluster serves no Active-Active resources. */
 export async function participationIn(cluster: Cluster, rec: { name: string; namespace: string }): Promise<Participation> {
-  let listed: [Rerc[] | undefined, Reaadb[] | undefined];
+  let listed: [Listed<Rerc>, Listed<Reaadb>];
   try {
     // Both, always: the Role that allows one allows the other, and a refusal shows in the preflight, not later.
     listed = await Promise.all([listRercs(cluster), listReaadbs(cluster)]);
@@ -44,11 +46,11 @@ export async function participationIn(cluster: Cluster, rec: { name: string; nam
     }
     throw err;
   }
-  const rercs = (listed[0] ?? []).filter((r) => r.spec.recName === rec.name && r.spec.recNamespace === rec.namespace);
+  const rercs = (listed[0].items ?? []).filter((r) => r.spec.recName === rec.name && r.spec.recNamespace === rec.namespace);
   const names = new Set(rercs.map((r) => r.metadata.name));
-  const reaadbs = (listed[1] ?? []).filter((d) => (d.spec.participatingClusters ?? []).some((p) => names.has(p.name)));
-  const localRerc = (listed[0] ?? []).find((r) => r.status?.local === true)?.metadata.name;
-  return { rercs, reaadbs, ...(localRerc !== undefined ? { localRerc } : {}) };
+  const reaadbs = (listed[1].items ?? []).filter((d) => (d.spec.participatingClusters ?? []).some((p) => names.has(p.name)));
+  const localRerc = (listed[0].items ?? []).find((r) => r.status?.local === true)?.metadata.name;
+  return { rercs, reaadbs, reaadbsEverywhere: listed[1].everywhere, ...(localRerc !== undefined ? { localRerc } : {}) };
 }
 
 /** A participant of the run's own cluster or of another context, from the RERC found there. */
@@ -96,6 +98,14 @@ export async function openParticipants(session: Session, rec: { name: string; na
       if (seen !== undefined) throw refused(`contexts ${seen} and ${context} are the same participating cluster (RERC ${there.localRerc} is local in both); nothing was changed`);
       covered.set(there.localRerc, context);
     }
+  }
+  // Which clusters take part is read from the REAADBs: when none is found, or they could be listed in one namespace
+  // only, a cluster left out would go unnoticed (and its RERC would lock the account out after the removal).
+  if (!own.reaadbs.length || !own.reaadbsEverywhere) {
+    throw refused(
+      `cannot tell which clusters take part in the Active-Active databases of REC ${rec.name}: ${own.reaadbs.length ? `REAADBs could be listed only in namespace ${rec.namespace}` : 'no REAADB uses its RERC'}; nothing was changed`,
+      'grant "list redisenterpriseactiveactivedatabases" in every namespace (a ClusterRole) to whoever runs this, or update the RERC Secrets by hand (content/operate/kubernetes/active-active/edit-rerc.md)',
+    );
   }
   // Every other participant of the REC's databases must be given: its RERC Secret holds this REC's password too.
   const ownRercs = new Set(own.rercs.map((r) => r.metadata.name));

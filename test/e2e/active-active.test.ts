@@ -85,6 +85,13 @@ describe('Active-Active: a participating REC rotated across its clusters (end to
     assert.equal(operatorFailures(), operator, 'no operator component failed to log in');
   });
 
+  it('an empty --participant-context (an unset variable in a script): a usage error, nothing changed', async () => {
+    const before = stored();
+    const r = await run(['rotate', 'rec-a', '--context', 'cluster-a', '--participant-context', 'cluster-b', '--participant-context', '', ...FAST]);
+    assert.equal(r.code, 2, r.stderr);
+    assertSettled(before);
+  });
+
   it('one participating cluster left out: refused (exit 4) naming its RERC, nothing changed', async () => {
     const before = stored();
     const r = await run(['rotate', 'rec-a', '--context', 'cluster-a', '--participant-context', 'cluster-b', ...FAST]);

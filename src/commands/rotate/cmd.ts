@@ -43,6 +43,11 @@ export const rotateCommand: CommandModule<object, RotateFlags> = {
     const participantContexts = argv.participantContext ?? [];
     const options = { timing: rotationTiming(argv), password: await passwordChoice(argv), dryRun: argv.dryRun, allowManagedSecret: argv.allowManagedSecret, participantContexts };
     const [rec] = argv.rec;
+    if (participantContexts.some((c) => c.trim() === '')) {
+      const { usageError } = await import('../../errors/exit-codes.js');
+      // kubectl would read an empty --context as the current one: here that would silently name the REC's own cluster.
+      throw usageError('--participant-context was given an empty value', 'name the kubeconfig context of each other participating cluster');
+    }
     if (participantContexts.length && (isFleet(argv) || rec === undefined)) {
       const { usageError } = await import('../../errors/exit-codes.js');
       throw usageError(
