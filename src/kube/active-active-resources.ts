@@ -4,8 +4,7 @@
 import { z } from 'zod';
 import { KubeApiError } from './api-client.js';
 import { Cluster } from './cluster.js';
-
-const Metadata = z.object({ name: z.string(), namespace: z.string().optional(), resourceVersion: z.string().optional(), generation: z.number().optional() }).loose();
+import { Metadata } from './resources.js';
 
 export const RercSchema = z
   .object({

@@ -20,7 +20,7 @@ const OwnerReference = z
   .object({ apiVersion: z.string().optional(), kind: z.string().optional(), name: z.string().optional(), uid: z.string().optional(), controller: z.boolean().nullish() })
   .loose();
 
-const Metadata = z
+export const Metadata = z
   .object({
     name: z.string(),
     namespace: z.string().optional(),

@@ -4,15 +4,14 @@
 // secret": update the local cluster's secret first, watch the RERC become Active/Valid and every REAADB
 // using it active/Valid, then repeat on every other participating cluster).
 import { formatDuration } from '../duration/duration.js';
-import { refused, resumable } from '../errors/exit-codes.js';
+import { ReccredError, refused, resumable } from '../errors/exit-codes.js';
 import { getRerc, listReaadbs, type Reaadb, type Rerc } from '../kube/active-active-resources.js';
 import type { AccessCheck } from '../kube/cluster.js';
 import type { JournalRecord } from '../journal/journal.js';
 import { participationIn, type Participant, type Participation } from '../rec/participants.js';
 import type { RecTarget } from '../rec/rec-target.js';
 import type { StoredCredentials } from '../store/credential-store.js';
-import { StoreConflictError } from '../store/credential-store.js';
-import { advance, settleMs, type ProcedureContext } from './procedure-steps.js';
+import { advance, settleMs, storeSwap, type ProcedureContext } from './procedure-steps.js';
 import { sleep, waitUntil } from './waits.js';
 
 interface Creds {
@@ -112,25 +111,6 @@ async function participantHealth(p: Participant, secretVersion?: string): Promis
   return { ...(off.length ? { off: off.join(', ') } : {}), observedShown: observed !== undefined };
 }
 
-/** Writes `want` into one participant's RERC Secret unless it holds it already; anything but `from` or `want` there stops the run. */
-async function swapParticipant(ctx: ProcedureContext, p: Participant, from: Creds, want: Creds): Promise<'written' | 'already'> {
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const held = await p.store.read();
-    if (held.username === want.username && held.password === want.password) return 'already';
-    if (held.username !== from.username || held.password !== from.password) {
-      throw resumable(`${where(p)}: ${p.store.location} holds credentials this operation did not write; someone else changed it`, 'inspect it, then run finish or abort');
-    }
-    try {
-      await ctx.journal.fence();
-      await p.store.write(want, held.version);
-      return 'written';
-    } catch (err) {
-      if (!(err instanceof StoreConflictError)) throw err;
-    }
-  }
-  throw resumable(`${where(p)}: ${p.store.location} kept changing while it was written`, 'inspect it, then run finish or abort');
-}
-
 /**
  * Waits until the participant's RERC is Active/Valid again and its REAADBs are healthy. Where the operator
  * shows which Secret version the RERC validated, that must be the Secret's current one (a later write of
@@ -163,6 +143,16 @@ async function awaitHealthy(ctx: ProcedureContext, p: Participant, want: Creds, 
   }
 }
 
+/** A refusal from another cluster's store names the cluster: the Secret's namespace and name alone do not. */
+async function inCluster<T>(p: Participant, step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (err) {
+    if (err instanceof ReccredError) throw new ReccredError(`${where(p)}: ${err.message}`, err.exitCode, err.hint);
+    throw err;
+  }
+}
+
 /** Each participant's Secret gets `want`, in order, each followed by its RERC and REAADBs recovering; journaled per cluster. */
 export async function updateParticipants(ctx: ProcedureContext, participants: Participant[], from: Creds, want: Creds, direction: 'update' | 'restore'): Promise<void> {
   const order = direction === 'update' ? participants.map((_, i) => i) : participants.map((_, i) => i).reverse();
@@ -176,7 +166,7 @@ export async function updateParticipants(ctx: ProcedureContext, participants: Pa
     // no-op where the Secret already holds `want`.
     if (direction === 'restore' && state.restoredAt) continue;
     await ctx.progress.step(`${direction === 'update' ? 'update' : 'restore'} ${p.store.location} in ${where(p)}, then RERC ${p.rerc} Active and its REAADBs active`, async () => {
-      await swapParticipant(ctx, p, from, want);
+      await inCluster(p, () => storeSwap(ctx, from, want, p.store));
       // From now: on a resume the write's own time is not known, and a later start only waits longer.
       await awaitHealthy(ctx, p, want, Date.now());
     });

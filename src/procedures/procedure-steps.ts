@@ -5,7 +5,7 @@ import { type ReccredError, resumable } from '../errors/exit-codes.js';
 import type { Journal, JournalRecord, Phase } from '../journal/journal.js';
 import type { Participant } from '../rec/participants.js';
 import { AuthenticationFailedError } from '../rest/rest-errors.js';
-import { StoreConflictError } from '../store/credential-store.js';
+import { StoreConflictError, type CredentialStore } from '../store/credential-store.js';
 import { waitForPropagation, type PodPropagation, type WaitContext } from './waits.js';
 
 export interface RotationOptions {
@@ -44,9 +44,16 @@ export function settleMs(ctx: ProcedureContext): number {
   return minimum;
 }
 
-/** Writes `want` into the store unless it already holds it; refuses if it holds neither `want` nor `from`. */
-export async function storeSwap(ctx: ProcedureContext, from: { username: string; password: string }, want: { username: string; password: string }): Promise<'written' | 'already'> {
-  const store = ctx.target.store;
+/**
+ * Writes `want` into the store (the REC's, or another cluster's RERC Secret) unless it already holds it;
+ * refuses if it holds neither `want` nor `from`.
+ */
+export async function storeSwap(
+  ctx: ProcedureContext,
+  from: { username: string; password: string },
+  want: { username: string; password: string },
+  store: CredentialStore = ctx.target.store,
+): Promise<'written' | 'already'> {
   for (let attempt = 0; attempt < 3; attempt++) {
     const current = await store.read();
     if (current.username === want.username && current.password === want.password) return 'already';

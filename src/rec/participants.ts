@@ -73,11 +73,11 @@ function participantOf(context: string, api: KubeApi, participation: Participati
   return { context, cluster, rerc: rerc.metadata.name, store: new SecretStore(cluster, rercSecretName(rerc)), reaadbs: participation.reaadbs.map((d) => d.metadata.name) };
 }
 
-/** The connection to another participating cluster: its kubeconfig context, resolved as kubectl resolves `--context`. */
-export async function connectContext(session: Session, context: string): Promise<KubeApi> {
+/** The connection to another participating cluster, and its namespace: its kubeconfig context, resolved as kubectl resolves `--context`. */
+export async function connectContext(session: Session, context: string): Promise<{ api: KubeApi; namespace: string }> {
   const resolved = resolveKubeconfig({ kubeconfig: session.options.connection.kubeconfig, context });
   session.trace(1, `participant context ${context}: cluster ${resolved.cluster.name}, user ${resolved.user.name}`);
-  return KubeApi.connect(resolved, session.options.requestTimeoutMs, (l) => session.trace(2, l));
+  return { api: await KubeApi.connect(resolved, session.options.requestTimeoutMs, (l) => session.trace(2, l)), namespace: resolved.namespace };
 }
 
 /**
@@ -89,9 +89,8 @@ export async function openParticipants(session: Session, rec: { name: string; na
   const participants = [participantOf('', session.api, own, rec)];
   const covered = new Map<string, string>();
   for (const context of contexts) {
-    const api = await connectContext(session, context);
-    const resolvedNamespace = resolveKubeconfig({ kubeconfig: session.options.connection.kubeconfig, context }).namespace;
-    const there = await participationIn(new Cluster(api, resolvedNamespace), rec);
+    const { api, namespace } = await connectContext(session, context);
+    const there = await participationIn(new Cluster(api, namespace), rec);
     participants.push(participantOf(context, api, there, rec));
     if (there.localRerc !== undefined) {
       const seen = covered.get(there.localRerc);
@@ -127,7 +126,7 @@ export async function reopenParticipants(
 ): Promise<Participant[]> {
   const out: Participant[] = [];
   for (const p of recorded) {
-    const api = p.context ? await connectContext(session, p.context) : session.api;
+    const api = p.context ? (await connectContext(session, p.context)).api : session.api;
     const cluster = new Cluster(api, p.namespace);
     out.push({ context: p.context, cluster, rerc: p.rerc, store: new SecretStore(cluster, p.secret), reaadbs: p.reaadbs });
   }
