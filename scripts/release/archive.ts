@@ -1,5 +1,6 @@
 // Deterministic krew archives: the same files give the same bytes (fixed order, mtime, owner, modes),
-// regular files only (krew's extractor refuses links). tar.gz for linux/darwin, zip for windows.
+// regular files only (krew's extractor refuses links). tar.gz for linux/darwin, zip for windows. How krew
+// reads them back is scripts/krew/extract.ts.
 import zlib from 'node:zlib';
 
 export interface ArchiveEntry {
@@ -100,60 +101,3 @@ export function zip(entries: ArchiveEntry[]): Buffer {
   end.writeUInt32LE(offset, 16);
   return Buffer.concat([...locals, cd, end]);
 }
-
-export interface ExtractedEntry {
-  name: string;
-  /** 'file' | 'dir' | anything else krew would refuse (symlink, hardlink, device...). */
-  kind: 'file' | 'dir' | 'other';
-  mode: number;
-  data: Buffer;
-}
-
-/** Reads a tar.gz the way krew's extractor sees it. */
-export function readTarGz(archive: Buffer): ExtractedEntry[] {
-  const tar = zlib.gunzipSync(archive);
-  const out: ExtractedEntry[] = [];
-  for (let at = 0; at + 512 <= tar.length;) {
-    const h = tar.subarray(at, at + 512);
-    if (h.every((b) => b === 0)) break;
-    const field = (from: number, len: number) => h.toString('utf8', from, from + len).replace(/\0.*$/s, '');
-    const prefix = field(345, 155);
-    const name = (prefix ? `${prefix}/` : '') + field(0, 100);
-    const size = parseInt(field(124, 12).trim() || '0', 8);
-    const type = String.fromCharCode(h[156]!);
-    const kind = type === '0' || type === '\0' ? 'file' : type === '5' ? 'dir' : 'other';
-    out.push({ name, kind, mode: parseInt(field(100, 8).trim() || '0', 8), data: Buffer.from(tar.subarray(at + 512, at + 512 + size)) });
-    at += 512 + Math.ceil(size / 512) * 512;
-  }
-  return out;
-}
-
-/** Reads a zip through its central directory. */
-export function readZip(archive: Buffer): ExtractedEntry[] {
-  const endAt = archive.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
-  if (endAt < 0) throw new Error('not a zip file');
-  const count = archive.readUInt16LE(endAt + 10);
-  let at = archive.readUInt32LE(endAt + 16);
-  const out: ExtractedEntry[] = [];
-  for (let i = 0; i < count; i++) {
-    if (archive.readUInt32LE(at) !== 0x02014b50) throw new Error('bad zip central directory');
-    const method = archive.readUInt16LE(at + 10);
-    const packedSize = archive.readUInt32LE(at + 20);
-    const nameLen = archive.readUInt16LE(at + 28);
-    const extraLen = archive.readUInt16LE(at + 30);
-    const commentLen = archive.readUInt16LE(at + 32);
-    const attrs = archive.readUInt32LE(at + 38) >>> 16;
-    const localAt = archive.readUInt32LE(at + 42);
-    const name = archive.toString('utf8', at + 46, at + 46 + nameLen);
-    const dataAt = localAt + 30 + archive.readUInt16LE(localAt + 26) + archive.readUInt16LE(localAt + 28);
-    const packed = archive.subarray(dataAt, dataAt + packedSize);
-    const data = method === 8 ? zlib.inflateRawSync(packed) : Buffer.from(packed);
-    const fileType = attrs & 0o170000;
-    const kind = name.endsWith('/') ? 'dir' : fileType === 0 || fileType === 0o100000 ? 'file' : 'other';
-    out.push({ name, kind, mode: attrs & 0o777, data });
-    at += 46 + nameLen + extraLen + commentLen;
-  }
-  return out;
-}
-
-export const readArchive = (file: string, archive: Buffer) => (file.endsWith('.zip') ? readZip(archive) : readTarGz(archive));

@@ -21,8 +21,8 @@ export const Phase = z.enum([
 export type Phase = z.infer<typeof Phase>;
 
 export const JournalRecord = z.object({
-  /** 2 when the record lists Active-Active participants: a plugin that predates them cannot read it, and refuses instead of finishing or aborting without the other clusters. */
-  version: z.union([z.literal(1), z.literal(2)]),
+  /** 2 when the record lists Active-Active participants, 3 when one of them is in Vault: a plugin that predates them cannot read it, and refuses instead of finishing or aborting without the other clusters. */
+  version: z.union([z.literal(1), z.literal(2), z.literal(3)]),
   operation: Operation,
   phase: Phase,
   rec: z.string(),
@@ -78,6 +78,8 @@ export const JournalRecord = z.object({
         namespace: z.string(),
         rerc: z.string(),
         secret: z.string(),
+        /** A Vault-backed cluster: the namespace whose operator ConfigMap names the Vault path of `secret`. */
+        vaultNamespace: z.string().optional(),
         reaadbs: z.array(z.string()),
         updatedAt: z.string().optional(),
         restoredAt: z.string().optional(),
@@ -145,7 +147,9 @@ export function holderIdentity(): Pick<JournalRecord, 'holder' | 'lease'> {
 /** A new record in phase "recorded", held by this process. */
 export function newJournalRecord(fields: Omit<JournalRecord, 'version' | 'phase' | 'holder' | 'lease' | 'startedAt' | 'heartbeatAt'>): JournalRecord {
   const now = new Date().toISOString();
-  return { version: fields.participants ? 2 : 1, phase: 'recorded', ...fields, ...holderIdentity(), startedAt: now, heartbeatAt: now };
+  // 3 when a participant's secret is in Vault: a plugin that knows only version 2 would look for it in Kubernetes.
+  const version = fields.participants?.some((p) => p.vaultNamespace !== undefined) ? 3 : fields.participants ? 2 : 1;
+  return { version, phase: 'recorded', ...fields, ...holderIdentity(), startedAt: now, heartbeatAt: now };
 }
 
 /** One journal per REC for the admin account; one per user for other users' passwords (they do not interfere). */

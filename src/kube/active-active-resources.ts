@@ -43,6 +43,8 @@ export const ReaadbSchema = z
         specStatus: z.string().optional(),
         // "This status doesn't include the replication link (data path) status": replicationStatus does.
         replicationStatus: z.string().optional(),
+        // "GUID of the Active-Active database": the CRDB the REC's REST API lists (GET /v1/crdbs).
+        guid: z.string().optional(),
       })
       .loose()
       .optional(),

@@ -12,7 +12,7 @@ import type { Operation } from '../journal/journal.js';
 import { rollBackRotation, runRotation, type ProcedureContext } from '../procedures/password-rotation.js';
 import { abandonReset, runReset } from '../procedures/password-reset.js';
 import { rollBackUserChange, runUserChange } from '../procedures/user-change.js';
-import { checkPermissions, ROTATION_PERMISSIONS } from '../procedures/preflight.js';
+import { checkPermissions, RESUME_PERMISSIONS } from '../procedures/preflight.js';
 import { baseResult, interruptSignal, procedureContext, outcome, resumeHint } from '../procedures/procedure-run.js';
 
 /** How finish and abort drive each admin operation the REC journal can hold. */
@@ -62,7 +62,7 @@ export async function resumeOperation(request: ResumeRequest): Promise<Outcome> 
   const { propagationTimeoutMs } = request;
   const ctx = procedureContext(session, target, record, { settleMs, propagationTimeoutMs, noWait: false }, signal);
   try {
-    await progress.step('permissions (SelfSubjectAccessReview)', () => checkPermissions(session.cluster, ROTATION_PERMISSIONS, target));
+    await progress.step('permissions (SelfSubjectAccessReview)', () => checkPermissions(session.cluster, RESUME_PERMISSIONS, target));
     const recorded = record.participants;
     if (recorded?.length) {
       ctx.participants = await progress.step(`connect to the ${recorded.length} cluster(s) holding the REC's credentials (Active-Active, from the journal)`, () =>

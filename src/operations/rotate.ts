@@ -15,7 +15,7 @@ import { rotationPreflight } from '../procedures/preflight.js';
 import { baseResult, interruptSignal, procedureContext, outcome, resumeHint, settleResult } from '../procedures/procedure-run.js';
 import type { RotationOptions } from '../procedures/procedure-steps.js';
 import { InterruptedError, type Idle } from '../procedures/waits.js';
-import { checkParticipants, recordParticipants, refuseWithoutParticipants } from '../procedures/active-active.js';
+import { checkParticipants, recordParticipants, refuseUnmanagedActiveActive, refuseWithoutParticipants } from '../procedures/active-active.js';
 import { openParticipants, participationIn, type Participant } from '../rec/participants.js';
 import type { StoredCredentials } from '../store/credential-store.js';
 
@@ -179,6 +179,7 @@ async function activeActiveParticipants(session: Session, target: RecTarget, sto
     () => participationIn(target.cluster, target),
     (p) => (p.rercs.length ? `${p.rercs.length} RERC, ${p.reaadbs.length} REAADB` : 'none'),
   );
+  await progress.step('no Active-Active database outside the operator (GET /v1/crdbs)', () => refuseUnmanagedActiveActive(target, stored, own.reaadbs));
   if (!own.rercs.length) {
     if (contexts.length) throw usageError(`--participant-context was given, but REC ${target.name} takes part in no Active-Active database (no RERC points at it)`);
     return [];

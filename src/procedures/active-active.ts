@@ -10,7 +10,8 @@ import type { AccessCheck } from '../kube/cluster.js';
 import type { JournalRecord } from '../journal/journal.js';
 import { participationIn, type Participant, type Participation } from '../rec/participants.js';
 import type { RecTarget } from '../rec/rec-target.js';
-import type { StoredCredentials } from '../store/credential-store.js';
+import { RestApiError } from '../rest/rest-errors.js';
+import { StoreMissingError, type StoredCredentials } from '../store/credential-store.js';
 import { advance, settleMs, storeSwap, type ProcedureContext } from './procedure-steps.js';
 import { sleep, waitUntil } from './waits.js';
 
@@ -53,9 +54,44 @@ export async function refuseIfActiveActive(target: RecTarget, operation: 'change
   );
 }
 
+/**
+ * Active-Active databases outside the operator (created with crdb-cli, or by an operator before 6.4.2-6: no
+ * REAADB of the REC's cluster carries their guid) keep the REC's admin credentials in their own configuration,
+ * which only `crdb-cli crdb update --credentials` or PATCH /v1/crdbs/{guid} changes
+ * (security/access-control/manage-passwords/active-active-admin-credentials.md). The plugin does not (README,
+ * "Active-Active"): refused before anything changes, with the documented steps.
+ */
+export async function refuseUnmanagedActiveActive(target: RecTarget, stored: StoredCredentials, reaadbs: Reaadb[]): Promise<void> {
+  let crdbs;
+  try {
+    crdbs = await target.rest.activeActiveDatabases(stored);
+  } catch (err) {
+    if (!(err instanceof RestApiError)) throw err;
+    throw refused(
+      `cannot tell whether REC ${target.name} takes part in Active-Active databases created outside the operator: ${err.message}; nothing was changed`,
+      `check what the cluster's REST API answers to GET /v1/crdbs (the REC admin has view_crdb_list, permissions.md), then run this again`,
+    );
+  }
+  const managed = new Set(reaadbs.flatMap((d) => d.status?.guid ?? []));
+  const unmanaged = crdbs.filter((c) => !managed.has(c.guid));
+  if (!unmanaged.length) return;
+  const named = unmanaged.map((c) => `${c.name ?? '(no name)'} (guid ${c.guid})`).join(', ');
+  throw refused(
+    `REC ${target.name} takes part in Active-Active databases that no RedisEnterpriseActiveActiveDatabase of its cluster manages: ${named}. Their configuration holds the REC's admin credentials, which the rotation would leave pointing at a removed password, and the plugin does not update it; nothing was changed`,
+    `rotate by hand as content/operate/rs/security/access-control/manage-passwords/active-active-admin-credentials.md says: change the admin password, then in a REC pod "crdb-cli crdb list" for each database's guid and instance ids, and "crdb-cli crdb update --crdb-guid GUID --credentials id=ID,username=USER,password=PASSWORD ... --force" with every participating cluster's current credentials, then update ${target.store.location}. If a REAADB in another namespace manages them, grant list on redisenterpriseactiveactivedatabases in every namespace`,
+  );
+}
+
 /** The journal's copy of the participants, before anything changed. */
 export function recordParticipants(participants: Participant[]): NonNullable<JournalRecord['participants']> {
-  return participants.map((p) => ({ context: p.context, namespace: p.cluster.namespace, rerc: p.rerc, secret: p.store.secretName, reaadbs: p.reaadbs }));
+  return participants.map((p) => ({
+    context: p.context,
+    namespace: p.cluster.namespace,
+    rerc: p.rerc,
+    secret: p.secret,
+    ...(p.vaultNamespace !== undefined ? { vaultNamespace: p.vaultNamespace } : {}),
+    reaadbs: p.reaadbs,
+  }));
 }
 
 const SECRET_CHECKS: Omit<AccessCheck, 'name'>[] = [
@@ -73,7 +109,11 @@ export async function checkParticipants(participants: Participant[], stored: Sto
   const problems: string[] = [];
   await Promise.all(
     participants.map(async (p) => {
-      const checks = SECRET_CHECKS.map((c) => ({ ...c, name: c.resource === 'secrets' ? p.store.secretName : p.rerc }));
+      // A Vault entry is not a Kubernetes object: reading it below is its check, as for a Vault-backed REC.
+      const checks = SECRET_CHECKS.filter((c) => c.resource !== 'secrets' || p.store.type === 'kubernetes').map((c) => ({
+        ...c,
+        name: c.resource === 'secrets' ? p.secret : p.rerc,
+      }));
       const denied = (await Promise.all(checks.map(async (c) => ((await p.cluster.canI(c)) ? undefined : c)))).filter((c) => c !== undefined);
       if (denied.length) {
         problems.push(`${where(p)}: permission missing in namespace ${p.cluster.namespace}: ${denied.map((c) => `${c.verb} ${c.resource} "${c.name}"`).join(', ')}`);
@@ -81,7 +121,14 @@ export async function checkParticipants(participants: Participant[], stored: Sto
       }
       const health = await participantHealth(p);
       if (health.off) problems.push(`${where(p)}: ${health.off}`);
-      const held = await p.store.read();
+      let held;
+      try {
+        held = await p.store.read();
+      } catch (err) {
+        if (!(err instanceof StoreMissingError)) throw err;
+        problems.push(`${where(p)}: ${p.store.location} does not exist; RERC ${p.rerc} must find the REC's credentials there (edit-rerc.md)`);
+        return;
+      }
       if (held.username !== stored.username || held.password !== stored.password) {
         problems.push(`${where(p)}: ${p.store.location} does not hold the REC's current credentials (it must, before a rotation; see edit-rerc.md)`);
       }
@@ -126,9 +173,13 @@ async function awaitHealthy(ctx: ProcedureContext, p: Participant, want: Creds, 
     const current = held.username === want.username && held.password === want.password ? held.version : undefined;
     if (current === undefined)
       throw resumable(`${where(p)}: ${p.store.location} no longer holds the credentials just written; someone else changed it`, 'inspect it, then run finish or abort');
-    const health = await participantHealth(p, current);
+    // What internalObservedSecretResourceVersion holds for a Vault entry is not documented: a Vault-backed RERC is waited like one that shows nothing.
+    const health = await participantHealth(p, p.store.type === 'kubernetes' ? current : undefined);
     if (!health.off) {
-      if (!health.observedShown) await waitUntil(ctx, writtenAt + settleMs(ctx), `${where(p)}: settle (the RERC does not show which Secret it read)`);
+      if (!health.observedShown || p.store.type === 'vault') {
+        // The operator serves Vault entries from its cache (VAULT_CACHE_SECRET_EXPIRATION_SECONDS): no shorter wait.
+        await waitUntil(ctx, writtenAt + Math.max(settleMs(ctx), p.store.minimumSettleMs), `${where(p)}: settle (the RERC does not show which secret version it read)`);
+      }
       return;
     }
     const elapsed = Date.now() - started;

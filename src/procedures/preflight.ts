@@ -42,6 +42,11 @@ export const ROTATION_PERMISSIONS: PermissionCheck[] = [
   { verb: 'list', resource: 'redisenterpriseactiveactivedatabases', group: 'app.redislabs.com' },
 ];
 
+/** finish and abort take the clusters from the journal, so they list no RERC or REAADB (a Role from before Active-Active still settles its runs). */
+export const RESUME_PERMISSIONS: PermissionCheck[] = ROTATION_PERMISSIONS.filter(
+  (c) => c.resource !== 'redisenterpriseremoteclusters' && c.resource !== 'redisenterpriseactiveactivedatabases',
+);
+
 /** The names the checks are asked with: the REC, its pods, its credential Secret (none for Vault), its journal. */
 export type CheckedNames = Pick<RecTarget, 'name' | 'pods' | 'storeType' | 'secretName'> & { journal: { name: string } };
 

@@ -7,7 +7,9 @@ import { KubeApi, KubeApiError } from '../kube/api-client.js';
 import { listReaadbs, listRercs, rercSecretName, type Listed, type Reaadb, type Rerc } from '../kube/active-active-resources.js';
 import { Cluster } from '../kube/cluster.js';
 import { resolveKubeconfig } from '../kube/kubeconfig.js';
+import type { CredentialStore } from '../store/credential-store.js';
 import { SecretStore } from '../store/secret-store.js';
+import { operatorVaultStore } from '../store/vault-store.js';
 import type { Session } from './session.js';
 
 /** What one cluster knows of this REC: the RERCs pointing at it and the REAADBs using them. */
@@ -16,6 +18,8 @@ export interface Participation {
   reaadbs: Reaadb[];
   /** The RERC that stands for the cluster's own REC there (status.local), if any: which participant the cluster is. */
   localRerc?: string;
+  /** That RERC's REC (spec.recName, spec.recNamespace): the cluster's own REC, whose secret store its RERC secrets share. */
+  localRec?: { name: string; namespace: string };
   /** Whether REAADBs were listed in every namespace (they may sit in consumer namespaces, multi-namespace.md). */
   reaadbsEverywhere: boolean;
 }
@@ -27,7 +31,11 @@ export interface Participant {
   /** The RERC's namespace. */
   cluster: Cluster;
   rerc: string;
-  store: SecretStore;
+  /** The RERC's secret: a Kubernetes Secret, or a Vault entry where the cluster's REC keeps its secrets in Vault. */
+  secret: string;
+  store: CredentialStore;
+  /** Set for a Vault-backed cluster: the namespace whose operator ConfigMap names the Vault path. */
+  vaultNamespace?: string;
   reaadbs: string[];
 }
 
@@ -49,12 +57,54 @@ export async function participationIn(cluster: Cluster, rec: { name: string; nam
   const rercs = (listed[0].items ?? []).filter((r) => r.spec.recName === rec.name && r.spec.recNamespace === rec.namespace);
   const names = new Set(rercs.map((r) => r.metadata.name));
   const reaadbs = (listed[1].items ?? []).filter((d) => (d.spec.participatingClusters ?? []).some((p) => names.has(p.name)));
-  const localRerc = (listed[0].items ?? []).find((r) => r.status?.local === true)?.metadata.name;
-  return { rercs, reaadbs, reaadbsEverywhere: listed[1].everywhere, ...(localRerc !== undefined ? { localRerc } : {}) };
+  const local = (listed[0].items ?? []).find((r) => r.status?.local === true);
+  return {
+    rercs,
+    reaadbs,
+    reaadbsEverywhere: listed[1].everywhere,
+    ...(local ? { localRerc: local.metadata.name, localRec: { name: local.spec.recName, namespace: local.spec.recNamespace } } : {}),
+  };
+}
+
+/** Where a cluster's RERC secrets are: with its REC's secrets (vault.md, "Redis Enterprise Remote Cluster secrets"). */
+async function rercStore(session: Session, api: KubeApi, namespace: string, secret: string, vaultNamespace: string | undefined, where: string): Promise<CredentialStore> {
+  if (vaultNamespace === undefined) return new SecretStore(new Cluster(api, namespace), secret);
+  return operatorVaultStore(new Cluster(api, vaultNamespace), session.options.vault, session.timeoutMs, secret, `${where}: `);
+}
+
+/** The namespace of a context's own REC when that REC keeps its secrets in Vault; undefined when in Kubernetes. */
+async function vaultNamespaceOf(api: KubeApi, context: string, there: Participation): Promise<string | undefined> {
+  const rec = there.localRec;
+  if (!rec) {
+    throw refused(
+      `context ${context} has no local RedisEnterpriseRemoteCluster (status.local), so where its RERC secrets are kept (Kubernetes or Vault) cannot be told; nothing was changed`,
+      'check that the context is a participating cluster and its RERCs are Active (kubectl get rerc -A there)',
+    );
+  }
+  let found;
+  try {
+    found = await new Cluster(api, rec.namespace).getRec(rec.name);
+  } catch (err) {
+    if (err instanceof KubeApiError && (err.status === 403 || err.status === 404)) {
+      throw refused(
+        `context ${context}: REC ${rec.namespace}/${rec.name} (of its local RERC ${there.localRerc ?? ''}) cannot be read (${err.status}), so where its RERC secrets are kept (Kubernetes or Vault) cannot be told; nothing was changed`,
+        `grant "get redisenterpriseclusters" in namespace ${rec.namespace} there`,
+      );
+    }
+    throw err;
+  }
+  return found.spec.clusterCredentialSecretType === 'vault' ? rec.namespace : undefined;
 }
 
 /** A participant of the run's own cluster or of another context, from the RERC found there. */
-function participantOf(context: string, api: KubeApi, participation: Participation, rec: { name: string; namespace: string }): Participant {
+async function participantOf(
+  session: Session,
+  context: string,
+  api: KubeApi,
+  participation: Participation,
+  rec: { name: string; namespace: string },
+  vaultNamespace: string | undefined,
+): Promise<Participant> {
   const [rerc, ...more] = participation.rercs;
   const where = context ? `context ${context}` : "the REC's own cluster";
   if (!rerc) {
@@ -69,8 +119,16 @@ function participantOf(context: string, api: KubeApi, participation: Participati
     );
   }
   const namespace = rerc.metadata.namespace ?? '';
-  const cluster = new Cluster(api, namespace);
-  return { context, cluster, rerc: rerc.metadata.name, store: new SecretStore(cluster, rercSecretName(rerc)), reaadbs: participation.reaadbs.map((d) => d.metadata.name) };
+  const secret = rercSecretName(rerc);
+  return {
+    context,
+    cluster: new Cluster(api, namespace),
+    rerc: rerc.metadata.name,
+    secret,
+    store: await rercStore(session, api, namespace, secret, vaultNamespace, where),
+    ...(vaultNamespace !== undefined ? { vaultNamespace } : {}),
+    reaadbs: participation.reaadbs.map((d) => d.metadata.name),
+  };
 }
 
 /** The connection to another participating cluster, and its namespace: its kubeconfig context, resolved as kubectl resolves `--context`. */
@@ -85,13 +143,18 @@ export async function connectContext(session: Session, context: string): Promise
  * updated (edit-rerc.md: "On the local cluster, update the secret ... Repeat the above steps on all other
  * participating clusters").
  */
-export async function openParticipants(session: Session, rec: { name: string; namespace: string }, own: Participation, contexts: string[]): Promise<Participant[]> {
-  const participants = [participantOf('', session.api, own, rec)];
+export async function openParticipants(
+  session: Session,
+  rec: { name: string; namespace: string; storeType: 'kubernetes' | 'vault' },
+  own: Participation,
+  contexts: string[],
+): Promise<Participant[]> {
+  const participants = [await participantOf(session, '', session.api, own, rec, rec.storeType === 'vault' ? rec.namespace : undefined)];
   const covered = new Map<string, string>();
   for (const context of contexts) {
     const { api, namespace } = await connectContext(session, context);
     const there = await participationIn(new Cluster(api, namespace), rec);
-    participants.push(participantOf(context, api, there, rec));
+    participants.push(await participantOf(session, context, api, there, rec, await vaultNamespaceOf(api, context, there)));
     if (there.localRerc !== undefined) {
       const seen = covered.get(there.localRerc);
       if (seen !== undefined) throw refused(`contexts ${seen} and ${context} are the same participating cluster (RERC ${there.localRerc} is local in both); nothing was changed`);
@@ -122,13 +185,21 @@ export async function openParticipants(session: Session, rec: { name: string; na
 /** The participants a journal names, connected again (finish, abort). */
 export async function reopenParticipants(
   session: Session,
-  recorded: { context: string; namespace: string; rerc: string; secret: string; reaadbs: string[] }[],
+  recorded: { context: string; namespace: string; rerc: string; secret: string; vaultNamespace?: string | undefined; reaadbs: string[] }[],
 ): Promise<Participant[]> {
   const out: Participant[] = [];
   for (const p of recorded) {
     const api = p.context ? (await connectContext(session, p.context)).api : session.api;
-    const cluster = new Cluster(api, p.namespace);
-    out.push({ context: p.context, cluster, rerc: p.rerc, store: new SecretStore(cluster, p.secret), reaadbs: p.reaadbs });
+    const where = p.context ? `context ${p.context}` : "the REC's own cluster";
+    out.push({
+      context: p.context,
+      cluster: new Cluster(api, p.namespace),
+      rerc: p.rerc,
+      secret: p.secret,
+      store: await rercStore(session, api, p.namespace, p.secret, p.vaultNamespace, where),
+      ...(p.vaultNamespace !== undefined ? { vaultNamespace: p.vaultNamespace } : {}),
+      reaadbs: p.reaadbs,
+    });
   }
   return out;
 }

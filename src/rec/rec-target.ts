@@ -11,9 +11,7 @@ import { PodTransport } from '../pod/pod-transport.js';
 import { RestClient } from '../rest/rest-client.js';
 import type { CredentialStore } from '../store/credential-store.js';
 import { SecretStore } from '../store/secret-store.js';
-import { VaultStore } from '../store/vault-store.js';
-import { VaultClient } from '../vault/vault-client.js';
-import { OPERATOR_CONFIGMAP, vaultConnection, vaultEntry } from '../vault/vault-settings.js';
+import { operatorVaultStore } from '../store/vault-store.js';
 
 export interface RecTarget {
   name: string;
@@ -56,7 +54,8 @@ export async function loadRecTarget(session: Session, name: string): Promise<Rec
   }
   const secretName = credentialSecretName(rec, name, session.namespace);
   const storeType = rec.spec.clusterCredentialSecretType ?? 'kubernetes';
-  const store = storeType === 'vault' ? await vaultStore(session, secretName) : new SecretStore(session.cluster, secretName);
+  const store =
+    storeType === 'vault' ? await operatorVaultStore(session.cluster, session.options.vault, session.timeoutMs, secretName) : new SecretStore(session.cluster, secretName);
   const pods = await session.cluster.listRecPods(name);
   const transport = new PodTransport(session.api, session.namespace, session.timeoutMs);
   return {
@@ -97,17 +96,4 @@ function credentialSecretName(rec: Rec, name: string, namespace: string): string
     );
   }
   return inUse;
-}
-
-/** The Vault entry the operator reads for this REC, at the path its ConfigMap configures. */
-async function vaultStore(session: Session, secretName: string): Promise<VaultStore> {
-  const operatorEnv = await session.cluster.getConfigMap(OPERATOR_CONFIGMAP);
-  if (!operatorEnv) {
-    throw refused(
-      `this REC keeps its credentials in Vault, and the operator's ConfigMap ${session.namespace}/${OPERATOR_CONFIGMAP} cannot be read`,
-      'it names the Vault path (VAULT_SECRET_ROOT, VAULT_SECRET_PREFIX); you need "get configmaps" in the REC namespace',
-    );
-  }
-  const client = new VaultClient(vaultConnection(session.options.vault, operatorEnv, session.timeoutMs));
-  return new VaultStore(client, vaultEntry(operatorEnv, secretName));
 }

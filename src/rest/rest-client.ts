@@ -26,6 +26,9 @@ export const UserSchema = z
 export type User = z.infer<typeof UserSchema>;
 const RoleSchema = z.object({ uid: z.number(), name: z.string().optional(), management: z.string().optional() }).loose();
 const NodeSchema = z.object({ uid: z.number().optional(), software_version: z.string().optional() }).loose();
+// Only what the checks need: the instances' cluster_info may hold peer clusters' credentials (objects/crdb/cluster_info.md).
+const CrdbSchema = z.object({ guid: z.string(), name: z.string().optional() });
+export type Crdb = z.infer<typeof CrdbSchema>;
 
 const ok = (status: number) => status >= 200 && status < 300;
 
@@ -187,6 +190,12 @@ export class RestClient {
     if (reply.status === 404 && isRedisErrorObject(reply.body)) return undefined;
     if (!ok(reply.status)) throw restErrorFrom(reply.status, reply.body, `GET /v1/users/${uid}`);
     return UserSchema.parse(reply.body);
+  }
+
+  /** GET /v1/crdbs (view_crdb_list, requests/crdbs/_index.md): the Active-Active databases this cluster takes part in. */
+  async activeActiveDatabases(auth: Credentials): Promise<Crdb[]> {
+    const reply = await this.expectOk({ method: 'GET', path: '/v1/crdbs' }, auth, auth.username);
+    return z.array(CrdbSchema).parse(reply.body);
   }
 
   async users(auth: Credentials): Promise<User[]> {

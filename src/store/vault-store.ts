@@ -1,9 +1,10 @@
 // The REC credentials in Vault KV v2, written with check-and-set so a concurrent writer is detected.
-import { usageError } from '../errors/exit-codes.js';
+import { refused, usageError } from '../errors/exit-codes.js';
+import type { Cluster } from '../kube/cluster.js';
 import { redactor } from '../output/redactor.js';
 import { StoreConflictError, StoreMissingError, type CredentialStore, type StoredCredentials } from './credential-store.js';
-import { VaultError, type VaultClient } from '../vault/vault-client.js';
-import type { VaultEntry } from '../vault/vault-settings.js';
+import { VaultClient, VaultError } from '../vault/vault-client.js';
+import { OPERATOR_CONFIGMAP, vaultConnection, vaultEntry, type VaultEntry, type VaultOptions } from '../vault/vault-settings.js';
 
 // With the u flag a paired surrogate is one code point, so this finds only unpaired ones.
 const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
@@ -72,4 +73,19 @@ export class VaultStore implements CredentialStore {
       throw err;
     }
   }
+}
+
+/**
+ * The Vault entry the operator of `cluster`'s namespace reads for `secretName`, at the path its ConfigMap
+ * configures (content/operate/kubernetes/security/vault.md); Vault is reached with the run's own address and token.
+ */
+export async function operatorVaultStore(cluster: Cluster, vault: VaultOptions, timeoutMs: number, secretName: string, where = ''): Promise<VaultStore> {
+  const operatorEnv = await cluster.getConfigMap(OPERATOR_CONFIGMAP);
+  if (!operatorEnv) {
+    throw refused(
+      `${where}the REC keeps its secrets in Vault, and the operator's ConfigMap ${cluster.namespace}/${OPERATOR_CONFIGMAP} cannot be read`,
+      'it names the Vault path (VAULT_SECRET_ROOT, VAULT_SECRET_PREFIX); you need "get configmaps" in the REC namespace',
+    );
+  }
+  return new VaultStore(new VaultClient(vaultConnection(vault, operatorEnv, timeoutMs)), vaultEntry(operatorEnv, secretName));
 }

@@ -1,107 +1,169 @@
-// Installs the linux-amd64 archive the way krew does (extract, apply `files`, link `bin` into a bin
-// folder on PATH) and drives it through the real kubectl: plugin discovery, `version`, and shell
-// completion (kubectl 1.26+ runs kubectl_complete-reccred) against the simulated cluster.
+// Installs the linux-amd64 release archive (scripts/release.ts releaseArchive, from today's executable)
+// the way krew does (krew-on-disk.ts over scripts/krew/install.ts: extract, apply `files` as move.go does,
+// link `bin` into krew's bin/), then sets completion up by running the caveats' command exactly as
+// `krew install` prints it, and drives the plugin through the real kubectl 1.33 against the simulated
+// cluster: plugin discovery, `version`, shell completion (kubectl 1.26+ runs kubectl_complete-reccred).
+// Then `krew upgrade` as upgrade.go does it (new version folder, relink, old folder deleted) to a second
+// version built with another version string: completion must still work, through the new version, with
+// nothing set up again (caveats are shown on install only).
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { execFile, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import yaml from 'js-yaml';
-import { binaryPath, buildBinaries } from '../../scripts/build-binaries.js';
-import { repoRoot } from '../../scripts/build-bundle.js';
-import { applyFiles, validateArchive, type Platform, type PluginManifest } from '../../scripts/krew/validate-manifest.js';
-import { readArchive, tarGz } from '../../scripts/release/archive.js';
-import { completionLauncher } from '../../scripts/release/complete-launcher.js';
+import { buildBinary } from '../../scripts/build-binaries.js';
+import { buildBundle } from '../../scripts/build-bundle.js';
+import { validateArchive } from '../../scripts/krew/validate-manifest.js';
+import { DEFAULT_BASE_URL, manifestFor, PLUGIN_NAME, releaseArchive, releaseVersion, type ReleaseArchive } from '../../scripts/release.js';
+import { COMPLETE_EXE, completionLauncherName } from '../../scripts/release/complete-launcher.js';
+import { buildSeaBlob } from '../../scripts/sea/blob.js';
 import { findTarget } from '../../scripts/sea/runtime.js';
 import { startSimCluster, type SimCluster } from '../sim/cluster.js';
+import { kubectlBinary } from '../sim/kube/api-fixture.js';
+import { freshReleaseArchives } from './built-binaries.js';
+import { installOnDisk, pluginLinkName, upgradeOnDisk, type KrewPlugin } from './krew-on-disk.js';
 
 const linux = findTarget('linux-amd64');
+const KUBECTL = kubectlBinary('1.33');
 
-/** The release archive if `npm run release` made one, else the same archive made here from the executable. */
-async function linuxArchive(): Promise<{ name: string; data: Buffer; platform: Platform }> {
-  const manifestFile = path.join(repoRoot, 'plugin.yaml');
-  if (fs.existsSync(manifestFile)) {
-    const m = yaml.load(fs.readFileSync(manifestFile, 'utf8')) as PluginManifest;
-    const p = m.spec!.platforms!.find((x) => x.selector?.matchLabels?.os === 'linux' && x.selector.matchLabels.arch === 'amd64')!;
-    const file = path.join(repoRoot, 'dist', 'release', path.basename(p.uri!));
-    if (fs.existsSync(file) && createHash('sha256').update(fs.readFileSync(file)).digest('hex') === p.sha256) {
-      return { name: path.basename(file), data: fs.readFileSync(file), platform: p };
-    }
-  }
-  if (!fs.existsSync(binaryPath(linux))) await buildBinaries({ targets: [linux] });
-  const launcher = completionLauncher(linux);
-  const data = tarGz([
-    { name: 'LICENSE', data: fs.readFileSync(path.join(repoRoot, 'LICENSE')), mode: 0o644 },
-    { name: 'kubectl-reccred', data: fs.readFileSync(binaryPath(linux)), mode: 0o755 },
-    { name: launcher.name, data: launcher.data, mode: 0o755 },
-  ]);
-  const platform: Platform = {
-    selector: { matchLabels: { os: 'linux', arch: 'amd64' } },
-    uri: 'https://example.invalid/kubectl-reccred_linux_amd64.tar.gz',
-    sha256: createHash('sha256').update(data).digest('hex'),
-    bin: 'kubectl-reccred',
-    files: ['LICENSE', 'kubectl-reccred', launcher.name].map((from) => ({ from, to: '.' })),
-  };
-  return { name: 'local.tar.gz', data, platform };
+/** The linux-amd64 executable built again in `dir` from a bundle whose VERSION says `version` (nothing else differs). */
+async function executableWithVersion(version: string, dir: string): Promise<string> {
+  const bundle = await buildBundle(path.join(dir, 'kubectl-reccred.cjs'));
+  const text = fs.readFileSync(bundle.path, 'utf8');
+  const from = `VERSION=${JSON.stringify(bundle.version)}`;
+  assert.equal(text.split(from).length, 2, `the bundle sets ${from} once`);
+  fs.writeFileSync(bundle.path, text.replace(from, `VERSION=${JSON.stringify(version.replace(/^v/, ''))}`));
+  const blob = path.join(dir, 'kubectl-reccred.blob');
+  buildSeaBlob({ main: bundle.path, output: blob });
+  return buildBinary(linux, blob, dir).path;
 }
 
-describe('krew-style install of the linux-amd64 archive, through the real kubectl', function () {
-  this.timeout(300_000);
-  let root: string;
-  let binDir: string;
+/**
+ * The commands in what `krew install` printed: the caveats lines indented by two spaces, as a user selects
+ * them, from the first character after krew's " |  | " prefix and the indentation to the end of the line.
+ */
+function printedCommands(printed: string): string[] {
+  const prefix = ' |  |   ';
+  return printed
+    .split('\n')
+    .filter((l) => l.startsWith(prefix))
+    .map((l) => l.slice(prefix.length));
+}
+
+/** Every folder on the PATH of `env` that holds `file`, first to last. */
+const onPath = (env: NodeJS.ProcessEnv, file: string) => (env.PATH ?? '').split(path.delimiter).filter((d) => d && fs.existsSync(path.join(d, file)));
+
+describe('krew install and upgrade of the linux-amd64 archive, through the real kubectl', function () {
+  this.timeout(600_000);
   let sim: SimCluster;
-  let env: NodeJS.ProcessEnv;
+  let archiveA: ReleaseArchive;
+  let archiveB: ReleaseArchive;
+  const scratch: string[] = [];
+  const versionA = releaseVersion();
+  const versionB = versionA.replace(/\d+$/, (n) => String(Number(n) + 1));
+  const manifestOf = (version: string, archive: ReleaseArchive) => manifestFor(version, [archive.platform], DEFAULT_BASE_URL) as KrewPlugin;
+  const tempDir = () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'reccred-krew-'));
+    scratch.push(dir);
+    return dir;
+  };
+
+  /**
+   * Version A installed as krew installs it into a fresh KREW_ROOT, then the POSIX command krew printed run
+   * as pasted into a shell in the user's home: with KREW_ROOT set, or with krew's default $HOME/.krew.
+   */
+  function installA(krewRootVariable: boolean): { root: string; env: NodeJS.ProcessEnv; printed: string } {
+    const home = tempDir();
+    const root = krewRootVariable ? path.join(tempDir(), 'krew') : path.join(home, '.krew');
+    const printed = installOnDisk(root, manifestOf(versionA, archiveA), archiveA.platform, archiveA.data);
+    const shellEnv = { PATH: process.env.PATH, HOME: home, ...(krewRootVariable ? { KREW_ROOT: root } : {}) };
+    const afterwards = execFileSync('sh', ['-ec', `${printedCommands(printed)[0]}\npwd`], { cwd: home, env: shellEnv, encoding: 'utf8' });
+    assert.equal(afterwards.trim(), home, "the command leaves the user's shell in the folder it was in");
+    return { root, printed, env: { ...process.env, PATH: `${path.join(root, 'bin')}${path.delimiter}${process.env.PATH}`, KUBECONFIG: sim.kubeconfig } };
+  }
 
   before(async () => {
-    const { name, data, platform } = await linuxArchive();
-    assert.deepEqual(validateArchive(platform, name, data), []);
-    root = fs.mkdtempSync(path.join(os.tmpdir(), 'reccred-krew-'));
-    const store = path.join(root, 'store', 'reccred', 'v0');
-    binDir = path.join(root, 'bin');
-    fs.mkdirSync(store, { recursive: true });
-    fs.mkdirSync(binDir);
-    for (const [target, entry] of applyFiles(readArchive(name, data), platform.files)) {
-      fs.mkdirSync(path.dirname(path.join(store, target)), { recursive: true });
-      fs.writeFileSync(path.join(store, target), entry.data, { mode: entry.mode });
-    }
-    // krew links only `bin`; the completion helper is linked by hand, as the manifest's caveats say.
-    fs.symlinkSync(path.join(store, platform.bin!), path.join(binDir, 'kubectl-reccred'));
-    fs.symlinkSync(path.join(store, 'kubectl_complete-reccred'), path.join(binDir, 'kubectl_complete-reccred'));
+    archiveA = (await freshReleaseArchives([linux]))[0]!;
+    assert.deepEqual(validateArchive(archiveA.platform, archiveA.name, archiveA.data), []);
+    archiveB = releaseArchive(linux, versionB, DEFAULT_BASE_URL, await executableWithVersion(versionB, tempDir()));
+    assert.deepEqual(validateArchive(archiveB.platform, archiveB.name, archiveB.data), []);
+    assert.notEqual(archiveB.sha256, archiveA.sha256, "version B's archive is not version A's");
     sim = await startSimCluster({ recs: [{ name: 'rec' }, { name: 'rec-two' }], pods: 1 });
-    env = { ...process.env, PATH: `${binDir}${path.delimiter}${process.env.PATH}`, KUBECONFIG: sim.kubeconfig };
   });
   after(async () => {
     await sim?.stop();
-    if (root) fs.rmSync(root, { recursive: true, force: true });
+    for (const dir of scratch) fs.rmSync(dir, { recursive: true, force: true });
   });
 
   // Asynchronous: the simulated API server runs in this process and must keep answering.
-  const kubectl = async (...args: string[]) => (await promisify(execFile)('kubectl', args, { env, encoding: 'utf8' })).stdout;
+  const kubectl = async (env: NodeJS.ProcessEnv, ...args: string[]) => (await promisify(execFile)(KUBECTL, args, { env, encoding: 'utf8' })).stdout;
+  const lines = (s: string) => s.trim().split('\n');
+  const versionLine = (version: string) => new RegExp(`^kubectl-reccred ${version.replace(/^v/, '').replace(/\./g, '\\.')} \\(node v22\\.\\d+\\.\\d+, linux/x64\\)$`, 'm');
 
-  it('kubectl plugin list finds kubectl-reccred in the bin folder', async () => {
-    const out = await kubectl('plugin', 'list', '--name-only');
-    assert.match(out, /^kubectl-reccred$/m);
+  describe('after krew install', () => {
+    let env: NodeJS.ProcessEnv;
+    let printed: string;
+    before(() => ({ env, printed } = installA(false)));
+
+    it('krew prints each caveats command on a line of its own, whole, for sh and for cmd.exe', () => {
+      const [posix, windows, ...more] = printedCommands(printed);
+      assert.deepEqual(more, [], printed);
+      assert.match(posix!, /^\(cd .*\)$/, 'one subshell: a cd inside it does not move the user');
+      execFileSync('sh', ['-nc', posix!]); // complete on its own: no continuation line
+      const [source, target, ...extra] = [...windows!.matchAll(/"([^"]*)"/g)].map((m) => m[1]!);
+      assert.equal(windows!.replace(/"[^"]*"/g, '""'), 'copy "" ""', windows);
+      assert.deepEqual(extra, []);
+      // krew's Windows layout is the same under %USERPROFILE%\.krew: store\<name>\<version>\<file>, bin\.
+      assert.deepEqual(source!.split('\\'), ['%USERPROFILE%', '.krew', 'store', PLUGIN_NAME, versionA, completionLauncherName('windows')]);
+      assert.equal(target, '%USERPROFILE%\\.krew\\bin\\');
+    });
+
+    it('kubectl plugin list finds kubectl-reccred in the bin folder', async () => {
+      const out = await kubectl(env, 'plugin', 'list', '--name-only');
+      assert.match(out, /^kubectl-reccred$/m);
+    });
+
+    it('kubectl reccred version runs the single executable (Node inside, none needed outside)', async () => {
+      assert.match(await kubectl(env, 'reccred', 'version'), versionLine(versionA));
+    });
+
+    it('kubectl completes subcommands, flags, REC names and namespaces through kubectl_complete-reccred', async () => {
+      const commands = lines(await kubectl(env, '__complete', 'reccred', ''));
+      assert.equal(commands.at(-1), ':4');
+      assert.ok(
+        commands.some((l) => l.startsWith('rotate\t')),
+        commands.join('|'),
+      );
+      assert.deepEqual(lines(await kubectl(env, '__complete', 'reccred', 'get', '')), ['rec', 'rec-two', ':4']);
+      assert.deepEqual(lines(await kubectl(env, '__complete', 'reccred', 'get', 'rec-')), ['rec-two', ':4']);
+      assert.ok(lines(await kubectl(env, '__complete', 'reccred', 'get', '--rev')).includes('--reveal'));
+      assert.ok(lines(await kubectl(env, '__complete', 'reccred', 'status', '-n', '')).includes('default'));
+      assert.deepEqual(lines(await kubectl(env, '__complete', 'reccred', '-o', '')), ['text', 'json', 'yaml', ':4']);
+    });
   });
 
-  it('kubectl reccred version runs the single executable (Node inside, none needed outside)', async () => {
-    const out = await kubectl('reccred', 'version');
-    assert.match(out, /^kubectl-reccred \d+\.\d+\.\d+ \(node v22\.\d+\.\d+, linux\/x64\)$/m);
-  });
+  it(`completion set up on install keeps working after krew upgrade (${versionA} -> ${versionB}), through the new version`, async () => {
+    const { root, env } = installA(true);
+    const store = path.join(root, 'store', PLUGIN_NAME);
+    const link = path.join(root, 'bin', pluginLinkName(PLUGIN_NAME, false));
+    const helper = path.join(root, 'bin', COMPLETE_EXE);
+    assert.ok(fs.lstatSync(helper).isFile(), 'the caveats leave a regular file in bin/, not a link into the version folder');
+    // What the caveats used to say: a link into the version folder. Kept beside, to show what the upgrade does to it.
+    const oldStyle = path.join(root, 'old-style-helper');
+    fs.symlinkSync(path.join(store, versionA, COMPLETE_EXE), oldStyle);
+    assert.match(await kubectl(env, 'reccred', 'version'), versionLine(versionA));
+    assert.deepEqual(lines(await kubectl(env, '__complete', 'reccred', 'get', 'rec-')), ['rec-two', ':4']);
 
-  it('kubectl completes subcommands, flags, REC names and namespaces through kubectl_complete-reccred', async () => {
-    const lines = (s: string) => s.trim().split('\n');
-    const commands = lines(await kubectl('__complete', 'reccred', ''));
-    assert.equal(commands.at(-1), ':4');
-    assert.ok(
-      commands.some((l) => l.startsWith('rotate\t')),
-      commands.join('|'),
-    );
-    assert.deepEqual(lines(await kubectl('__complete', 'reccred', 'get', '')), ['rec', 'rec-two', ':4']);
-    assert.deepEqual(lines(await kubectl('__complete', 'reccred', 'get', 'rec-')), ['rec-two', ':4']);
-    assert.ok(lines(await kubectl('__complete', 'reccred', 'get', '--rev')).includes('--reveal'));
-    assert.ok(lines(await kubectl('__complete', 'reccred', 'status', '-n', '')).includes('default'));
-    assert.deepEqual(lines(await kubectl('__complete', 'reccred', '-o', '')), ['text', 'json', 'yaml', ':4']);
+    upgradeOnDisk(root, manifestOf(versionB, archiveB), archiveB.platform, archiveB.data);
+
+    assert.deepEqual(fs.readdirSync(store), [versionB], 'krew upgrade removed the old version folder');
+    assert.equal(fs.existsSync(oldStyle), false, 'a link into the old version folder now dangles');
+    assert.ok(fs.realpathSync(link).startsWith(path.join(store, versionB) + path.sep), 'bin/kubectl-reccred now resolves into the new version');
+    assert.deepEqual(onPath(env, 'kubectl-reccred'), [path.join(root, 'bin')], 'no other kubectl-reccred on PATH the helper could reach');
+    // The one kubectl-reccred the helper can reach is version B's executable, and it answers completions.
+    assert.match(await kubectl(env, 'reccred', 'version'), versionLine(versionB));
+    assert.deepEqual(lines(await kubectl(env, '__complete', 'reccred', 'get', 'rec-')), ['rec-two', ':4']);
+    assert.deepEqual(lines(await kubectl(env, '__complete', 'reccred', '-o', '')), ['text', 'json', 'yaml', ':4']);
   });
 });

@@ -76,13 +76,39 @@ describe('Active-Active: a participating REC rotated across its clusters (end to
     const before = stored();
     const failures = set.failures().length;
     const operator = operatorFailures();
-    const r = await run(['rotate', 'rec-a', '--context', 'cluster-a', '--participant-context', 'cluster-b', '--participant-context', 'cluster-c', ...FAST]);
+    const peers = set.names.map((c) => set.sim(c).credentials(set.participant(c).rec)?.password ?? assert.fail(`no admin password in cluster ${c}`));
+    const r = await run(['rotate', 'rec-a', '--context', 'cluster-a', '--participant-context', 'cluster-b', '--participant-context', 'cluster-c', '-vv', ...FAST]);
     assert.equal(r.code, 0, r.stderr);
     const now = stored();
     assert.notEqual(now, before);
+    // GET /v1/crdbs may show every instance's credentials: none of them reaches the output.
+    for (const p of peers) assert.ok(!r.stdout.includes(p) && !r.stderr.includes(p), 'no admin password of any cluster in the output');
     assertSettled(now);
     assert.deepEqual(set.failures().slice(failures), [], 'no RERC controller failed to log in');
     assert.equal(operatorFailures(), operator, 'no operator component failed to log in');
+  });
+
+  it('an Active-Active database created with crdb-cli (no REAADB has its guid) beside the REAADB: refused (exit 4) naming it and the documented steps, nothing changed', async () => {
+    const before = stored();
+    const failures = set.failures().length;
+    const crdbs = set.redis('a').crdbs;
+    const guid = '1f0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b';
+    crdbs.push({ guid, name: 'made-with-crdb-cli', instances: [{ id: 1, cluster: { name: 'api-rec-a-default.example.com', url: 'https://api-rec-a-default.example.com:443' } }] });
+    try {
+      const r = await run(['rotate', 'rec-a', '--context', 'cluster-a', '--participant-context', 'cluster-b', '--participant-context', 'cluster-c', ...FAST]);
+      assert.equal(r.code, 4, r.stderr);
+      assert.match(r.stderr, new RegExp(`made-with-crdb-cli \\(guid ${guid}\\)`));
+      assert.doesNotMatch(r.stderr, /reaadb-1 \(guid/, 'the database its REAADB manages is not named');
+      assert.match(r.stderr, /crdb-cli crdb update --crdb-guid GUID --credentials/);
+      assert.match(r.stderr, /active-active-admin-credentials\.md/);
+      assertSettled(before);
+      assert.equal(set.failures().length, failures);
+    } finally {
+      crdbs.splice(
+        crdbs.findIndex((c) => c.guid === guid),
+        1,
+      );
+    }
   });
 
   it('an empty --participant-context (an unset variable in a script): a usage error, nothing changed', async () => {
@@ -147,4 +173,73 @@ describe('Active-Active: a participating REC rotated across its clusters (end to
       });
     }
   }
+});
+
+describe('Active-Active: a participating cluster whose REC keeps its secrets in Vault (end to end)', function () {
+  this.timeout(300_000);
+  let set: ClusterSet;
+
+  before(async () => {
+    set = await startClusterSet({
+      clusters: ['a', 'b'],
+      rerc: { intervalMs: 300, reactionMs: 50 },
+      sim: { syncDelayMs: 500, operatorIntervalMs: 250 },
+      // The plugin takes a cache of 0 as unset (the operator's default, 120 s): 1 s keeps the settle short.
+      perCluster: { b: { rec: { secretType: 'vault' }, sim: { vaultCacheSeconds: 1 } } },
+    });
+  });
+  after(async () => {
+    await set?.stop();
+  });
+
+  const vault = () => ({ VAULT_ADDR: set.sim('b').vault.addr, VAULT_TOKEN: set.sim('b').vault.token, VAULT_CACERT: set.sim('b').vault.caFile });
+  const password = () => set.sim('a').credentials('rec-a')?.password ?? assert.fail('no password');
+  const assertSettled = (want: string) => {
+    assert.equal(journalExists(set.sim('a'), NS, 'rec-a'), false, 'no journal is left');
+    assert.deepEqual(validPasswords(set.sim('a'), 'rec-a', set.sim('a').credentials('rec-a')?.username ?? ''), [want], 'rec-a accepts exactly that password');
+    assert.deepEqual(
+      set.names.map((c) => set.rercSecret(c, 'rerc-a')?.password),
+      [want, want],
+      "a's RERC Secret and b's Vault entry hold it",
+    );
+    assert.equal(set.sim('b').store.get('secrets', NS, 'redis-enterprise-rerc-a'), undefined, 'no Kubernetes Secret was made in the Vault cluster');
+    set.tick();
+    for (const c of set.names) assert.equal(set.rercStatus(c, 'rerc-a')?.status, 'Active', `rerc-a in cluster ${c}`);
+  };
+
+  // vault.md, "Redis Enterprise Remote Cluster secrets": there the RERC secret is a Vault entry, at the path the operator's ConfigMap gives.
+  it("rotates: the other cluster's RERC secret is written in its Vault, every RERC Active, the old password refused, no failed login", async () => {
+    const before = password();
+    const failures = set.failures().length;
+    const r = await reccred(set.sim('a'), ['rotate', 'rec-a', '--context', 'cluster-a', '--participant-context', 'cluster-b', ...FAST], {
+      kubeconfig: set.kubeconfig,
+      env: vault(),
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.notEqual(password(), before);
+    assertSettled(password());
+    assert.deepEqual(set.failures().slice(failures), [], 'no RERC controller failed to log in');
+  });
+
+  it('killed once the Vault entry is written, then finish: one password everywhere, no failed login', async () => {
+    const before = password();
+    const failures = set.failures().length;
+    const { result } = startReccred(set.sim('a'), ['rotate', 'rec-a', '--context', 'cluster-a', '--participant-context', 'cluster-b', ...FAST], {
+      kubeconfig: set.kubeconfig,
+      env: vault(),
+      killWhen: (e: KillEvent) => {
+        if (!e.store || journalPhaseOf(e.store) !== 'propagated') return false;
+        const data = (e.store.object as { data?: Record<string, string> }).data?.['journal.json'];
+        const record = data ? (JSON.parse(Buffer.from(data, 'base64').toString('utf8')) as { version?: number; participants?: { updatedAt?: string }[] }) : undefined;
+        return record?.version === 3 && (record.participants ?? []).filter((p) => p.updatedAt).length >= 2;
+      },
+    });
+    const killed = await result;
+    assert.equal(killed.signal, 'SIGKILL', killed.stderr);
+    const r = await reccred(set.sim('a'), ['finish', 'rec-a', '--context', 'cluster-a', ...FAST], { kubeconfig: set.kubeconfig, env: vault() });
+    assert.equal(r.code, 0, r.stderr);
+    assert.notEqual(password(), before);
+    assertSettled(password());
+    assert.deepEqual(set.failures().slice(failures), []);
+  });
 });

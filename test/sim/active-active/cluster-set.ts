@@ -281,7 +281,29 @@ export async function startClusterSet(options: ClusterSetOptions): Promise<Clust
       });
     }
     for (const c of Object.values(controllers)) c.reconcileReaadbs();
+    if (options.seed !== false) shareDatabaseGuid();
     if (options.startControllers !== false) for (const c of Object.values(controllers)) c.start();
+
+    /**
+     * One Active-Active database has one guid in every cluster (the REAADB's status.guid, "GUID of the Active-Active
+     * database", reaadb_crd.yaml), and each participating REC's REST API lists it (GET /v1/crdbs, objects/crdb):
+     * the controllers drew one each, the first cluster's is kept. Whether GET shows the instances' credentials is
+     * silent: shown here, the harsher case for the plugin's output.
+     */
+    function shareDatabaseGuid(): void {
+      const reaadbs = participants.map((p) => sim(p.cluster).store.get('redisenterpriseactiveactivedatabases', namespace, reaadbName));
+      const guid = (reaadbs[0]?.['status'] as { guid?: string } | undefined)?.guid;
+      if (!guid) throw new Error('startClusterSet: the REAADB got no guid');
+      for (const [i, p] of participants.entries()) {
+        const o = reaadbs[i];
+        if (o) sim(p.cluster).store.update('redisenterpriseactiveactivedatabases', { ...o, status: { ...(o['status'] as object), guid } });
+      }
+      const instances = participants.map((p, i) => {
+        const admin = sim(p.cluster).credentials(p.rec);
+        return { id: i + 1, cluster: { name: p.apiFqdnUrl, url: `https://${p.apiFqdnUrl}:${p.apiPort}`, ...(admin ? { credentials: { ...admin } } : {}) } };
+      });
+      for (const p of participants) sim(p.cluster).redis(p.rec).crdbs.push({ guid, name: reaadbName, instances });
+    }
 
     const rercSecret = (c: string, rerc: string): (RercSecret & Partial<Credentials>) | undefined => {
       const name = rercSecretName(rerc);

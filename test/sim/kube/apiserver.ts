@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
@@ -204,6 +204,26 @@ function fieldSelectorMatcher(selector: string | null): (o: KubeObject) => boole
   return (o) => tests.every((t) => t(o));
 }
 
+/**
+ * Plain HTTP on the TLS port gets Go's answer (net/http/server.go, `c.serve`: a TLS record header that
+ * looks like HTTP is answered "400 Bad Request ... Client sent an HTTP request to an HTTPS server.") instead
+ * of a silent wait for a ClientHello, which clients only leave at their own timeout.
+ */
+function answerPlainHttp(server: Server): void {
+  const tls = server.listeners('connection') as ((socket: Socket) => void)[];
+  server.removeAllListeners('connection');
+  server.on('connection', (socket: Socket) => {
+    socket.once('readable', () => {
+      const first = socket.read(1) as Buffer | null;
+      if (first === null) return;
+      socket.unshift(first);
+      const TLS_HANDSHAKE = 0x16;
+      if (first[0] === TLS_HANDSHAKE) for (const listener of tls) listener.call(server, socket);
+      else socket.end('HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n', () => socket.destroy());
+    });
+  });
+}
+
 export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
   const { store, executor, audit, faults, dir } = opts;
   const served = opts.resources ?? RESOURCES;
@@ -231,6 +251,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     requestCert: true,
     rejectUnauthorized: false,
   });
+  answerPlainHttp(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());

@@ -175,6 +175,11 @@ export class ClusterState {
   /** The pod whose REST API serves; the others redirect to it. */
   masterPod = '';
   readonly roles: Role[] = DEFAULT_ROLES.map((r) => ({ ...r }));
+  /**
+   * The Active-Active databases (CRDB objects, objects/crdb/_index.md) this cluster takes part in, as GET /v1/crdbs
+   * lists them: those of REAADBs (status.guid) and those created with crdb-cli, which no REAADB names.
+   */
+  readonly crdbs: { guid: string; name: string; instances: { id: number; cluster: { name: string; url: string; credentials?: { username: string; password: string } } }[] }[] = [];
   private readonly users = new Map<number, User>();
   /** Failed logins counted towards the lockout, and the time of the last one. */
   private readonly failureCounts = new Map<number, { count: number; last: number }>();

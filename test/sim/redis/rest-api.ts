@@ -12,7 +12,7 @@ import { RestError, compareVersions, type ClusterState, type ManagementRole, typ
  * The permissions of the endpoints served here, with the roles that have each: the "Roles list per
  * permission" table of content/operate/rs/references/rest-api/permissions.md (`none` has none). Which
  * endpoint needs which is in each request page (requests/cluster/_index.md, cluster/policy.md,
- * nodes/_index.md, users/_index.md, roles/_index.md, actions/_index.md).
+ * nodes/_index.md, users/_index.md, roles/_index.md, actions/_index.md, crdbs/_index.md).
  */
 const ALL_BUT_NONE: ManagementRole[] = ['admin', 'cluster_member', 'cluster_viewer', 'db_member', 'db_viewer', 'user_manager'];
 const ROLES_WITH = {
@@ -20,6 +20,7 @@ const ROLES_WITH = {
   view_all_nodes_info: ALL_BUT_NONE,
   view_all_roles_info: ALL_BUT_NONE,
   view_status_of_cluster_action: ALL_BUT_NONE,
+  view_crdb_list: ALL_BUT_NONE,
   view_all_users_info: ['admin', 'user_manager'],
   view_user_info: ['admin', 'user_manager'],
   create_new_user: ['admin', 'user_manager'],
@@ -187,6 +188,8 @@ export class RestApi {
       [/^\/v1\/cluster$/, { GET: (c) => (this.require(c.user, 'view_cluster_info'), [200, this.clusterInfo()]) }],
       [/^\/v1\/cluster\/policy$/, { GET: (c) => (this.require(c.user, 'view_cluster_info'), [200, this.policy()]) }],
       [/^\/v1\/nodes$/, { GET: (c) => (this.require(c.user, 'view_all_nodes_info'), [200, this.nodes()]) }],
+      // requests/crdbs/_index.md: "Get a list of all Active-Active databases on the cluster"; view_crdb_list (permissions.md).
+      [/^\/v1\/crdbs$/, { GET: (c) => (this.require(c.user, 'view_crdb_list'), [200, state.crdbs]) }],
       [/^\/v1\/roles$/, { GET: (c) => (this.require(c.user, 'view_all_roles_info'), this.roles()) }],
       [
         /^\/v1\/actions\/([^/]+)$/,
