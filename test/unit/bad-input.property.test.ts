@@ -31,6 +31,30 @@ import { durationOracle, inPodOracle, isEmailLikeLogin, passwordFileOracle, pass
 import { runInPodScript } from './in-pod-runner.js';
 import { isDns1123Label, isDns1123Subdomain, isSecretDataKey } from './kubernetes-names.oracle.js';
 
+/**
+ * fc.assert, failing with the property's own AssertionError (fast-check 4 keeps it in `cause`) with the counterexample
+ * in front: a property that fails is a failed assertion, for mocha and for the mutation runner alike.
+ */
+const asAssertion = (err: unknown): never => {
+  const cause = err instanceof Error ? err.cause : undefined;
+  if (err instanceof Error && cause instanceof assert.AssertionError) {
+    cause.message = `${err.message.split('\n\nHint:')[0] ?? ''}\n${cause.message}`;
+    throw cause;
+  }
+  throw err;
+};
+function holds<Ts>(property: fc.IAsyncProperty<Ts>, params?: fc.Parameters<Ts>): Promise<void>;
+function holds<Ts>(property: fc.IProperty<Ts>, params?: fc.Parameters<Ts>): void;
+function holds<Ts>(property: fc.IProperty<Ts> | fc.IAsyncProperty<Ts>, params?: fc.Parameters<Ts>): void | Promise<void> {
+  try {
+    // fc.assert returns a promise for an async property only.
+    const done: unknown = fc.assert(property as fc.IAsyncProperty<Ts>, params);
+    return done instanceof Promise ? done.then(() => undefined, asAssertion) : undefined;
+  } catch (err) {
+    return asAssertion(err);
+  }
+}
+
 const SEED = Number(process.env.RECCRED_SEED) || 20251125;
 /** Each property its own seed (derived from SEED and its name), so two properties never draw the same inputs. */
 const params = (numRuns: number, property: string) => ({ seed: [...property].reduce((h, c) => Math.imul(h ^ c.charCodeAt(0), 16777619), SEED) | 0, numRuns });
@@ -254,10 +278,12 @@ describe('bad input, property-based (unit)', function () {
 
     it('a valid password, with or without a trailing LF or CRLF, is read exactly', async () => {
       const t = tally('password-file');
-      await fc.assert(
+      await holds(
         fc.asyncProperty(validPassword, fc.constantFrom('', '\n', '\r\n'), async (pw, end) => {
           t.add(true, pw + end);
-          assert.equal(await readFile(Buffer.from(pw + end, 'utf8')), pw);
+          // A refusal breaks the contract as much as a wrong value: both fail as assertions.
+          const read = await readFile(Buffer.from(pw + end, 'utf8')).catch((err: unknown) => assert.fail(`a valid password was refused: ${String(err)}`));
+          assert.equal(read, pw);
         }),
         params(300, 'password-file valid'),
       );
@@ -274,7 +300,7 @@ describe('bad input, property-based (unit)', function () {
         fc.tuple(validPassword, fc.uint8Array({ minLength: 1, maxLength: 3 })).map(([p, junk]) => Buffer.concat([Buffer.from(p), Buffer.from(junk)])),
         fc.constantFrom('', '\n', '\r\n', 'x'.repeat(257), `${'é'.repeat(256)}\n`, `${'🔑'.repeat(128)}\n`, `${'🔑'.repeat(129)}\n`).map((s) => Buffer.from(s)),
       );
-      await fc.assert(
+      await holds(
         fc.asyncProperty(content, async (bytes) => {
           const want = passwordFileOracle(bytes);
           t.add(want.ok, bytes.toString('base64'));
@@ -306,7 +332,7 @@ describe('bad input, property-based (unit)', function () {
   describe('--password-stdin', () => {
     it('a valid password however the pipe chunks it arrives exactly', async () => {
       const t = tally('password-stdin');
-      await fc.assert(
+      await holds(
         fc.asyncProperty(validPassword, fc.array(fc.nat(300), { maxLength: 5 }), fc.constantFrom('\n', '\r\n', '\n\n', '\n \n'), async (pw, cuts, end) => {
           const bytes = Buffer.from(`${pw}${end}`, 'utf8');
           const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
@@ -333,7 +359,7 @@ describe('bad input, property-based (unit)', function () {
         fc.tuple(validPassword, fc.uint8Array({ minLength: 1, maxLength: 3 })).map(([p, junk]) => Buffer.concat([Buffer.from(p), Buffer.from(junk), Buffer.from('\n')])),
         fc.constantFrom('', '\n', '\n\n', 'x'.repeat(257), `${'x'.repeat(256)}\n`).map((s) => Buffer.from(s)),
       );
-      await fc.assert(
+      await holds(
         fc.asyncProperty(input, async (bytes) => {
           const want = passwordStdinOracle(bytes);
           t.add(want.ok, bytes.toString('base64'));
@@ -411,7 +437,7 @@ describe('bad input, property-based (unit)', function () {
     it('every valid password and odd username reaches the REST API byte-exact, and nothing is executed', async () => {
       const t = tally('in-pod script');
       let injected = 0;
-      await fc.assert(
+      await holds(
         fc.asyncProperty(withCanary, withCanary, oddUser, async (oldPw, newPw, user) => {
           t.add(true, JSON.stringify([oldPw, newPw, user]));
           if ([oldPw, newPw, user].some((s) => s.includes(canary))) injected++;
@@ -423,7 +449,14 @@ describe('bad input, property-based (unit)', function () {
           assert.equal(res.code, 0, res.stderr);
           const seen = last as { auth: string; body: string } | undefined; // set by the server's handler
           assert.ok(seen, 'the request arrived');
-          assert.deepEqual(JSON.parse(seen.body), body, 'the body round-trips exactly');
+          const arrived: unknown = (() => {
+            try {
+              return JSON.parse(seen.body);
+            } catch {
+              return assert.fail(`the body arrived as no JSON: ${seen.body}`);
+            }
+          })();
+          assert.deepEqual(arrived, body, 'the body round-trips exactly');
           assert.equal(seen.auth, `Basic ${Buffer.from(`${user}:${oldPw}`).toString('base64')}`, 'the credentials round-trip exactly');
           assert.equal(parseCurlOutput(res.stdout)?.status, 200);
           assert.equal(fs.existsSync(canary), false, 'no injected command ran');
@@ -481,7 +514,7 @@ describe('bad input, property-based (unit)', function () {
           lines: fc.constantFrom(1, 2, 3, 4, 4, 4),
         })
         .map((r) => ({ ...r, text: [r.op, r.len, r.auth].slice(0, Math.min(r.lines, 3)).join('\n') + '\n' + (r.lines === 4 ? r.body : '') }));
-      await fc.assert(
+      await holds(
         fc.asyncProperty(request, async (r) => {
           const want = inPodOracle(r.text);
           t.add(want.kind === 'exit' && want.code === 0, r.text);
@@ -537,7 +570,7 @@ describe('bad input, property-based (unit)', function () {
 
     it('REC names: every RFC 1123 label (lengths 1 to 63) is accepted and looked up as given', async () => {
       const t = tally('REC name');
-      await fc.assert(
+      await holds(
         fc.asyncProperty(validLabel, async (name) => {
           assert.ok(isDns1123Label(name), `generator: ${name}`);
           t.add(true, name);
@@ -551,7 +584,7 @@ describe('bad input, property-based (unit)', function () {
     it('REC names: any string is accepted exactly when Kubernetes takes it as a label, else refused naming it', async () => {
       const t = tally('REC name');
       const edge = lengthEdge('REC name', /^[a-z0-9-]+$/, 63);
-      await fc.assert(
+      await holds(
         fc.asyncProperty(anyName(validLabel), async (name) => {
           const valid = isDns1123Label(name);
           t.add(valid, name);
@@ -572,7 +605,7 @@ describe('bad input, property-based (unit)', function () {
 
     it('namespaces: every RFC 1123 label (lengths 1 to 63) is accepted', async () => {
       const t = tally('namespace');
-      await fc.assert(
+      await holds(
         fc.asyncProperty(validLabel, async (ns) => {
           t.add(true, ns);
           assert.equal(await nameCheck(ns, 'rec'), undefined, `refused ${show(ns)}`);
@@ -585,7 +618,7 @@ describe('bad input, property-based (unit)', function () {
     it('namespaces: any string is accepted exactly when Kubernetes takes it as a namespace name, else refused naming it', async () => {
       const t = tally('namespace');
       const edge = lengthEdge('namespace', /^[a-z0-9-]+$/, 63);
-      await fc.assert(
+      await holds(
         fc.asyncProperty(anyName(validLabel), async (ns) => {
           const valid = isDns1123Label(ns);
           t.add(valid, ns);
@@ -624,7 +657,7 @@ describe('bad input, property-based (unit)', function () {
 
       it('every valid spec is accepted with exactly its parts (namespace default: the command\'s; key default: "password")', () => {
         const t = tally('--to-secret');
-        fc.assert(
+        holds(
           fc.property(fc.option(validLabel), validSubdomain, fc.option(validKey), (ns, name, key) => {
             assert.ok(isDns1123Subdomain(name) && isSecretDataKey(key ?? 'password'), `generator: ${name} ${key}`);
             const s = spec(ns, name, key);
@@ -640,7 +673,7 @@ describe('bad input, property-based (unit)', function () {
       it('the namespace part: accepted exactly when it is an RFC 1123 label', () => {
         const t = tally('--to-secret');
         const edge = lengthEdge('--to-secret namespace', /^[a-z0-9-]+$/, 63);
-        fc.assert(
+        holds(
           fc.property(anyName(validLabel), (ns) => {
             const s = spec(ns, 'cache', 'password');
             const valid = agrees(s);
@@ -656,7 +689,7 @@ describe('bad input, property-based (unit)', function () {
       it('the name part: accepted exactly when it is an RFC 1123 subdomain (a Secret name)', () => {
         const t = tally('--to-secret');
         const edge = lengthEdge('--to-secret name', /^[a-z0-9.-]+$/, 253);
-        fc.assert(
+        holds(
           fc.property(anyName(validSubdomain), (name) => {
             const s = spec('apps', name, 'password');
             const valid = agrees(s);
@@ -678,7 +711,7 @@ describe('bad input, property-based (unit)', function () {
           fc.constantFrom('.', '..', '..a', '.a', 'a..', 'a.b', '_', '-', 'A-Z_0.9', ''),
           fc.string({ unit: fc.constantFrom('a', 'Z', '0', '-', '_', '.', ':', '/', ' ', 'é'), maxLength: 20 }),
         );
-        fc.assert(
+        holds(
           fc.property(anyKey, (key) => {
             const s = spec('apps', 'cache', key);
             const valid = agrees(s);
@@ -700,7 +733,7 @@ describe('bad input, property-based (unit)', function () {
           fc.string({ maxLength: 60 }),
           nastyString(15),
         );
-        fc.assert(
+        holds(
           fc.property(any, (s) => {
             t.add(agrees(s), s);
           }),
@@ -728,7 +761,7 @@ describe('bad input, property-based (unit)', function () {
 
       it('every email-like login up to 254 characters is accepted, and compared exactly with the users the cluster has', async () => {
         const t = tally('username');
-        await fc.assert(
+        await holds(
           fc.asyncProperty(
             validUsername.filter((u) => u !== ADMIN),
             async (name) => {
@@ -760,7 +793,7 @@ describe('bad input, property-based (unit)', function () {
           fc.string({ unit: 'binary', maxLength: 300 }),
           fc.constantFrom(ADMIN, '', '@', 'a@', '@a', 'a@b@c', `${'a'.repeat(USERNAME_MAX - 2)}@b`, `${'a'.repeat(USERNAME_MAX - 1)}@b`),
         );
-        await fc.assert(
+        await holds(
           fc.asyncProperty(anyUser, async (name) => {
             const valid = isEmailLikeLogin(name);
             t.add(valid, name);
@@ -815,7 +848,7 @@ describe('bad input, property-based (unit)', function () {
 
       it('every duration that fits a timer gives exactly the milliseconds it means', () => {
         const t = tally('duration');
-        fc.assert(
+        holds(
           fc.property(
             meant.filter((d) => d.ms <= 2 ** 31 - 1),
             flag,
@@ -877,7 +910,7 @@ describe('bad input, property-based (unit)', function () {
           fc.stringMatching(/^\d{1,14}(\.\d{1,3})?(ms|s|m|h)?$/),
           fc.stringMatching(/^(\d{1,4}(\.\d{1,2})?(ms|s|m|h)){1,3}$/),
         );
-        fc.assert(
+        holds(
           fc.property(any, flag, (text, f) => {
             const want = durationOracle(text);
             t.add(want.ok, text);
