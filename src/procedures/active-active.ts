@@ -8,7 +8,7 @@ import { ReccredError, refused, resumable } from '../errors/exit-codes.js';
 import { getRerc, listReaadbs, type Reaadb, type Rerc } from '../kube/active-active-resources.js';
 import type { AccessCheck } from '../kube/cluster.js';
 import type { JournalRecord } from '../journal/journal.js';
-import { participationIn, type Participant, type Participation } from '../rec/participants.js';
+import { clusterNamed, participationIn, type Participant, type Participation } from '../rec/participants.js';
 import type { RecTarget } from '../rec/rec-target.js';
 import { RestApiError } from '../rest/rest-errors.js';
 import { StoreMissingError, type StoredCredentials } from '../store/credential-store.js';
@@ -20,7 +20,7 @@ interface Creds {
   password: string;
 }
 
-const where = (p: Participant) => (p.context ? `context ${p.context}` : "the REC's own cluster");
+const where = (p: Participant) => clusterNamed(p.context);
 const rercActive = (r: Rerc) => r.status?.status === 'Active' && r.status.specStatus === 'Valid';
 // The docs show the REAADB status in lower case ("active") and the replication status "up" (edit-rerc.md).
 const reaadbHealthy = (d: Reaadb) => d.status?.status?.toLowerCase() === 'active' && d.status.specStatus === 'Valid' && d.status.replicationStatus === 'up';

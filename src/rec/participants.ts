@@ -24,6 +24,9 @@ export interface Participation {
   reaadbsEverywhere: boolean;
 }
 
+/** How messages name a participating cluster: its context, or the run's own cluster ('' context). */
+export const clusterNamed = (context: string): string => (context ? `context ${context}` : "the REC's own cluster");
+
 /** One cluster's copy of the REC's credentials: its RERC, the RERC's Secret, and the REAADBs that use it. */
 export interface Participant {
   /** The kubeconfig context; '' for the REC's own cluster (the run's own connection). */
@@ -106,7 +109,7 @@ async function participantOf(
   vaultNamespace: string | undefined,
 ): Promise<Participant> {
   const [rerc, ...more] = participation.rercs;
-  const where = context ? `context ${context}` : "the REC's own cluster";
+  const where = clusterNamed(context);
   if (!rerc) {
     throw refused(
       `${where} has no RedisEnterpriseRemoteCluster pointing at REC ${rec.namespace}/${rec.name} (spec.recName, spec.recNamespace); nothing was changed`,
@@ -190,7 +193,7 @@ export async function reopenParticipants(
   const out: Participant[] = [];
   for (const p of recorded) {
     const api = p.context ? (await connectContext(session, p.context)).api : session.api;
-    const where = p.context ? `context ${p.context}` : "the REC's own cluster";
+    const where = clusterNamed(p.context);
     out.push({
       context: p.context,
       cluster: new Cluster(api, p.namespace),
