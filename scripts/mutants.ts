@@ -65,6 +65,7 @@ const MochaReportSchema = z.object({
 function runTest(dir: string, m: Mutation): Promise<Outcome> {
   const env = { ...process.env };
   delete env.RECCRED_EXECUTABLE; // the development entry runs the mutated sources
+  env.RECCRED_SPREAD = 'all'; // a mutant meets every case of its test, not this commit's turn (test/spread.ts)
   const report = path.join(dir, '.mutant-report.json');
   const args = ['mocha', m.test, ...(m.grep === undefined ? [] : ['--grep', m.grep]), '--reporter', 'json', '--reporter-option', `output=${report}`];
   const t0 = Date.now();

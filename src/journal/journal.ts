@@ -21,7 +21,7 @@ export const Phase = z.enum([
 export type Phase = z.infer<typeof Phase>;
 
 export const JournalRecord = z.object({
-  /** 2 when the record lists Active-Active participants, 3 when one of them is in Vault: a plugin that predates them cannot read it, and refuses instead of finishing or aborting without the other clusters. */
+  /** 2 when the record lists Active-Active participants or consumers to restart, 3 when a participant is in Vault: a plugin that predates them cannot read it, and refuses instead of finishing or aborting without the other clusters. */
   version: z.union([z.literal(1), z.literal(2), z.literal(3)]),
   operation: Operation,
   phase: Phase,
@@ -60,6 +60,17 @@ export const JournalRecord = z.object({
    */
   changeFencedAt: z.string().optional(),
   storeUpdatedAt: z.string().optional(),
+  /**
+   * user rotate: the workloads that read toSecret (rotate-user-passwords.md, "update the password in all database
+   * connections"), the restartedAt value put on their pod templates (a resumed run restarts none twice), and when
+   * their rollouts completed.
+   */
+  consumers: z.array(z.object({ kind: z.enum(['deployment', 'statefulset', 'daemonset']), name: z.string() })).optional(),
+  consumersRestartedAt: z.string().optional(),
+  consumersRolledOutAt: z.string().optional(),
+  /** user abort: the same, back onto the old password. */
+  consumersRestartedBackAt: z.string().optional(),
+  consumersRolledBackAt: z.string().optional(),
   restoredAt: z.string().optional(),
   /** Rollback made sure the old password is a valid one again (the DELETE may have gone out before the crash). */
   oldPasswordEnsured: z.boolean().optional(),
@@ -148,7 +159,7 @@ export function holderIdentity(): Pick<JournalRecord, 'holder' | 'lease'> {
 export function newJournalRecord(fields: Omit<JournalRecord, 'version' | 'phase' | 'holder' | 'lease' | 'startedAt' | 'heartbeatAt'>): JournalRecord {
   const now = new Date().toISOString();
   // 3 when a participant's secret is in Vault: a plugin that knows only version 2 would look for it in Kubernetes.
-  const version = fields.participants?.some((p) => p.vaultNamespace !== undefined) ? 3 : fields.participants ? 2 : 1;
+  const version = fields.participants?.some((p) => p.vaultNamespace !== undefined) ? 3 : fields.participants || fields.consumers ? 2 : 1;
   return { version, phase: 'recorded', ...fields, ...holderIdentity(), startedAt: now, heartbeatAt: now };
 }
 

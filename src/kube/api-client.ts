@@ -55,7 +55,7 @@ interface Trust {
 }
 
 export class KubeApi {
-  private shared: { key: string; agent: http.Agent } | undefined;
+  private shared: { key: string; agent: http.Agent; upgrades: http.Agent } | undefined;
 
   private constructor(
     readonly server: string,
@@ -111,7 +111,7 @@ export class KubeApi {
   }
 
   /** Credentials (token, client certificate, exec plugin, impersonation), trust, and the session's shared agent, for a request or an exec upgrade. */
-  async authorize(opts: https.RequestOptions): Promise<void> {
+  async authorize(opts: https.RequestOptions, use: 'request' | 'upgrade' = 'request'): Promise<void> {
     const creds = await this.credentials.forRequest();
     opts.headers = { ...(opts.headers as Record<string, string> | undefined), ...creds.headers };
     if (creds.cert !== undefined) opts.cert = creds.cert;
@@ -120,15 +120,17 @@ export class KubeApi {
     opts.rejectUnauthorized = this.trust.rejectUnauthorized;
     if (this.trust.servername !== undefined) opts.servername = this.trust.servername;
     if (this.authProvider) await this.authProvider.applyToHTTPSOptions(opts);
-    this.shareAgent(opts);
+    this.shareAgent(opts, use);
   }
 
   /**
    * One keep-alive agent per session (a fleet run would otherwise pay a TLS handshake per request; it
    * also resumes TLS sessions for exec upgrades), rebuilt only when the TLS material changes (an exec
-   * plugin's new client certificate). Through a proxy, each connection is a tunnel.
+   * plugin's new client certificate). Exec upgrades take a new connection each (TLS sessions still
+   * resumed), as client-go's dialer does: an idle kept-alive connection the server has just closed would
+   * fail the upgrade. Through a proxy, each connection is a tunnel.
    */
-  private shareAgent(opts: https.RequestOptions): void {
+  private shareAgent(opts: https.RequestOptions, use: 'request' | 'upgrade' = 'request'): void {
     const tls: https.AgentOptions = {};
     const hash = createHash('sha256');
     for (const k of TLS_KEYS) {
@@ -141,15 +143,17 @@ export class KubeApi {
     if (this.shared?.key !== key) {
       // The old agent is dropped, not destroyed: a request in flight on it must finish. Node unrefs idle
       // keep-alive sockets, so they never hold the process open at exit.
-      const options = { ...tls, keepAlive: true, maxSockets: 50 };
-      const agent = this.proxy
-        ? new ProxyAgent(this.proxy, this.trust, options, this.timeoutMs)
-        : new URL(this.server).protocol === 'http:'
-          ? new http.Agent(options)
-          : new https.Agent(options);
-      this.shared = { key, agent };
+      const agentFor = (keepAlive: boolean) => {
+        const options = { ...tls, keepAlive, maxSockets: 50 };
+        return this.proxy
+          ? new ProxyAgent(this.proxy, this.trust, options, this.timeoutMs)
+          : new URL(this.server).protocol === 'http:'
+            ? new http.Agent(options)
+            : new https.Agent(options);
+      };
+      this.shared = { key, agent: agentFor(true), upgrades: agentFor(false) };
     }
-    opts.agent = this.shared.agent;
+    opts.agent = use === 'upgrade' ? this.shared.upgrades : this.shared.agent;
   }
 
   async request<S extends z.ZodType>(method: string, path: string, schema: S, options: RequestOptions = {}): Promise<z.infer<S>> {
@@ -176,8 +180,32 @@ export class KubeApi {
       (opts.headers as Record<string, string>)['Content-Type'] = options.contentType ?? 'application/json';
       (opts.headers as Record<string, string>)['Content-Length'] = String(payload.length);
     }
+    try {
+      return await this.attempt(method, url, opts, payload);
+    } catch (err) {
+      // A keep-alive connection the server closed while idle fails the next request sent on it before any
+      // response (Node's documented race: req.reusedSocket with ECONNRESET). Go's transport sends such a
+      // request again on a new connection when repeating it cannot change anything; so do we.
+      if (!(err instanceof StaleConnection)) throw err;
+      if (!repeatable(method, path)) throw err.failure;
+      this.trace(`${method} ${url.pathname}: the kept-alive connection was closed by the server; sending once more on a new one`);
+      return await this.attempt(method, url, this.freshAgent(opts), payload).catch((again: unknown) => {
+        throw again instanceof StaleConnection ? again.failure : again;
+      });
+    }
+  }
+
+  /** A new agent for the one repeat: the old one's other idle connections are likely closed as well. */
+  private freshAgent(opts: https.RequestOptions): https.RequestOptions {
+    this.shared = undefined;
+    const again = { ...opts };
+    this.shareAgent(again);
+    return again;
+  }
+
+  private attempt(method: string, url: URL, opts: https.RequestOptions, payload: Buffer | undefined): Promise<unknown> {
     const started = Date.now();
-    return await new Promise((resolve, reject) => {
+    return new Promise((resolve, reject) => {
       const req = (url.protocol === 'http:' ? http : https).request(url, opts, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -200,13 +228,30 @@ export class KubeApi {
         });
         res.on('error', reject);
       });
+      let answered = false;
+      req.on('response', () => (answered = true));
       if (this.timeoutMs > 0) {
         req.setTimeout(this.timeoutMs, () => req.destroy(new Error(`request timed out after ${this.timeoutMs}ms`)));
       }
-      req.on('error', (err) => reject(new KubeApiError(0, 'Unreachable', `${err.message} (server ${withoutUserinfo(this.server)})`, method, url.pathname)));
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        const failure = new KubeApiError(0, 'Unreachable', `${err.message} (server ${withoutUserinfo(this.server)})`, method, url.pathname);
+        reject(req.reusedSocket && !answered && err.code === 'ECONNRESET' ? new StaleConnection(failure) : failure);
+      });
       req.end(payload);
     });
   }
+}
+
+/** A request that failed on a reused keep-alive connection before any response. */
+class StaleConnection extends Error {
+  constructor(readonly failure: KubeApiError) {
+    super(failure.message);
+  }
+}
+
+/** Requests whose repetition changes nothing: reads, and the access reviews (they store nothing). */
+function repeatable(method: string, path: string): boolean {
+  return method === 'GET' || method === 'HEAD' || (method === 'POST' && path.startsWith('/apis/authorization.k8s.io/'));
 }
 
 /** A URL's user information is a credential: never part of a message. */

@@ -11,14 +11,19 @@ import { newPassword, type PasswordChoice } from '../password/password-source.js
 import { loadRecTarget, type RecTarget } from '../rec/rec-target.js';
 import type { Credentials } from '../rest/rest-client.js';
 import { AuthenticationFailedError, RestApiError } from '../rest/rest-errors.js';
-import { checkCurrentCredentials, checkPermissions, checkPodTools, checkPodsReady, checkRecRunning } from '../procedures/preflight.js';
+import { checkCurrentCredentials, checkPermissions, checkPodTools, checkPodsReady, checkRecRunning, type PermissionCheck } from '../procedures/preflight.js';
 import { baseResult, interruptSignal, procedureContext, outcome } from '../procedures/procedure-run.js';
 import type { ProcedureContext } from '../procedures/procedure-steps.js';
 import { explainError, interruptedBeforeChange } from '../procedures/explain-error.js';
 import { SecretKeyTarget } from '../store/to-secret.js';
+import { describeWorkload, WORKLOAD_KINDS, WORKLOAD_RESOURCES } from '../kube/workloads.js';
+import { checkRestartable, findConsumers, moveConsumers, parseConsumers, type Consumer } from '../procedures/consumer-rollout.js';
+import { waitUntil } from '../procedures/waits.js';
+import { formatDuration } from '../duration/duration.js';
 import {
   DEFAULT_USER_REFUSAL,
   OwnPasswordsForbiddenError,
+  abortUserRotate,
   finishUserRotate,
   runUserReset,
   runUserRotate,
@@ -37,9 +42,25 @@ export interface UserRequest {
   toSecret?: string;
   /** Shows the result document with a password handed over on stdout (before the journal moves on). */
   present: (result: Result) => void;
+  /** How long the consumers' rollouts may take, in all, before the run stops resumable. */
+  rolloutTimeoutMs?: number;
 }
 
-export interface UserRotateRequest extends UserRequest {
+/** The middle step of rotate-user-passwords.md: which workloads move to the new password, and whether the old one goes in the same run. */
+export interface ConsumerOptions {
+  /** --consumers TYPE/NAME,...: these instead of the workloads found reading --to-secret. */
+  consumers?: string;
+  /** false with --no-restart: nothing is restarted (today's behaviour: the user moves the clients). */
+  restart: boolean;
+  /** --finish: the old password is deleted in this run, after the rollouts and the settle. */
+  finish: boolean;
+  /** --settle: from the Secret's update, for clients that read it through a volume and never restart. */
+  settleMs: number;
+  /** --dry-run: the read-only checks and the plan (with the consumers found); nothing changes. */
+  dryRun?: boolean;
+}
+
+export interface UserRotateRequest extends UserRequest, ConsumerOptions {
   password: PasswordChoice;
   /** The user's current password, given on stdin or in a file; else read from --to-secret. */
   currentPassword?: string;
@@ -50,14 +71,21 @@ export interface UserResetRequest extends UserRequest {
   yes: boolean;
 }
 
-const USER_PERMISSIONS: AccessCheck[] = [
-  { verb: 'get', resource: 'redisenterpriseclusters', group: 'app.redislabs.com' },
+// Asked by name wherever a request names the object, so that a Role may grant them by resourceNames
+// (deploy/cronjob/user-rbac.yaml): the REC, its pods, the admin's Secret (read only), the user's journal.
+const USER_PERMISSIONS: PermissionCheck[] = [
+  { verb: 'get', resource: 'redisenterpriseclusters', group: 'app.redislabs.com', of: 'rec' },
   { verb: 'list', resource: 'pods' },
-  { verb: 'create', resource: 'pods', subresource: 'exec' },
-  { verb: 'get', resource: 'secrets' },
-  { verb: 'patch', resource: 'secrets' },
+  { verb: 'create', resource: 'pods', subresource: 'exec', of: 'pods' },
+  { verb: 'get', resource: 'pods', subresource: 'exec', of: 'pods' },
+  { verb: 'get', resource: 'secrets', of: 'credentials' },
+];
+/** The user's journal, checked once the user (whose uid names it) is known; still before anything changes. */
+const USER_JOURNAL_PERMISSIONS: PermissionCheck[] = [
+  { verb: 'get', resource: 'secrets', of: 'journal' },
+  { verb: 'patch', resource: 'secrets', of: 'journal' },
+  { verb: 'delete', resource: 'secrets', of: 'journal' },
   { verb: 'create', resource: 'secrets' },
-  { verb: 'delete', resource: 'secrets' },
 ];
 
 interface UserTarget {
@@ -103,14 +131,8 @@ async function userTarget(request: UserRequest, command: string): Promise<UserTa
   }
   await progress.step('REC is Running', () => checkRecRunning(target));
   await progress.step('permissions (SelfSubjectAccessReview)', async () => {
-    await checkPermissions(session.cluster, USER_PERMISSIONS);
-    if (toSecret && toSecret.namespace !== session.namespace) {
-      await checkPermissions(toSecret.cluster, [
-        { verb: 'get', resource: 'secrets' },
-        { verb: 'patch', resource: 'secrets' },
-        { verb: 'create', resource: 'secrets' },
-      ]);
-    }
+    await checkPermissions(session.cluster, USER_PERMISSIONS, target);
+    if (toSecret) await checkToSecretPermissions(toSecret);
   });
   await progress.step(
     'pods Ready',
@@ -156,9 +178,20 @@ async function userTarget(request: UserRequest, command: string): Promise<UserTa
   const email = user.email;
   if (adminUids.has(user.uid) || sameLogin(email, admin.username) || sameLogin(user.name, admin.username)) throw refuseAdmin(email);
   result.username = email;
+  const journal = target.journal.forUser(user.uid);
+  await progress.step(`permissions on the journal ${journal.name} (SelfSubjectAccessReview)`, () =>
+    checkPermissions(session.cluster, USER_JOURNAL_PERMISSIONS, { ...target, journal }),
+  );
   let checked: Promise<UserAccess> | undefined;
   const access = () => (checked ??= progress.step(`${email} can sign in (its status, as the admin reads it)`, () => userAccess(target, admin, user, command, progress)));
-  return { session, target, admin, user: { uid: user.uid, email }, access, journal: target.journal.forUser(user.uid), toSecret, result, interrupt, present: request.present };
+  return { session, target, admin, user: { uid: user.uid, email }, access, journal, toSecret, result, interrupt, present: request.present };
+}
+
+/** The application's Secret by name; creating it only when it does not exist yet (a create cannot be granted by name). */
+async function checkToSecretPermissions(toSecret: SecretKeyTarget): Promise<void> {
+  const named = (verb: string): AccessCheck => ({ verb, resource: 'secrets', name: toSecret.name });
+  await checkPermissions(toSecret.cluster, [named('get'), named('patch')]);
+  if ((await toSecret.read()).version === undefined) await checkPermissions(toSecret.cluster, [{ verb: 'create', resource: 'secrets' }]);
 }
 
 /** The current password given on stdin or in a file (read before any login), else the one in --to-secret. */
@@ -292,6 +325,12 @@ export async function userRotate(request: UserRotateRequest): Promise<Outcome> {
   try {
     const frame = managedFrame(u, request.user);
     const managed = await findManagedUser(frame);
+    if (managed && (request.dryRun || request.finish || request.consumers !== undefined)) {
+      throw usageError(
+        `${request.user} is managed by a RedisEnterpriseUser: --dry-run, --finish and --consumers are not available for it`,
+        'run user rotate without them; the operator rotates it through its password Secrets',
+      );
+    }
     if (managed) return await rotateManagedUser(frame, managed, request.password);
     const access = await u.access();
     const existing = await u.journal.read();
@@ -300,28 +339,47 @@ export async function userRotate(request: UserRotateRequest): Promise<Outcome> {
       if (existing.operation !== 'user-rotate')
         throw refused(`a ${existing.operation} of ${u.user.email} is in progress`, `run: kubectl reccred user reset ${u.target.name} --user ${u.user.email} to complete it`);
       redactor.add(existing.oldPassword, existing.newPassword);
+      if (existing.phase === 'aborting') throw abortOnly(u);
       // The journal says where the password went; a resumed run delivers it there again.
       u.toSecret = recordedSecret(u, existing);
-      if (existing.phase === 'stored') {
+      const consumersLeft = (existing.consumers?.length ?? 0) > 0 && !existing.consumersRolledOutAt;
+      if (existing.phase === 'stored' && !consumersLeft && !request.finish) {
         const waiting = `${u.user.email} already has a new password waiting for clients (since ${String(existing.storeUpdatedAt)})`;
         if (u.toSecret) throw refused(`${waiting}, in ${u.toSecret.location}`, `once clients use it: kubectl reccred user finish ${u.target.name} --user ${u.user.email}`);
         // Printed before the journal moved on, but stdout may have been lost with the run: the same password again.
         u.session.progress.note(`${waiting}; handing that same password over again.`);
       }
       u.session.progress.note(`Resuming the rotation of ${u.user.email} left in phase ${existing.phase}.`);
-      return await runUser(u, existing, false, (ctx) => runUserRotate(ctx, printedDelivery(u, printed, rotatedMessage(u)), access), rotatedMessage(u), printed);
+      const delivery = printedDelivery(u, printed, rotatedMessage(u));
+      return await runUser(
+        u,
+        existing,
+        false,
+        async (ctx) => {
+          await runUserRotate(ctx, delivery, access);
+          await afterHandover(ctx, u, request, delivery, access);
+        },
+        rotatedMessage(u, request.finish),
+        printed,
+      );
     }
     const current = await currentPassword(request.currentPassword, u.toSecret);
     redactor.add(current);
     const { password } = newPassword(request.password, u.user.email);
     redactor.add(password);
     if (password === current) throw new ReccredError('the new password equals the current one', ExitCode.Usage);
+    const consumers = await consumerPlan(u, request);
+    if (request.dryRun) return outcome(plannedRotation(u, request, consumers ?? []));
+    const delivery = printedDelivery(u, printed, rotatedMessage(u));
     return await runUser(
       u,
-      record(u, 'user-rotate', current, password),
+      record(u, 'user-rotate', current, password, consumers),
       true,
-      (ctx) => runUserRotate(ctx, printedDelivery(u, printed, rotatedMessage(u)), access),
-      rotatedMessage(u),
+      async (ctx) => {
+        await runUserRotate(ctx, delivery, access);
+        await afterHandover(ctx, u, request, delivery, access);
+      },
+      rotatedMessage(u, request.finish),
       printed,
     );
   } catch (err) {
@@ -348,10 +406,58 @@ export async function userFinish(request: UserRequest): Promise<Outcome> {
         `the journal of ${u.user.email} holds a ${existing.operation}`,
         `run: kubectl reccred user reset ${u.target.name} --user ${u.user.email} --yes to complete it`,
       );
+    if (existing.phase === 'aborting') throw abortOnly(u);
     // The Secret the rotation wrote must still hold the new password before the old one goes.
     const secret = recordedSecret(u, existing);
     const delivery: Delivery | undefined = secret ? { kind: 'secret', target: secret } : undefined;
-    return await runUser(u, existing, false, (ctx) => finishUserRotate(ctx, delivery, access), `The old password of ${u.user.email} is deleted; only the new one works.`, {});
+    return await runUser(
+      u,
+      existing,
+      false,
+      async (ctx) => {
+        // A rotation stopped during its restarts: the old password goes only once every consumer runs with the new one.
+        if (secret && (ctx.record.phase === 'stored' || ctx.record.phase === 'propagated')) {
+          await moveConsumers(ctx, secret.cluster, request.rolloutTimeoutMs ?? DEFAULT_ROLLOUT_TIMEOUT_MS);
+        }
+        await finishUserRotate(ctx, delivery, access);
+      },
+      `The old password of ${u.user.email} is deleted; only the new one works.`,
+      {},
+    );
+  } catch (err) {
+    return outcome(u.result, err);
+  }
+}
+
+/** Undoes an unfinished user rotate: the old password back in the Secret, the consumers back on it, the new password deleted. */
+export async function userAbort(request: UserRequest & { settleMs: number }): Promise<Outcome> {
+  const u = await userTarget(request, 'user abort');
+  try {
+    const access = await u.access();
+    const existing = await u.journal.read();
+    if (!existing) {
+      u.result.phase = 'none';
+      u.result.message = `${u.user.email} has no rotation to abort.`;
+      return outcome(u.result);
+    }
+    redactor.add(existing.oldPassword, existing.newPassword);
+    if (existing.operation !== 'user-rotate') throw usageError(`the journal of ${u.user.email} holds a ${existing.operation}, which cannot be aborted`, 'complete it instead');
+    const secret = recordedSecret(u, existing);
+    const delivery: Delivery | undefined = secret ? { kind: 'secret', target: secret } : undefined;
+    return await runUser(
+      u,
+      existing,
+      false,
+      (ctx) =>
+        abortUserRotate(ctx, delivery, access, async () => {
+          if (!secret) return;
+          await moveConsumers(ctx, secret.cluster, request.rolloutTimeoutMs ?? DEFAULT_ROLLOUT_TIMEOUT_MS, 'back');
+          const from = Date.parse(ctx.record.restoredAt ?? new Date().toISOString());
+          await waitUntil(ctx, from + request.settleMs, 'settle (clients reading the Secret through a volume, which no restart moves)');
+        }),
+      `The rotation of ${u.user.email} is undone: only the old password works${secret ? `, and ${secret.location} holds it` : ''}.`,
+      {},
+    );
   } catch (err) {
     return outcome(u.result, err);
   }
@@ -392,8 +498,9 @@ export async function userReset(request: UserResetRequest): Promise<Outcome> {
   }
 }
 
-function record(u: UserTarget, operation: 'user-rotate' | 'user-reset', oldPassword: string, newPassword: string): JournalRecord {
+function record(u: UserTarget, operation: 'user-rotate' | 'user-reset', oldPassword: string, newPassword: string, consumers?: Consumer[]): JournalRecord {
   return newJournalRecord({
+    ...(consumers?.length ? { consumers: consumers.map((c) => ({ kind: c.kind, name: c.name })) } : {}),
     operation,
     rec: u.target.name,
     username: u.user.email,
@@ -405,7 +512,102 @@ function record(u: UserTarget, operation: 'user-rotate' | 'user-reset', oldPassw
   });
 }
 
-function rotatedMessage(u: UserTarget): string {
+function rotatedMessage(u: UserTarget, finished = false): string {
+  if (finished) return `The old password of ${u.user.email} is deleted; only the new one works${u.toSecret ? ` (in ${u.toSecret.location})` : ''}.`;
   const where = u.toSecret ? `${u.toSecret.location} holds it` : 'it is printed once on stdout';
   return `${u.user.email} has a new password (${where}); the old one still works. Once every client uses the new one: kubectl reccred user finish ${u.target.name} -n ${u.target.namespace} --user ${u.user.email}`;
+}
+
+export const DEFAULT_ROLLOUT_TIMEOUT_MS = 10 * 60_000;
+
+const abortOnly = (u: UserTarget) =>
+  usageError(
+    `the rotation of ${u.user.email} is being aborted; it can only be aborted now`,
+    `run: kubectl reccred user abort ${u.target.name} -n ${u.target.namespace} --user ${u.user.email}`,
+  );
+
+/**
+ * The workloads to move to the new password: those named, or those found reading --to-secret; each checked to
+ * be restartable onto it (a paused Deployment, OnDelete, a partition would leave pods on the old one). Read-only.
+ */
+async function consumerPlan(u: UserTarget, request: UserRotateRequest): Promise<Consumer[] | undefined> {
+  const { progress } = u.session;
+  if (!u.toSecret) {
+    if (request.consumers !== undefined || request.finish) {
+      throw usageError(
+        '--consumers and --finish need --to-secret: the consumers are the workloads that read that Secret',
+        'name the Secret your application reads with --to-secret',
+      );
+    }
+    return undefined;
+  }
+  if (!request.restart) {
+    if (request.consumers !== undefined) throw usageError('--consumers and --no-restart contradict each other');
+    return undefined;
+  }
+  const { cluster, name } = u.toSecret;
+  const named = request.consumers !== undefined ? parseConsumers(request.consumers) : undefined;
+  if (!named) {
+    await progress.step(`permission to find the workloads in namespace ${cluster.namespace} (SelfSubjectAccessReview)`, () =>
+      checkPermissions(
+        cluster,
+        WORKLOAD_KINDS.map((k) => ({ verb: 'list', resource: WORKLOAD_RESOURCES[k], group: 'apps' })),
+      ),
+    );
+  }
+  const found = named ?? (await progress.step(`find the workloads that read ${u.toSecret.location}`, () => findConsumers(cluster, name), describeConsumers));
+  // Read and restarted by name: a Role may grant get and patch on exactly these (resourceNames).
+  if (found.length) {
+    await progress.step(`permissions to restart ${found.map(describeWorkload).join(', ')} (SelfSubjectAccessReview)`, () =>
+      checkPermissions(
+        cluster,
+        found.flatMap((c) => ['get', 'patch'].map((verb) => ({ verb, resource: WORKLOAD_RESOURCES[c.kind], group: 'apps', name: c.name }))),
+      ),
+    );
+  }
+  const checked = await progress.step('each restarts every pod onto the new password', () => checkRestartable(cluster, found, name));
+  u.result.consumers = checked.map((c) => ({ workload: describeWorkload(c), reads: c.reads, state: 'pending' as const }));
+  return checked;
+}
+
+/** --dry-run: what the rotation would do, in order, with the consumers it would restart. */
+function plannedRotation(u: UserTarget, request: UserRotateRequest, consumers: Consumer[]): Result {
+  const timeout = formatDuration(request.rolloutTimeoutMs ?? DEFAULT_ROLLOUT_TIMEOUT_MS);
+  const where = u.toSecret ? `write it to ${u.toSecret.location}` : 'print it once on stdout';
+  const steps = [
+    `record the journal secret ${u.journal.name} (the lock, and the durable copy of both passwords)`,
+    `add a password for ${u.user.email} (POST /v1/users/password, as the user), check it authenticates, and ${where}`,
+    ...(consumers.length
+      ? [`restart ${consumers.map((c) => `${describeWorkload(c)} (reads it by ${c.reads.join(', ') || 'name given'})`).join(', ')} and wait for every rollout (up to ${timeout})`]
+      : u.toSecret && request.restart
+        ? [`restart nothing: no Deployment, StatefulSet or DaemonSet in namespace ${u.toSecret.namespace} reads ${u.toSecret.name}`]
+        : []),
+    request.finish
+      ? `settle ${formatDuration(request.settleMs)} from the Secret update, then delete the old password (DELETE /v1/users/password) and the journal`
+      : `leave the old password valid until: kubectl reccred user finish ${u.target.name} -n ${u.target.namespace} --user ${u.user.email}`,
+  ];
+  u.result.phase = 'dry-run';
+  u.result.message = [`Dry run: every preflight check passed. The rotation of ${u.user.email} would:`, ...steps.map((x, i) => `  ${i + 1}. ${x}`), 'Nothing was changed.'].join(
+    '\n',
+  );
+  return u.result;
+}
+
+const describeConsumers = (c: Consumer[]) => (c.length ? c.map((x) => `${describeWorkload(x)} (${x.reads.join(', ')})`).join(', ') : 'none');
+
+/** After the Secret holds the new password: the consumers restarted and rolled out, then with --finish the settle and the removal. */
+async function afterHandover(ctx: ProcedureContext, u: UserTarget, request: UserRotateRequest, delivery: Delivery, access: UserAccess): Promise<void> {
+  if (u.toSecret) await moveConsumers(ctx, u.toSecret.cluster, request.rolloutTimeoutMs ?? DEFAULT_ROLLOUT_TIMEOUT_MS);
+  showConsumers(u, ctx.record);
+  if (!request.finish) return;
+  const from = Date.parse(ctx.record.storeUpdatedAt ?? new Date().toISOString());
+  await waitUntil(ctx, from + request.settleMs, 'settle (clients reading the Secret through a volume, which no restart moves)');
+  await finishUserRotate(ctx, delivery, access);
+}
+
+function showConsumers(u: UserTarget, r: JournalRecord): void {
+  if (!r.consumers?.length) return;
+  const state = r.consumersRolledOutAt ? ('rolled-out' as const) : r.consumersRestartedAt ? ('restarted' as const) : ('pending' as const);
+  const reads = new Map((u.result.consumers ?? []).map((c) => [c.workload, c.reads]));
+  u.result.consumers = r.consumers.map((c) => ({ workload: describeWorkload(c), reads: reads.get(describeWorkload(c)) ?? [], state }));
 }

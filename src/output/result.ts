@@ -42,6 +42,8 @@ export const ResultSchema = z.object({
         .optional(),
     })
     .optional(),
+  /** user rotate: the workloads that read the application's Secret, how each reads it, and whether its rollout completed. */
+  consumers: z.array(z.object({ workload: z.string(), reads: z.array(z.string()), state: z.enum(['pending', 'restarted', 'rolled-out', 'not-restarted']) })).optional(),
   /** --allow-managed-secret: the controllers that write the store, which this run was told to proceed despite. */
   managedSecretAllowed: z.array(z.string()).optional(),
   /** status: other users' unfinished operations (user rotate waiting for user finish). */

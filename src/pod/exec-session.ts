@@ -127,9 +127,9 @@ export async function execInPod(
 ): Promise<ExecResult> {
   const query = querystring.stringify({ stdout: true, stderr: true, stdin: true, tty: false, command, container: target.container });
   const url = `${api.server.replace(/^http/, 'ws')}/api/v1/namespaces/${encodeURIComponent(target.namespace)}/pods/${encodeURIComponent(target.pod)}/exec?${query}`;
-  // Credentials (token, client certificate, exec plugin) and the session's shared agent (TLS reuse).
+  // Credentials (token, client certificate, exec plugin); a new connection, its TLS session resumed.
   const opts: https.RequestOptions = {};
-  await api.authorize(opts);
+  await api.authorize(opts, 'upgrade');
 
   return await new Promise<ExecResult>((resolve, reject) => {
     const out: Buffer[] = [];

@@ -207,6 +207,54 @@ export async function finishUserRotate(ctx: ProcedureContext, delivery: Delivery
   await progress.step('delete the journal', () => ctx.journal.delete());
 }
 
+/**
+ * user abort: the rotation undone, the mirror of its steps. The Secret gets the old password back and the
+ * consumers restart onto it (`moveBack`: their rollouts complete, then the settle for volume readers) before the
+ * new password is deleted, so no client is left holding a password that no longer works. Past "removed" the
+ * old password is gone: only finish remains.
+ */
+export async function abortUserRotate(ctx: ProcedureContext, delivery: Delivery | undefined, access: UserAccess, moveBack: () => Promise<void>): Promise<void> {
+  const { target, progress } = ctx;
+  const r = () => ctx.record;
+  if (r().phase === 'removed' || r().abortedFrom === 'removed') {
+    throw usageError(
+      `the old password of ${r().username} was already deleted: the rotation can only be finished`,
+      `run: kubectl reccred user finish ${target.name} -n ${target.namespace} --user ${r().username}`,
+    );
+  }
+  if (r().phase !== 'aborting') await advance(ctx, { phase: 'aborting', abortedFrom: r().phase });
+  if (r().abortedFrom === 'stored' || r().abortedFrom === 'propagated') {
+    if (delivery?.kind === 'secret' && !r().restoredAt) {
+      const secret = delivery.target;
+      await progress.step(
+        `write the old password back to ${secret.location}`,
+        async () => {
+          const { value, version } = await secret.read();
+          if (value === r().oldPassword) return 'already';
+          if (value !== r().newPassword)
+            throw refused(`${secret.location} holds a password this operation did not write; someone else changed it`, 'inspect it; the journal keeps both passwords');
+          await ctx.journal.fence();
+          await secret.write(r().oldPassword, version);
+          return 'written';
+        },
+        (x) => (x === 'already' ? 'already there' : undefined),
+      );
+      await advance(ctx, { restoredAt: new Date().toISOString() });
+    }
+    await moveBack();
+  }
+  await progress.step(
+    `delete the new password of ${r().username} (DELETE /v1/users/password, as the user)`,
+    () =>
+      target.rest.deletePassword(oldCreds(r()), r().newPassword, async () => {
+        if (!(await target.rest.user(access.admin, access.uid))) throw failed(`the user ${access.email} no longer exists on REC ${target.name}`);
+      }),
+    (x) => (x === 'absent' ? 'it was never added' : undefined),
+  );
+  await progress.step('the old password authenticates', () => userSignsIn(ctx, access, oldCreds(r())), signInDetail);
+  await progress.step('delete the journal', () => ctx.journal.delete());
+}
+
 export async function runUserReset(ctx: ProcedureContext, admin: Credentials, delivery: Delivery, access: UserAccess): Promise<void> {
   const { target, progress } = ctx;
   const r = () => ctx.record;

@@ -12,7 +12,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import yaml from 'js-yaml';
@@ -20,8 +19,21 @@ import { FleetResultSchema } from '../../src/output/result.js';
 import { accessReviews, ROTATION_PERMISSIONS } from '../../src/procedures/preflight.js';
 import type { AuditEvent } from '../sim/audit.js';
 import { startSimCluster, type SimCluster } from '../sim/cluster.js';
-import { policyRulesFromRole, revokedAfterReview, type RbacRole, type RbacRule } from '../sim/kube/rbac.js';
+import { policyRulesFromRole, revokedAfterReview, type RbacRole } from '../sim/kube/rbac.js';
 import { journalExists, validPasswords } from './harness.js';
+import {
+  auditedRequests,
+  covered,
+  describeGrant,
+  describeRequest,
+  grantsOf,
+  grantUsedBy,
+  revocations,
+  runInCluster,
+  type AuditedRequest,
+  type Revocation,
+  type Run,
+} from './in-cluster.js';
 import { spread } from '../spread.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -40,12 +52,6 @@ const REC = 'rec';
 const PODS = 3;
 const OTHER = 'rec-b';
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** The container's command line, with the test's short settle. */
 function containerArgs(): string[] {
   const c = cronJob.spec.jobTemplate.spec.template.spec.containers[0];
@@ -54,139 +60,9 @@ function containerArgs(): string[] {
   return [...args, '--propagation-timeout', '30s', '-o', 'json'];
 }
 
-/** Runs the plugin with in-cluster configuration: the token files exist only in its mount namespace. */
-function runInCluster(sim: SimCluster, token: string, args: string[]): Promise<Run> {
-  const sa = fs.mkdtempSync(path.join(os.tmpdir(), 'reccred-sa-'));
-  fs.writeFileSync(path.join(sa, 'token'), token, { mode: 0o600 });
-  fs.copyFileSync(sim.caFile, path.join(sa, 'ca.crt'));
-  fs.writeFileSync(path.join(sa, 'namespace'), NS);
-  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'reccred-home-'));
-  const plugin = process.env.RECCRED_EXECUTABLE ? path.resolve(process.env.RECCRED_EXECUTABLE) : path.join(repo, 'bin', 'kubectl-reccred');
-  const url = new URL(sim.apiUrl);
-  // /var/run is /run here: a tmpfs over it, private to this process tree, holds the service account.
-  const script = 'mount -t tmpfs reccred-sa /run && d=/var/run/secrets/kubernetes.io/serviceaccount && mkdir -p "$d" && cp "$SA_SRC"/* "$d"/ && exec "$@"';
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    HOME: home,
-    SA_SRC: sa,
-    KUBERNETES_SERVICE_HOST: url.hostname,
-    KUBERNETES_SERVICE_PORT: url.port,
-    RECCRED_POLL_MS: '200',
-  };
-  const child = spawn('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', plugin, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  return new Promise((resolve) =>
-    child.on('close', (code) => {
-      fs.rmSync(sa, { recursive: true, force: true });
-      fs.rmSync(home, { recursive: true, force: true });
-      resolve({ code, stdout, stderr });
-    }),
-  );
-}
-
 function label(sim: SimCluster, rec: string, labels: Record<string, string>): void {
   const o = sim.store.mustGet('redisenterpriseclusters', NS, rec);
   sim.store.update('redisenterpriseclusters', { ...o, metadata: { ...o.metadata, labels: { ...(o.metadata.labels ?? {}), ...labels }, resourceVersion: undefined } });
-}
-
-/**
- * A request the plugin made, read back from the API server's audit log (method and URI), with the
- * attributes RBAC authorizes it by, worked out here from the URL alone (not from the sim's authorizer).
- */
-interface AuditedRequest {
-  /** An exec upgrade is a GET that clusters before 1.35 authorize as "get" and 1.35+ also as "create": it needs both. */
-  verbs: string[];
-  group: string;
-  /** With its subresource: pods/exec. */
-  resource: string;
-  name?: string;
-  method: string;
-  uri: string;
-  status: number;
-}
-
-/** Requests that touch resources, as `user` made them; access reviews (every user's, by system:basic-user) and discovery left out. */
-function auditedRequests(events: readonly AuditEvent[], user: string): AuditedRequest[] {
-  return events.flatMap((e): AuditedRequest[] => {
-    if (e.kind !== 'api' || e.user !== user) return [];
-    const u = new URL(e.uri, 'https://audit.invalid');
-    const segs = u.pathname.split('/').filter(Boolean);
-    const [group, rest] = segs[0] === 'api' && segs[1] === 'v1' ? ['', segs.slice(2)] : segs[0] === 'apis' && segs.length > 3 ? [segs[1]!, segs.slice(3)] : [undefined, []];
-    if (group === undefined) return [];
-    const [resource, urlName, subresource] = rest[0] === 'namespaces' && rest.length >= 3 ? rest.slice(2) : rest;
-    if (!resource || resource === 'selfsubjectaccessreviews') return [];
-    const field = u.searchParams.get('fieldSelector')?.match(/(?:^|,)metadata\.name==?([^,]+)/)?.[1];
-    const name = urlName ?? field;
-    const collection = ['true', '1'].includes(u.searchParams.get('watch') ?? '') ? 'watch' : 'list';
-    const verbs =
-      subresource === 'exec'
-        ? ['create', 'get']
-        : ({ GET: [urlName ? 'get' : collection], POST: ['create'], PUT: ['update'], PATCH: ['patch'], DELETE: [urlName ? 'delete' : 'deletecollection'] }[e.method] ?? [e.method]);
-    return [{ verbs, group, resource: subresource ? `${resource}/${subresource}` : resource, ...(name ? { name } : {}), method: e.method, uri: e.uri, status: e.status }];
-  });
-}
-
-/** RBAC's rule matching, written from rbac.md ("Referring to resources"), over the manifest's own rules. */
-function ruleCovers(rule: RbacRule, verb: string, q: AuditedRequest): boolean {
-  const has = (list: string[] | undefined, v: string) => (list ?? []).some((x) => x === '*' || x === v);
-  return has(rule.verbs, verb) && has(rule.apiGroups, q.group) && has(rule.resources, q.resource) && (!rule.resourceNames?.length || rule.resourceNames.includes(q.name ?? ''));
-}
-const covered = (rules: RbacRule[], verb: string, q: AuditedRequest) => rules.some((r) => ruleCovers(r, verb, q));
-const describeRequest = (q: AuditedRequest) => `${q.verbs.join('+')} ${q.resource}${q.name ? ` "${q.name}"` : ''} (${q.method} ${q.uri.split('?')[0]} -> ${q.status})`;
-
-/** One thing the Role grants: a verb of a rule, on one of its names (or on every name when it lists none). */
-interface Grant {
-  rule: number;
-  verb: string;
-  group: string;
-  resource: string;
-  name?: string;
-}
-
-function grantsOf(rules: RbacRule[]): Grant[] {
-  return rules.flatMap((r, rule) =>
-    r.verbs.flatMap((verb) =>
-      r.resources!.flatMap((resource) => (r.resourceNames ?? [undefined]).map((name): Grant => ({ rule, verb, group: r.apiGroups![0]!, resource, ...(name ? { name } : {}) }))),
-    ),
-  );
-}
-const grantUsedBy = (g: Grant, q: AuditedRequest) => q.verbs.includes(g.verb) && q.group === g.group && q.resource === g.resource && (g.name === undefined || q.name === g.name);
-const describeGrant = (g: Grant) => `${g.verb} ${g.resource}${g.name ? ` "${g.name}"` : ''} (rule ${g.rule + 1})`;
-
-/** The Role less one thing it grants. */
-interface Revocation {
-  id: string;
-  what: string;
-  rules: RbacRule[];
-  /** What it takes away. */
-  grants: Grant[];
-}
-
-/** Each verb of each rule taken away, and each name of a rule that lists several. */
-function revocations(rules: RbacRule[]): { verbs: Revocation[]; names: Revocation[] } {
-  const all = grantsOf(rules);
-  const listed = (r: RbacRule) => (r.resourceNames ? ` ${r.resourceNames.join(',')}` : '');
-  const verbs = rules.flatMap((rule, i) =>
-    rule.verbs.map((verb): Revocation => ({
-      id: `${verb}-${i + 1}`,
-      what: `${verb} ${rule.resources!.join(',')}${listed(rule)}`,
-      rules: rules.map((r, j) => (j === i ? { ...r, verbs: r.verbs.filter((v) => v !== verb) } : r)).filter((r) => r.verbs.length > 0),
-      grants: all.filter((g) => g.rule === i && g.verb === verb),
-    })),
-  );
-  // A rule's only name cannot go alone (an empty resourceNames means every name): that is its verbs going, above.
-  const names = rules.flatMap((rule, i) =>
-    (rule.resourceNames && rule.resourceNames.length > 1 ? rule.resourceNames : []).map((name): Revocation => ({
-      id: `${name}-${i + 1}`,
-      what: `${rule.verbs.join(',')} ${rule.resources!.join(',')} "${name}"`,
-      rules: rules.map((r, j) => (j === i ? { ...r, resourceNames: r.resourceNames!.filter((n) => n !== name) } : r)),
-      grants: all.filter((g) => g.rule === i && g.name === name),
-    })),
-  );
-  return { verbs, names };
 }
 
 /** Stack frames on stderr: an error that escaped the plugin's explanations. */
@@ -269,7 +145,7 @@ describe('CronJob example: in-cluster rotation with exactly the Role of deploy/c
     const { token } = sim.addUser(SA_USER, policyRulesFromRole(role));
     const before = { a: sim.credentials(REC)!.password, b: sim.credentials(OTHER)!.password };
     const mark = sim.audit.mark();
-    const r = await runInCluster(sim, token, containerArgs());
+    const r = await runInCluster(sim, token, NS, containerArgs());
     assert.equal(r.code, 0, r.stderr);
     const doc = FleetResultSchema.parse(JSON.parse(r.stdout));
     assert.deepEqual(
@@ -307,7 +183,7 @@ describe('CronJob example: in-cluster rotation with exactly the Role of deploy/c
       const { token } = sim.addUser(user, policyRulesFromRole({ ...role, rules: c.rules }));
       const before = sim.credentials(REC)!.password;
       const mark = sim.audit.mark();
-      const r = await runInCluster(sim, token, containerArgs());
+      const r = await runInCluster(sim, token, NS, containerArgs());
       assert.equal(r.code, 4, `without "${c.what}": exit ${r.code}\n${r.stderr}`);
       assert.equal(sim.credentials(REC)!.password, before, `without "${c.what}": the store is unchanged`);
       assert.equal(journalExists(sim, NS, REC), false, `without "${c.what}": no journal`);
@@ -359,7 +235,7 @@ describe('CronJob example: in-cluster rotation with exactly the Role of deploy/c
           }
         })
       : () => undefined;
-    const r = await runInCluster(sim, token, containerArgs()).finally(unsubscribe);
+    const r = await runInCluster(sim, token, NS, containerArgs()).finally(unsubscribe);
     const ctx = `"${c.what}" revoked ${revokeAt ? `once ${revokeAt.what}` : 'after the preflight'}: exit ${r.code}\n${r.stderr}`;
     if (revokeAt) assert.ok(revokedAt !== undefined, `the revocation's moment never came; ${ctx}`);
     const requests = auditedRequests(sim.audit.since(mark), user);
@@ -412,7 +288,7 @@ describe('CronJob example: in-cluster rotation with exactly the Role of deploy/c
     const withoutActiveActive = policyRulesFromRole({ ...role, rules: (role.rules ?? []).filter((x) => !x.resources?.includes('redisenterpriseremoteclusters')) });
     assert.ok(withoutActiveActive.length < full.length, 'the Role has an Active-Active rule to leave out');
     const { token: fullToken } = sim.addUser(`${SA_USER}-settles`, withoutActiveActive);
-    const s = await runInCluster(sim, fullToken, [settleWith, REC, '-o', 'json']);
+    const s = await runInCluster(sim, fullToken, NS, [settleWith, REC, '-o', 'json']);
     assert.equal(s.code, 0, `${settleWith} with the whole Role after ${ctx}\n${settleWith}: ${s.stderr}`);
     assert.equal(journalExists(sim, NS, REC), false);
     const settled = sim.credentials(REC)!;
@@ -476,7 +352,7 @@ describe('CronJob example: in-cluster rotation with exactly the Role of deploy/c
     const { token } = sim.addUser(`${SA_USER}-other`, policyRulesFromRole(role));
     const before = sim.credentials(OTHER)!.password;
     const mark = sim.audit.mark();
-    const r = await runInCluster(sim, token, ['rotate', OTHER, '--settle', '2s']);
+    const r = await runInCluster(sim, token, NS, ['rotate', OTHER, '--settle', '2s']);
     assert.equal(r.code, 4, r.stderr);
     assert.match(r.stderr, new RegExp(`create pods/exec "${OTHER}-0"`));
     assert.match(r.stderr, new RegExp(`patch secrets "${OTHER}"`));

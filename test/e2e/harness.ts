@@ -194,3 +194,12 @@ export function leaksIn(texts: string[], secrets: string[]): string[] {
   }
   return found;
 }
+
+/** Polls `check` every 50 ms until it holds; fails the test naming `what` after `timeoutMs`. */
+export async function waitFor(check: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > end) assert.fail(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -309,7 +309,8 @@ describe('users managed by a RedisEnterpriseUser (end to end)', function () {
       const initial = 'Plain-Initial-Pa55!';
       sim.redis(REC).createUser({ email, password: initial, role: 'db_member' });
       putSecret('plain-app', initial);
-      const r = await run(['user', 'rotate', REC, '--user', email, '--to-secret', `${NS}/plain-app`], { kubeconfig });
+      // --no-restart: this user may not list workloads either (restarting the Secret's consumers would be refused, exit 4).
+      const r = await run(['user', 'rotate', REC, '--user', email, '--to-secret', `${NS}/plain-app`, '--no-restart'], { kubeconfig });
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stderr, /listing redisenterpriseusers is forbidden/);
       const fresh = secretValue('plain-app')!;

@@ -18,6 +18,7 @@ import { UserController } from './redis/user-controller.js';
 import { ACTIVE_ACTIVE_CRDS, RESOURCES } from './kube/discovery.js';
 import { CredentialSecretInUse, OperatorComponents, type CredentialSecretNaming, type Credentials } from './redis/operator.js';
 import { VaultServer } from './vault/server.js';
+import { AppsSim, type AppsOptions } from './apps/apps-sim.js';
 
 export type ExecProtocol = 'v5' | 'v4';
 
@@ -113,6 +114,12 @@ export interface SimOptions {
    * works here, root first (RECCRED_SIM_USERNS=1 makes the default `user`).
    */
   podNamespaces?: NamespaceMode;
+  /**
+   * Application workloads (apps/v1 Deployments, StatefulSets, DaemonSets), their rollout controllers and the
+   * simulated applications in their pods, which log in to a REC (test/sim/apps/apps-sim.ts). Seed workloads here or
+   * with `sim.apps.create`.
+   */
+  apps?: AppsOptions;
 }
 
 export interface SimRec {
@@ -141,6 +148,8 @@ export interface SimCluster {
   operator: OperatorComponents;
   /** The operator's RedisEnterpriseUser controller (inert when the CRD is not served). */
   userController: UserController;
+  /** Application workloads, their pods and the applications' logins; the rollout-failure switch (test/sim/apps/apps-sim.ts). */
+  apps: AppsSim;
   kubelet: Kubelet;
   sandboxes: PodSandboxes;
   /** How the pods got their namespaces. */
@@ -452,6 +461,21 @@ export async function startSimCluster(options: SimOptions = {}): Promise<SimClus
       userController.start();
       cleanups.push(() => userController.stop());
     }
+    const apps = new AppsSim({
+      store,
+      ...(options.apps ? { options: options.apps } : {}),
+      // Application pods' secret volumes lag as the REC pods' do (SimOptions.syncDelayMs), unless the apps set their own.
+      kubeletSyncDelayMs: () => kubelet.delayMs,
+      frozen: (key) => faults.frozenPods.has(key),
+      // AppBinding.rec, else the only REC of the application's namespace, else the first REC.
+      rec: (ns, rec) => {
+        const inNamespace = recs.filter((r) => r.namespace === ns);
+        const r = rec ? recs.find((x) => `${x.namespace}/${x.name}` === rec || x.name === rec) : inNamespace.length === 1 ? inNamespace[0] : recs[0];
+        return r && { name: r.name, state: states.get(`${r.namespace}/${r.name}`)! };
+      },
+    });
+    apps.start();
+    cleanups.push(() => apps.stop());
 
     const api = await startApiServer({
       store,
@@ -493,6 +517,7 @@ export async function startSimCluster(options: SimOptions = {}): Promise<SimClus
       redis,
       operator,
       userController,
+      apps,
       kubelet,
       sandboxes,
       podNamespaces,

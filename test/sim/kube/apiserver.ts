@@ -520,6 +520,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     const fields = fieldSelectorMatcher(query.get('fieldSelector'));
     const matchesLabels = (o: KubeObject) => store.list(r.store!, o.metadata.namespace, labels).some((x) => x.metadata.uid === o.metadata.uid);
     res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache, private' });
+    // The headers go out at once, as the real watch handler flushes them (staging/src/k8s.io/apiserver/pkg/endpoints/
+    // handlers/watch.go): otherwise a client giving up on an idle watch (kubectl rollout status --timeout) hangs.
+    res.flushHeaders();
     watches.add(res);
     const write = (type: string, object: KubeObject) => res.write(`${JSON.stringify({ type, object })}\n`);
     const rv = query.get('resourceVersion');

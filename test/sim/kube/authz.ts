@@ -111,6 +111,16 @@ const ALL_RESOURCES = [
   'redisenterpriseremoteclusters/status',
   'redisenterpriseactiveactivedatabases',
   'redisenterpriseactiveactivedatabases/status',
+  'events',
+  'deployments',
+  'deployments/status',
+  'statefulsets',
+  'statefulsets/status',
+  'daemonsets',
+  'daemonsets/status',
+  'replicasets',
+  'replicasets/status',
+  'controllerrevisions',
 ];
 
 /**

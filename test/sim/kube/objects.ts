@@ -3,6 +3,7 @@
 import type { KubeObject } from './store.js';
 import type { ResourceInfo } from './discovery.js';
 import { ApiError, badRequest, invalid } from './status.js';
+import { setAppsDefaults } from '../apps/defaults.js';
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -61,6 +62,8 @@ export function prepareWrite(r: ResourceInfo, o: unknown, urlNamespace: string |
       `Invalid value: "${md.name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character`,
     );
   }
+  // apps/v1 defaults (strategy, replicas, revisionHistoryLimit...), filled on every write as the real server does.
+  if (r.group === 'apps') setAppsDefaults(r.name, obj);
   if (r.name === 'secrets') {
     foldStringData(obj);
     obj['type'] ??= 'Opaque';

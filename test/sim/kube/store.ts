@@ -19,7 +19,21 @@ export type KubeObject = {
 
 /** Resources the simulated API server serves, by plural name. */
 export type Resource =
-  'namespaces' | 'secrets' | 'pods' | 'configmaps' | 'redisenterpriseclusters' | 'redisenterpriseusers' | 'redisenterpriseremoteclusters' | 'redisenterpriseactiveactivedatabases';
+  | 'namespaces'
+  | 'secrets'
+  | 'pods'
+  | 'configmaps'
+  | 'events'
+  | 'redisenterpriseclusters'
+  | 'redisenterpriseusers'
+  | 'redisenterpriseremoteclusters'
+  | 'redisenterpriseactiveactivedatabases'
+  // apps/v1 (test/sim/apps/).
+  | 'deployments'
+  | 'statefulsets'
+  | 'daemonsets'
+  | 'replicasets'
+  | 'controllerrevisions';
 
 export type StoreEvent = { type: 'ADDED' | 'MODIFIED' | 'DELETED'; resource: Resource; object: KubeObject };
 
