@@ -8,7 +8,7 @@ import { getCommand } from './get/cmd.js';
 import { resetCommand } from './reset/cmd.js';
 import { rotateCommand } from './rotate/cmd.js';
 import { statusCommand } from './status/cmd.js';
-import { userCommand } from './user/cmd.js';
+import { USER_COMMANDS, userCommand } from './user/cmd.js';
 import { versionCommand } from './version/cmd.js';
 
 // yargs types each module by its own flags; a list of them can only say "any".
@@ -25,3 +25,7 @@ export const COMMANDS: CommandModule<any, any>[] = [
   versionCommand,
   completionCommand,
 ];
+
+/** Commands with commands of their own (`user rotate`): completion descends into them. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const SUBCOMMANDS: Record<string, CommandModule<any, any>[]> = { user: USER_COMMANDS };

@@ -1,7 +1,8 @@
 // Which RECs a fleet command acts on: names in one namespace, a label selector, or every namespace.
 // Refusals follow kubectl's (names cannot be combined with a selector or with --all-namespaces).
 import { usageError } from '../errors/exit-codes.js';
-import type { Session } from '../rec/session.js';
+import { openSession, type Session, type SessionOptions } from '../rec/session.js';
+import { concurrencyOf } from './concurrency.js';
 import { validateRecName } from '../rec/rec-target.js';
 
 export interface FleetMember {
@@ -49,4 +50,12 @@ export async function selectRecs(session: Session, flags: FleetSelection): Promi
     throw usageError(`no RedisEnterpriseCluster matched (${describeSelection(flags, session.namespace)})`, 'list them with: kubectl get rec -A --show-labels');
   }
   return members.sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name));
+}
+
+/** A fleet command's start: the usage checks, the connection, the RECs it acts on (sorted), its concurrency. */
+export async function openFleet(sessionOptions: SessionOptions, selection: FleetSelection): Promise<{ session: Session; members: FleetMember[]; concurrency: number }> {
+  checkSelection(selection);
+  const concurrency = concurrencyOf(selection.concurrency);
+  const session = await openSession(sessionOptions);
+  return { session, members: await selectRecs(session, selection), concurrency };
 }

@@ -1,24 +1,20 @@
 // kubectl reccred status with several RECs: one summary line per REC (operation in progress,
 // propagation of the stored credentials, last rotation); exit code the worst of the RECs' own.
-import { recStatus } from '../operations/status.js';
+import { recStatus, type StatusCheck } from '../operations/status.js';
 import { loadRecTarget } from '../rec/rec-target.js';
-import { openSession, type SessionOptions } from '../rec/session.js';
-import { concurrencyOf } from './concurrency.js';
+import type { SessionOptions } from '../rec/session.js';
 import { fleetTable, runFleet, type FleetOutcome } from './fleet-run.js';
-import { checkSelection, selectRecs, type FleetSelection } from './selection.js';
+import { openFleet, type FleetSelection } from './selection.js';
 
-export async function statusFleet(sessionOptions: SessionOptions, selection: FleetSelection): Promise<FleetOutcome> {
-  checkSelection(selection);
-  const concurrency = concurrencyOf(selection.concurrency);
-  const session = await openSession(sessionOptions);
-  const members = await selectRecs(session, selection);
+export async function statusFleet(sessionOptions: SessionOptions, selection: FleetSelection, check?: StatusCheck): Promise<FleetOutcome> {
+  const { session, members, concurrency } = await openFleet(sessionOptions, selection);
   const fleet = await runFleet(session, {
     command: 'status',
     members,
     concurrency,
     perRec: async (recSession, member) => {
       const target = await loadRecTarget(recSession, member.name);
-      return (await recStatus(recSession, target)).result;
+      return (await recStatus(recSession, target, check)).result;
     },
   });
   const cell = (r: (typeof fleet.results)[number]) => {

@@ -61,6 +61,13 @@ export const JournalRecord = z.object({
   changeFencedAt: z.string().optional(),
   storeUpdatedAt: z.string().optional(),
   /**
+   * The run ended on purpose with both passwords valid (rotate --no-wait): the janitor leaves it alone until
+   * maxOverlapMs (from startedAt) has passed. Cleared when a run takes the journal over.
+   */
+  pausedAt: z.string().optional(),
+  /** rotate --max-overlap: the longest both passwords may stay valid, counted from startedAt. */
+  maxOverlapMs: z.number().optional(),
+  /**
    * user rotate: the workloads that read toSecret (rotate-user-passwords.md, "update the password in all database
    * connections"), the restartedAt value put on their pod templates (a resumed run restarts none twice), and when
    * their rollouts completed.
@@ -235,7 +242,7 @@ export class Journal {
    * process is gone). Returns the record now held.
    */
   async takeOver(record: JournalRecord): Promise<JournalRecord> {
-    const mine: JournalRecord = { ...record, ...holderIdentity(), heartbeatAt: new Date().toISOString(), changeFencedAt: undefined };
+    const mine: JournalRecord = { ...record, ...holderIdentity(), heartbeatAt: new Date().toISOString(), changeFencedAt: undefined, pausedAt: undefined };
     await this.write(() => mine);
     this.hold(mine);
     return mine;

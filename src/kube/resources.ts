@@ -24,6 +24,7 @@ export const Metadata = z
   .object({
     name: z.string(),
     namespace: z.string().optional(),
+    uid: z.string().optional(),
     resourceVersion: z.string().optional(),
     creationTimestamp: z.string().optional(),
     labels: z.record(z.string(), z.string()).optional(),

@@ -13,6 +13,7 @@ import { AuthenticationFailedError, RestApiError } from '../rest/rest-errors.js'
 import { runRotation } from '../procedures/password-rotation.js';
 import { rotationPreflight } from '../procedures/preflight.js';
 import { baseResult, interruptSignal, procedureContext, outcome, resumeHint, settleResult } from '../procedures/procedure-run.js';
+import { recordEnd, recordStarted } from '../procedures/milestones.js';
 import type { RotationOptions } from '../procedures/procedure-steps.js';
 import { InterruptedError, type Idle } from '../procedures/waits.js';
 import { checkParticipants, recordParticipants, refuseUnmanagedActiveActive, refuseWithoutParticipants } from '../procedures/active-active.js';
@@ -28,6 +29,8 @@ export interface RotateOptions {
   allowManagedSecret: boolean;
   /** Active-Active: the kubeconfig contexts of the other participating clusters (--participant-context). */
   participantContexts?: string[];
+  /** --max-overlap: recorded in the journal; past it the janitor (finish -l/-A) completes a paused rotation. */
+  maxOverlapMs?: number;
 }
 
 export interface RotateRequest extends RotateOptions {
@@ -51,12 +54,15 @@ export async function rotate(request: RotateRequest): Promise<Outcome> {
   const session = await openSession(request.session);
   const target = await loadRecTarget(session, request.rec);
   const { signal, dispose } = interruptSignal(session.progress);
+  let ended: Outcome | undefined;
   try {
     const { result, error } = await rotateTarget(session, target, request, { signal });
-    return outcome(result, error);
+    ended = outcome(result, error);
+    return ended;
   } finally {
     target.journal.release();
     dispose();
+    if (ended) await recordEnd(target, ended.result, undefined, target.journal.name);
   }
 }
 
@@ -70,12 +76,15 @@ export async function rotateRec(session: Session, name: string, options: RotateO
     settleResult(result, err);
     return result;
   }
+  let ended: Result | undefined;
   try {
     const { result, error } = await rotateTarget(session, target, options, control);
     if (error !== undefined) settleResult(result, error);
+    ended = result;
     return result;
   } finally {
     target.journal.release();
+    if (ended) await recordEnd(target, ended, undefined, target.journal.name);
   }
 }
 
@@ -127,12 +136,14 @@ async function rotateTarget(session: Session, target: RecTarget, options: Rotate
       oldPassword: stored.password,
       newPassword: password,
       settleMs,
+      ...(options.maxOverlapMs !== undefined ? { maxOverlapMs: options.maxOverlapMs } : {}),
       ...(managedSecretAllowed ? { managedSecretAllowed } : {}),
       ...(participants.length ? { participants: recordParticipants(participants) } : {}),
     });
     const created = record;
     await progress.step(`record the journal ${target.journal.name}`, () => target.journal.create(created));
     journalCreated = true;
+    await recordStarted(target, created, target.journal.name);
     const ctx = procedureContext(session, target, record, { settleMs, propagationTimeoutMs, noWait }, signal);
     ctx.idle = control.idle;
     if (participants.length) ctx.participants = participants;

@@ -15,6 +15,7 @@ import { checkCurrentCredentials, checkPermissions, checkPodTools, checkPodsRead
 import { baseResult, interruptSignal, procedureContext, outcome } from '../procedures/procedure-run.js';
 import type { ProcedureContext } from '../procedures/procedure-steps.js';
 import { explainError, interruptedBeforeChange } from '../procedures/explain-error.js';
+import { recordEnd, recordResumed, recordStarted } from '../procedures/milestones.js';
 import { SecretKeyTarget } from '../store/to-secret.js';
 import { describeWorkload, WORKLOAD_KINDS, WORKLOAD_RESOURCES } from '../kube/workloads.js';
 import { checkRestartable, findConsumers, moveConsumers, parseConsumers, type Consumer } from '../procedures/consumer-rollout.js';
@@ -253,19 +254,27 @@ async function runUser(
 ): Promise<Outcome> {
   const { signal, dispose } = u.interrupt;
   let holding = false;
+  let last: JournalRecord | undefined;
   try {
     let held = record;
     // Ctrl-C during the read-only preflight: stop before the journal, the first change (exit 1, not 3).
     if (create && signal.aborted) throw interruptedBeforeChange(`${u.user.email} on REC ${u.target.name}`);
-    if (create) await u.session.progress.step(`record the journal ${u.journal.name}`, () => u.journal.create(record));
-    else {
+    if (create) {
+      await u.session.progress.step(`record the journal ${u.journal.name}`, () => u.journal.create(record));
+      await recordStarted(u.target, record, u.journal.name);
+    } else {
       const taken = await takeOverLease(u.journal, record, { note: (t) => u.session.progress.note(t), waiting: (t) => u.session.progress.waiting(t), signal });
       if (!taken) throw refused(`the ${record.operation} of ${record.username} was completed by its holder while this run watched its lease`, 'nothing left to do');
       held = taken;
+      await recordResumed(u.target, held, u.journal.name, u.result.command);
     }
     holding = true;
     const ctx = procedureContext(u.session, u.target, held, { settleMs: 0, propagationTimeoutMs: 0, noWait: true }, signal, u.journal);
-    await body(ctx);
+    try {
+      await body(ctx);
+    } finally {
+      last = ctx.record;
+    }
     u.result.phase = ctx.record.phase === 'stored' ? 'stored' : 'completed';
     u.result.message = message;
     if (printed.password !== undefined) {
@@ -302,6 +311,7 @@ async function runUser(
   } finally {
     u.journal.release();
     dispose();
+    await recordEnd(u.target, u.result, last, u.journal.name);
   }
 }
 

@@ -48,6 +48,8 @@ export const ResultSchema = z.object({
   managedSecretAllowed: z.array(z.string()).optional(),
   /** status: other users' unfinished operations (user rotate waiting for user finish). */
   userOperations: z.array(z.object({ username: z.string(), operation: z.string(), phase: z.string(), startedAt: z.string() })).optional(),
+  /** status --check: each condition, and what failed it. */
+  checks: z.array(z.object({ name: z.enum(['operation-age', 'pods-current', 'store-authenticates']), ok: z.boolean(), detail: z.string() })).optional(),
 });
 export type Result = z.infer<typeof ResultSchema>;
 
@@ -65,6 +67,8 @@ export const FleetResultSchema = z.object({
     resumable: z.number(),
     refused: z.number(),
     usage: z.number(),
+    /** Not started (--canary, --max-failures): phase "skipped", exit 4. */
+    skipped: z.number().default(0),
     durationMs: z.number(),
   }),
   results: z.array(ResultSchema.extend({ durationMs: z.number() })),

@@ -9,6 +9,7 @@ import type { RecTarget } from '../rec/rec-target.js';
 import { AuthenticationFailedError, RestApiError } from '../rest/rest-errors.js';
 import type { ProcedureContext, RotationOptions } from './procedure-steps.js';
 import { procedureContext, outcome, resumeHint } from './procedure-run.js';
+import { recordEnd, recordStarted } from './milestones.js';
 
 export async function runJournaled(
   session: Session,
@@ -26,6 +27,7 @@ export async function runJournaled(
     // Ctrl-C during the preflight: nothing changed, and no journal is written.
     if (signal.aborted) return outcome(result, interruptedBeforeChange(`REC ${target.name}`));
     await session.progress.step(`record the journal ${target.journal.name}`, () => target.journal.create(record));
+    await recordStarted(target, record, target.journal.name);
     ctx = procedureContext(session, target, record, options, signal);
     const end = await machine(ctx);
     result.phase = end;
@@ -65,5 +67,6 @@ export async function runJournaled(
     );
   } finally {
     target.journal.release();
+    await recordEnd(target, result, ctx?.record, target.journal.name);
   }
 }

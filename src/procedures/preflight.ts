@@ -248,6 +248,12 @@ export interface PreflightResult {
 export async function rotationPreflight(cluster: Cluster, target: RecTarget, progress: Progress, allowManagedSecret = false): Promise<PreflightResult> {
   await progress.step('REC is Running', () => checkRecRunning(target));
   await progress.step('permissions (SelfSubjectAccessReview)', () => checkPermissions(cluster, ROTATION_PERMISSIONS, target));
+  // Optional: without it the run records no Events on the REC, says so once, and goes on.
+  await progress.step(
+    'permission to record Events on the REC (optional)',
+    () => target.events.permitted(),
+    (ok) => (ok ? 'granted' : 'not granted'),
+  );
   await progress.step(
     'pods Ready',
     () => checkPodsReady(target),

@@ -7,6 +7,7 @@ import type { Participant } from '../rec/participants.js';
 import { AuthenticationFailedError } from '../rest/rest-errors.js';
 import { StoreConflictError, type CredentialStore } from '../store/credential-store.js';
 import { waitForPropagation, type PodPropagation, type WaitContext } from './waits.js';
+import { recordPhase } from './milestones.js';
 
 export interface RotationOptions {
   settleMs: number;
@@ -32,8 +33,10 @@ const ORDER: Phase[] = ['recorded', 'added', 'stored', 'propagated', 'removed'];
 export const phaseAtLeast = (p: Phase, min: Phase) => ORDER.indexOf(p) >= ORDER.indexOf(min);
 
 export async function advance(ctx: ProcedureContext, changes: Partial<JournalRecord>): Promise<void> {
+  const before = ctx.record.phase;
   ctx.record = { ...ctx.record, ...changes, heartbeatAt: new Date().toISOString() };
   await ctx.journal.update(ctx.record);
+  await recordPhase(ctx.target, before, ctx.record, ctx.journal.name);
 }
 
 /** The settle asked for, but never shorter than the store's cache (the operator caches Vault secrets). */
@@ -85,7 +88,9 @@ export async function storeNewCredentials(ctx: ProcedureContext, label: string, 
     (x) => (x === 'already' ? 'already updated' : undefined),
   );
   const { storeUpdatedAt } = ctx.record;
-  await advance(ctx, { phase: 'stored', storeUpdatedAt: storeUpdatedAt && result === 'already' ? storeUpdatedAt : new Date().toISOString() });
+  const now = new Date().toISOString();
+  // --no-wait stops here on purpose: marked in the same write, so the janitor never mistakes it for abandoned.
+  await advance(ctx, { phase: 'stored', storeUpdatedAt: storeUpdatedAt && result === 'already' ? storeUpdatedAt : now, ...(ctx.options.noWait ? { pausedAt: now } : {}) });
 }
 
 /** "stored" -> "propagated": every pod mounts the new credentials. */

@@ -7,6 +7,7 @@ import type { Pod, Rec } from '../kube/resources.js';
 import { refused, usageError } from '../errors/exit-codes.js';
 import type { Session } from './session.js';
 import { Journal } from '../journal/journal.js';
+import { RecEvents } from './rec-events.js';
 import { PodTransport } from '../pod/pod-transport.js';
 import { RestClient } from '../rest/rest-client.js';
 import type { CredentialStore } from '../store/credential-store.js';
@@ -27,6 +28,8 @@ export interface RecTarget {
   transport: PodTransport;
   rest: RestClient;
   journal: Journal;
+  /** Events on the REC, for kubectl describe rec (optional: without the permission, none). */
+  events: RecEvents;
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -70,6 +73,7 @@ export async function loadRecTarget(session: Session, name: string): Promise<Rec
     transport,
     rest: new RestClient(transport, pods),
     journal: new Journal(session.cluster, name),
+    events: new RecEvents(session.cluster, rec, (t) => session.progress.note(t)),
   };
 }
 

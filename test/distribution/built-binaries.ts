@@ -20,11 +20,36 @@ function newestMtime(p: string): number {
 
 /** The executables of `targets`, rebuilt first when stale; returns their paths and how long the build took. */
 export async function freshBinaries(targets: Target[]): Promise<{ paths: string[]; builtMs: number }> {
-  const newest = Math.max(...INPUTS.map((p) => newestMtime(path.join(repoRoot, p))));
-  const stale = targets.filter((t) => (fs.statSync(binaryPath(t), { throwIfNoEntry: false })?.mtimeMs ?? 0) < newest);
   const started = Date.now();
-  if (stale.length) await buildBinaries({ targets: stale, log: () => {} });
+  // Test files run in parallel workers: one builds, the others wait and find the executables fresh.
+  await withBuildLock(async () => {
+    const newest = Math.max(...INPUTS.map((p) => newestMtime(path.join(repoRoot, p))));
+    const stale = targets.filter((t) => (fs.statSync(binaryPath(t), { throwIfNoEntry: false })?.mtimeMs ?? 0) < newest);
+    if (stale.length) await buildBinaries({ targets: stale, log: () => {} });
+  });
   return { paths: targets.map((t) => binaryPath(t)), builtMs: Date.now() - started };
+}
+
+const LOCK = path.join(repoRoot, 'dist', '.build-lock');
+
+async function withBuildLock(build: () => Promise<void>): Promise<void> {
+  fs.mkdirSync(path.dirname(LOCK), { recursive: true });
+  for (;;) {
+    try {
+      fs.mkdirSync(LOCK);
+      break;
+    } catch {
+      // A lock older than any build is a dead worker's.
+      const age = Date.now() - (fs.statSync(LOCK, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+      if (age > 10 * 60_000) fs.rmSync(LOCK, { recursive: true, force: true });
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+  try {
+    await build();
+  } finally {
+    fs.rmSync(LOCK, { recursive: true, force: true });
+  }
 }
 
 /** Archives made in this process, by target, with the mtime of the executable they hold. */

@@ -19,7 +19,8 @@ import { FleetResultSchema } from '../../src/output/result.js';
 import { accessReviews, ROTATION_PERMISSIONS } from '../../src/procedures/preflight.js';
 import type { AuditEvent } from '../sim/audit.js';
 import { startSimCluster, type SimCluster } from '../sim/cluster.js';
-import { policyRulesFromRole, revokedAfterReview, type RbacRole } from '../sim/kube/rbac.js';
+import { policyRulesFromRole, revokedAfterReview, type RbacRole, type RbacRule } from '../sim/kube/rbac.js';
+import { EVENTS_PERMISSION } from '../../src/rec/rec-events.js';
 import { journalExists, validPasswords } from './harness.js';
 import {
   auditedRequests,
@@ -60,9 +61,22 @@ function containerArgs(): string[] {
   return [...args, '--propagation-timeout', '30s', '-o', 'json'];
 }
 
+/** The janitor init container's command line. */
+function janitorArgs(): string[] {
+  const [c] = cronJob.spec.jobTemplate.spec.template.spec.initContainers;
+  return [...c.args, '-o', 'json'];
+}
+
 function label(sim: SimCluster, rec: string, labels: Record<string, string>): void {
   const o = sim.store.mustGet('redisenterpriseclusters', NS, rec);
   sim.store.update('redisenterpriseclusters', { ...o, metadata: { ...o.metadata, labels: { ...(o.metadata.labels ?? {}), ...labels }, resourceVersion: undefined } });
+}
+
+/** The revocations of grants the plugin cannot do without: the optional Events rule is proven apart. */
+function necessary(rules: RbacRule[]): { verbs: Revocation[]; names: Revocation[] } {
+  const { verbs, names } = revocations(rules);
+  const optional = (c: Revocation) => c.grants.every((g) => g.group === EVENTS_PERMISSION.group);
+  return { verbs: verbs.filter((c) => !optional(c)), names: names.filter((c) => !optional(c)) };
 }
 
 /** Stack frames on stderr: an error that escaped the plugin's explanations. */
@@ -116,11 +130,14 @@ describe('CronJob example: in-cluster rotation with exactly the Role of deploy/c
         (c) => `${c.group ?? ''}|${c.resource}${c.subresource ? `/${c.subresource}` : ''}|${c.verb}|${c.resource === 'redisenterpriseclusters' ? '' : (c.name ?? '')}`,
       ),
       'app.redislabs.com|redisenterpriseclusters|list|',
+      // Optional: Events on the REC (without it the run completes and records none, proven below).
+      `${EVENTS_PERMISSION.group}|${EVENTS_PERMISSION.resource}|${EVENTS_PERMISSION.verb}|`,
     ];
     assert.deepEqual([...granted].sort(), [...new Set(needed)].sort(), 'the Role grants exactly what the plugin checks and uses');
     // Narrowed wherever RBAC can: only the unnamed creates and lists are left for every name.
     const unnamed = (role.rules ?? []).filter((r) => !r.resourceNames).flatMap((r) => r.resources!.flatMap((res) => r.verbs.map((v) => `${res}|${v}`)));
     assert.deepEqual(unnamed.sort(), [
+      'events|create',
       'pods|list',
       'redisenterpriseactiveactivedatabases|list',
       'redisenterpriseclusters|get',
@@ -131,8 +148,9 @@ describe('CronJob example: in-cluster rotation with exactly the Role of deploy/c
   });
 
   it("the image is pinned by digest, in the CronJob and in the Dockerfile's base", () => {
-    const image: string = cronJob.spec.jobTemplate.spec.template.spec.containers[0].image;
-    assert.match(image, /^[^@\s]+@sha256:\S+$/, 'image: NAME@sha256:DIGEST, no tag');
+    const spec = cronJob.spec.jobTemplate.spec.template.spec;
+    for (const c of [...spec.initContainers, ...spec.containers]) assert.match(c.image, /^[^@\s]+@sha256:\S+$/, `${c.name}: image NAME@sha256:DIGEST, no tag`);
+    assert.equal(spec.initContainers[0].image, spec.containers[0].image, 'the janitor runs the same image');
     const from = fs
       .readFileSync(path.join(repo, 'deploy/cronjob/Dockerfile'), 'utf8')
       .split('\n')
@@ -145,6 +163,13 @@ describe('CronJob example: in-cluster rotation with exactly the Role of deploy/c
     const { token } = sim.addUser(SA_USER, policyRulesFromRole(role));
     const before = { a: sim.credentials(REC)!.password, b: sim.credentials(OTHER)!.password };
     const mark = sim.audit.mark();
+    // The janitor first, as the Job runs it: nothing left behind, so nothing to do.
+    const j = await runInCluster(sim, token, NS, janitorArgs());
+    assert.equal(j.code, 0, j.stderr);
+    assert.deepEqual(
+      FleetResultSchema.parse(JSON.parse(j.stdout)).results.map((x) => [x.rec, x.phase]),
+      [[REC, 'none']],
+    );
     const r = await runInCluster(sim, token, NS, containerArgs());
     assert.equal(r.code, 0, r.stderr);
     const doc = FleetResultSchema.parse(JSON.parse(r.stdout));
@@ -158,6 +183,11 @@ describe('CronJob example: in-cluster rotation with exactly the Role of deploy/c
     assert.equal(journalExists(sim, NS, REC), false);
     assert.equal(sim.credentials(OTHER)!.password, before.b, 'the unselected REC is untouched');
     assert.equal(sim.operator.failures(REC).length, 0);
+    assert.deepEqual(
+      sim.events({ namespace: NS, name: REC, kind: 'RedisEnterpriseCluster' }).map((e) => e.reason),
+      ['RotationStarted', 'PasswordAdded', 'StoreUpdated', 'PodsUpdated', 'OldPasswordRemoved', 'RotationCompleted'],
+      'the Events of its milestones, recorded with the Role',
+    );
     // Every API request came from the service account: in-cluster configuration, no kubeconfig.
     const users = new Set(sim.audit.since(mark).flatMap((e) => (e.kind === 'api' ? [e.user] : [])));
     assert.deepEqual([...users], [SA_USER]);
@@ -173,8 +203,21 @@ describe('CronJob example: in-cluster rotation with exactly the Role of deploy/c
     proven.grants = grantsOf(rules).length - unused.length;
   });
 
+  it('without the optional Events rule: the rotation completes, says so once, and records no Event', async () => {
+    const rules = (role.rules ?? []).filter((r) => !r.apiGroups?.includes(EVENTS_PERMISSION.group));
+    assert.equal(rules.length, (role.rules ?? []).length - 1, 'the Role has one Events rule');
+    const { token } = sim.addUser(`${SA_USER}-no-events`, policyRulesFromRole({ ...role, rules }));
+    const before = sim.events({ namespace: NS, name: REC }).length;
+    const r = await runInCluster(sim, token, NS, containerArgs());
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr.match(/Events: not recorded/g)?.length, 1, r.stderr);
+    assert.equal(sim.events({ namespace: NS, name: REC }).length, before, 'no Event was recorded');
+    const after = sim.credentials(REC)!;
+    assert.deepEqual(validPasswords(sim, REC, after.username), [after.password]);
+  });
+
   it('preflight (access reviews): without any single verb of the Role, or any pod it names, the plugin refuses (exit 4), names it, and changes nothing', async () => {
-    const { verbs, names } = revocations(role.rules ?? []);
+    const { verbs, names } = necessary(role.rules ?? []);
     assert.ok(verbs.length >= 11 && names.length === PODS);
     const byPreflight: string[] = [];
     const byFirstRequest: string[] = [];
@@ -299,7 +342,7 @@ describe('CronJob example: in-cluster rotation with exactly the Role of deploy/c
   }
 
   it('real refusals (RBAC revoked after the preflight): without each verb of each rule, the API server refuses a request the plugin makes (audit log), and nothing is lost', async () => {
-    const { verbs } = revocations(role.rules ?? []);
+    const { verbs } = necessary(role.rules ?? []);
     assert.ok(verbs.length >= 11);
     // Writes are refused once the journal exists, and each such run is settled by a whole rotation (about 20 s).
     const writes = verbs.filter((c) => /^(patch|delete) /.test(c.what));
@@ -314,7 +357,7 @@ describe('CronJob example: in-cluster rotation with exactly the Role of deploy/c
   });
 
   it('real refusals (RBAC revoked after the preflight): without each pod name of the exec rule, the API server refuses the exec into exactly that pod (audit log), and nothing is lost', async () => {
-    const { names } = revocations(role.rules ?? []);
+    const { names } = necessary(role.rules ?? []);
     assert.equal(names.length, PODS);
     for (const c of names) {
       const run = await runRevoked(c, 'abort');
@@ -360,7 +403,9 @@ describe('CronJob example: in-cluster rotation with exactly the Role of deploy/c
     assert.match(r.stderr, /kubectl auth can-i \S+ \S+ (--subresource=exec )?-n /);
     assert.equal(sim.credentials(OTHER)!.password, before);
     assert.equal(journalExists(sim, NS, OTHER), false);
-    const writes = sim.audit.since(mark).filter((e) => e.kind === 'api' && e.method !== 'GET' && !e.uri.includes('selfsubjectaccessreviews'));
+    const writes = sim.audit
+      .since(mark)
+      .filter((e) => e.kind === 'api' && e.method !== 'GET' && !e.uri.includes('selfsubjectaccessreviews') && !e.uri.startsWith('/apis/events.k8s.io/'));
     assert.deepEqual(writes, []);
   });
 

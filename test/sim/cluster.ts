@@ -16,6 +16,7 @@ import { ClusterState, type ClusterStateOptions } from './redis/cluster-state.js
 import { RestApi } from './redis/rest-api.js';
 import { UserController } from './redis/user-controller.js';
 import { ACTIVE_ACTIVE_CRDS, RESOURCES } from './kube/discovery.js';
+import { eventsRegarding, type EventRegarding, type EventV1 } from './kube/events.js';
 import { CredentialSecretInUse, OperatorComponents, type CredentialSecretNaming, type Credentials } from './redis/operator.js';
 import { VaultServer } from './vault/server.js';
 import { AppsSim, type AppsOptions } from './apps/apps-sim.js';
@@ -157,6 +158,11 @@ export interface SimCluster {
   vault: { addr: string; token: string; caFile: string; server: VaultServer };
   /** The REC's credentials as the store (Secret or Vault) holds them now. */
   credentials(rec: string): Credentials | undefined;
+  /**
+   * The Kubernetes Events regarding an object (e.g. `{ namespace, name: 'rec', kind: 'RedisEnterpriseCluster' }`;
+   * absent fields match any), in the events.k8s.io/v1 shape, oldest first (test/sim/kube/events.ts).
+   */
+  events(regarding: EventRegarding): EventV1[];
   /** The pod's mounted credentials (host side of /opt/redislabs/credentials). */
   podCredentials(namespace: string, pod: string): Credentials | undefined;
   podCredentialsDir(namespace: string, pod: string): string;
@@ -526,6 +532,7 @@ export async function startSimCluster(options: SimOptions = {}): Promise<SimClus
         const r = recByName(rec);
         return asCreds(readCreds(r.namespace, r.name));
       },
+      events: (regarding) => eventsRegarding(store, regarding),
       podCredentials: (ns, pod) => {
         const d = podDirs.get(`${ns}/${pod}`);
         if (!d) return undefined;

@@ -1,29 +1,6 @@
-import type { CommandModule } from 'yargs';
-import { parseDuration } from '../../duration/duration.js';
-import { sessionOptions, type GlobalFlags } from '../global-flags.js';
+import { resumeCommand } from '../resume-command.js';
 
-interface ResumeFlags extends GlobalFlags {
-  rec: string;
-  settle?: string;
-  propagationTimeout: string;
-  force: boolean;
-}
-
-export const abortCommand: CommandModule<object, ResumeFlags> = {
-  command: 'abort <rec>',
-  describe: 'Roll an unfinished rotate or change-user back to the previous credentials',
-  builder: (y) =>
-    y
-      .positional('rec', { type: 'string', demandOption: true, describe: 'Name of the RedisEnterpriseCluster' })
-      .option('settle', { type: 'string', describe: 'Settle period (default: the one the rotation was started with)' })
-      .option('propagation-timeout', { type: 'string', default: '3m', describe: 'How long every pod may take to mount the secret' })
-      .option('force', { type: 'boolean', default: false, describe: 'Take the journal over without watching its lease first (a live holder stops at its next step)' })
-      .example('$0 abort rec -n redis', 'restore the old password everywhere and remove the new one') as never,
-  handler: async (argv) => {
-    const session = sessionOptions(argv);
-    const settleMs = argv.settle === undefined ? undefined : parseDuration(argv.settle, '--settle');
-    const propagationTimeoutMs = parseDuration(argv.propagationTimeout, '--propagation-timeout');
-    const [{ resumeOperation }, { printAndExit }] = await Promise.all([import('../../operations/resume.js'), import('../outcome.js')]);
-    await printAndExit(resumeOperation({ session, rec: argv.rec, direction: 'abort', settleMs, propagationTimeoutMs, force: argv.force }), session.output);
-  },
-};
+export const abortCommand = resumeCommand('abort', 'Roll an unfinished rotate or change-user back to the previous credentials (several RECs: only abandoned ones)', [
+  ['$0 abort rec -n redis', 'restore the old password everywhere and remove the new one'],
+  ['$0 abort -A', 'the janitor: roll back every rotation whose run died; live ones are left alone'],
+]);

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import yaml from 'js-yaml';
 import yargs, { type Argv } from 'yargs';
 import { withGlobalFlags } from '../global-flags.js';
-import { COMMANDS } from '../registry.js';
+import { COMMANDS, SUBCOMMANDS } from '../registry.js';
 import { SHELLS } from '../completion/shells.js';
 
 /** The commands offered; test/distribution/completion.test.ts checks this against `--help`. */
@@ -88,6 +88,7 @@ export async function complete(words: string[]): Promise<string> {
   const before = words.slice(0, -1);
   let flags = flagsOf(withGlobalFlags(yargs([])));
   let command: Command | undefined;
+  let sub: Command | undefined;
   const given: string[] = [];
   const values: Record<string, string> = {};
   let pendingFlag: FlagSpec | undefined;
@@ -107,6 +108,10 @@ export async function complete(words: string[]): Promise<string> {
     } else if (!command) {
       command = COMPLETABLE_COMMANDS.find((c) => commandName(c) === w);
       if (command) flags = commandFlags(command);
+    } else if (SUBCOMMANDS[commandName(command)] && !sub) {
+      sub = SUBCOMMANDS[commandName(command)]?.find((c) => commandName(c) === w);
+      if (sub) flags = commandFlags(sub);
+      else given.push(w);
     } else given.push(w);
   }
 
@@ -130,7 +135,16 @@ export async function complete(words: string[]): Promise<string> {
     const cmds = COMPLETABLE_COMMANDS.filter((c) => commandName(c).startsWith(toComplete)).map((c) => `${commandName(c)}\t${firstLine(c.describe)}`);
     return answer(cmds, Directive.NoFileComp);
   }
-  const next = positionals(command)[given.length];
+  const nested = SUBCOMMANDS[commandName(command)];
+  if (nested && !sub) {
+    return answer(
+      nested.filter((c) => commandName(c).startsWith(toComplete)).map((c) => `${commandName(c)}\t${firstLine(c.describe)}`),
+      Directive.NoFileComp,
+    );
+  }
+  const names = positionals(sub ?? command);
+  // A variadic last positional (`[rec..]`) takes every further word.
+  const next = names[given.length] ?? (/\.\.[>\]]\s*$/.test(String((sub ?? command).command)) ? names.at(-1) : undefined);
   if (next === 'shell')
     return answer(
       SHELLS.filter((s) => s.startsWith(toComplete)),

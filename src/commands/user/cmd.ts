@@ -150,9 +150,13 @@ const reset: CommandModule<object, UserFlags> = {
   },
 };
 
+/** user's own commands, in the order --help lists them (completion offers them from here too). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const USER_COMMANDS: CommandModule<any, any>[] = [rotate, finish, abort, reset];
+
 export const userCommand: CommandModule = {
   command: 'user <command>',
   describe: 'Rotate the passwords of other cluster and database users (rotate, finish, abort, reset)',
-  builder: (y) => y.command(rotate).command(finish).command(abort).command(reset).demandCommand(1, 'name a user command: rotate, finish, abort or reset'),
+  builder: (y) => USER_COMMANDS.reduce((b, c) => b.command(c as CommandModule), y).demandCommand(1, 'name a user command: rotate, finish, abort or reset'),
   handler: () => undefined,
 };

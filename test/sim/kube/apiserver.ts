@@ -26,6 +26,7 @@ import {
   resourceList,
   type ResourceInfo,
 } from './discovery.js';
+import { eventFieldSelector, eventTable, eventToStore, eventView, isEventResource } from './events.js';
 import { ensurePluginExecutable, execKubeconfigInput, MINT_KEY_HEADER, MINT_PATH, readExecLog, type ExecKubeconfig, type ExecKubeconfigOptions } from './exec-credential.js';
 import { chooseProtocol, ExecEndpoint, spdyRefusal, validateExec, type ExecProtocol } from './exec-endpoint.js';
 import { ALL_AUTHENTICATED, ALL_UNAUTHENTICATED, ANONYMOUS, impersonate, impersonationHeaders, PlainTextError, type UserInfo } from './impersonation.js';
@@ -203,6 +204,14 @@ function fieldSelectorMatcher(selector: string | null): (o: KubeObject) => boole
     });
   return (o) => tests.every((t) => t(o));
 }
+
+/** The field selector of a list or watch: Events have their own fields and refuse unknown ones (test/sim/kube/events.ts). */
+function fieldSelectorFor(r: ResourceInfo, query: URLSearchParams): (o: KubeObject) => boolean {
+  return isEventResource(r) ? eventFieldSelector(r, query.get('fieldSelector')) : fieldSelectorMatcher(query.get('fieldSelector'));
+}
+
+/** An object as the resource returns it: a stored Event in the request's group's shape, anything else as stored. */
+const viewOf = (r: ResourceInfo, o: KubeObject): KubeObject => (isEventResource(r) ? eventView(r, o) : o);
 
 /**
  * Plain HTTP on the TLS port gets Go's answer (net/http/server.go, `c.serve`: a TLS record header that
@@ -508,23 +517,25 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       const include = (query.get('includeObject') as IncludeObject | null) ?? 'Metadata';
       const objects = single ? [single] : items;
       const rv = single ? (single.metadata.resourceVersion ?? '') : store.listRevision();
-      sendJson(res, 200, toTable(r.name, objects, rv, include, tableApiVersion(req.headers.accept)));
+      const apiVersion = tableApiVersion(req.headers.accept);
+      sendJson(res, 200, isEventResource(r) ? eventTable(r, objects, rv, include, apiVersion) : toTable(r.name, objects, rv, include, apiVersion));
       return;
     }
-    sendJson(res, 200, single ?? listKind(r, items));
+    const views = items.map((o) => viewOf(r, o));
+    sendJson(res, 200, single ? viewOf(r, single) : listKind(r, views));
   }
 
   function watch(req: IncomingMessage, res: ServerResponse, t: Target, query: URLSearchParams) {
     const r = t.info;
     const labels = query.get('labelSelector') ?? undefined;
-    const fields = fieldSelectorMatcher(query.get('fieldSelector'));
+    const fields = fieldSelectorFor(r, query);
     const matchesLabels = (o: KubeObject) => store.list(r.store!, o.metadata.namespace, labels).some((x) => x.metadata.uid === o.metadata.uid);
     res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache, private' });
     // The headers go out at once, as the real watch handler flushes them (staging/src/k8s.io/apiserver/pkg/endpoints/
     // handlers/watch.go): otherwise a client giving up on an idle watch (kubectl rollout status --timeout) hangs.
     res.flushHeaders();
     watches.add(res);
-    const write = (type: string, object: KubeObject) => res.write(`${JSON.stringify({ type, object })}\n`);
+    const write = (type: string, object: KubeObject) => res.write(`${JSON.stringify({ type, object: viewOf(r, object) })}\n`);
     const rv = query.get('resourceVersion');
     if (!rv || rv === '0') {
       for (const o of store.list(r.store!, t.namespace, labels)) if (fields(o)) write('ADDED', o);
@@ -592,7 +603,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
         return;
       }
       case 'list': {
-        const fields = fieldSelectorMatcher(query.get('fieldSelector'));
+        const fields = fieldSelectorFor(r, query);
         const items = store.list(bucket, t.namespace, query.get('labelSelector') ?? undefined).filter(fields);
         respondObjects(req, res, r, query, undefined, items);
         return;
@@ -604,25 +615,29 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
         const body = await readBody(req);
         const ct = mediaType(req);
         if (ct !== 'application/json' && ct !== '') throw unsupportedMediaType(ct, ['application/json', 'application/yaml']);
-        const obj = prepareWrite(r, parseJson(body), t.namespace);
-        if (r.namespaced && !store.get('namespaces', undefined, obj.metadata.namespace!)) {
-          throw notFound('namespaces', '', obj.metadata.namespace!);
+        const requested = prepareWrite(r, parseJson(body), t.namespace);
+        if (r.namespaced && !store.get('namespaces', undefined, requested.metadata.namespace!)) {
+          throw notFound('namespaces', '', requested.metadata.namespace!);
         }
+        // An Event is decoded, validated and stored in the core v1 shape, whichever group was asked (events.ts).
+        const obj = isEventResource(r) ? eventToStore(r, requested) : requested;
         delete obj.metadata.resourceVersion;
-        obj.metadata['managedFields'] = updateManagedFields(undefined, obj, manager, gvOf(r), t.subresource);
+        // Fields are tracked in the request's version (an Event's f:note, not its stored f:message).
+        obj.metadata['managedFields'] = updateManagedFields(undefined, viewOf(r, obj), manager, gvOf(r), t.subresource);
         if (dryRun) {
           if (store.get(bucket, t.namespace, obj.metadata.name)) throw alreadyExists(r.name, r.group, obj.metadata.name);
-          sendJson(res, 201, obj);
+          sendJson(res, 201, viewOf(r, obj));
           return;
         }
         let created: KubeObject;
         try {
-          if (r.group) obj.metadata['generation'] = 1;
+          // Events have no generation (their registry's strategy sets none).
+          if (r.group && !isEventResource(r)) obj.metadata['generation'] = 1;
           created = store.create(bucket, obj);
         } catch (e) {
           storeError(e, r, obj.metadata.name);
         }
-        sendJson(res, 201, created);
+        sendJson(res, 201, viewOf(r, created));
         return;
       }
       case 'update':
@@ -640,10 +655,12 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
           if (!accepted.includes(ct as (typeof accepted)[number])) throw unsupportedMediaType(ct, accepted);
           if (!current) throw notFound(r.name, r.group, name);
           const patch = parseJson(body);
-          next = ct === PATCH_TYPES.json ? jsonPatch(current, patch) : ct === PATCH_TYPES.merge ? mergePatch(current, patch) : strategicMergePatch(current, patch);
+          // A patch applies to the request's own view of the object (an Event's group shape).
+          const base = viewOf(r, current);
+          next = ct === PATCH_TYPES.json ? jsonPatch(base, patch) : ct === PATCH_TYPES.merge ? mergePatch(base, patch) : strategicMergePatch(base, patch);
         }
         const obj = prepareWrite(r, next, t.namespace, name);
-        const merged = applySubresourceRules(r, current, obj, t.subresource);
+        let merged = applySubresourceRules(r, current, obj, t.subresource);
         if (r.name === 'secrets' && faults.secretWriteConflicts > 0 && (faults.secretWriteConflictName ?? name) === name) {
           faults.secretWriteConflicts -= 1;
           throw conflict(r.name, r.group, name);
@@ -652,14 +669,16 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
         const rv = merged.metadata.resourceVersion;
         if (rv && rv !== current.metadata.resourceVersion) throw conflict(r.name, r.group, name);
         checkImmutable(r, current, merged);
+        // An Event is decoded, validated as an update and stored in the core v1 shape (events.ts).
+        if (isEventResource(r)) merged = eventToStore(r, merged, current);
         // A write that changes nothing is not stored: no new resourceVersion, no managedFields change.
         if (sameFields(current, merged)) {
-          sendJson(res, 200, current);
+          sendJson(res, 200, viewOf(r, current));
           return;
         }
-        merged.metadata['managedFields'] = updateManagedFields(current, merged, manager, gvOf(r), t.subresource);
+        merged.metadata['managedFields'] = updateManagedFields(viewOf(r, current), viewOf(r, merged), manager, gvOf(r), t.subresource);
         if (dryRun) {
-          sendJson(res, 200, merged);
+          sendJson(res, 200, viewOf(r, merged));
           return;
         }
         let updated: KubeObject;
@@ -668,7 +687,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
         } catch (e) {
           storeError(e, r, name);
         }
-        sendJson(res, 200, updated);
+        sendJson(res, 200, viewOf(r, updated));
         return;
       }
       case 'delete': {

@@ -111,6 +111,8 @@ const ALL_RESOURCES = [
   'redisenterpriseremoteclusters/status',
   'redisenterpriseactiveactivedatabases',
   'redisenterpriseactiveactivedatabases/status',
+  // Core v1 and events.k8s.io/v1 both: these rules name every group ('*'). A rule naming one group grants that
+  // group's `events` only, as RBAC matches apiGroups and resources separately (ruleAllows).
   'events',
   'deployments',
   'deployments/status',

@@ -80,7 +80,8 @@ export const RESOURCES: ResourceInfo[] = [
     ],
   },
   {
-    // Written by the simulated kubelet of application pods (test/sim/apps/app-kubelet.ts); read-only here.
+    // Events: one store, two views (test/sim/kube/events.ts); also written in-process by the simulated kubelet of
+    // application pods (test/sim/apps/app-kubelet.ts). Verbs and the short name as kube-apiserver lists them.
     name: 'events',
     store: 'events',
     group: '',
@@ -88,7 +89,7 @@ export const RESOURCES: ResourceInfo[] = [
     kind: 'Event',
     singular: 'event',
     namespaced: true,
-    verbs: ['get', 'list', 'watch'],
+    verbs: RW,
     shortNames: ['ev'],
     subresources: [],
     strategicMerge: true,
@@ -164,6 +165,21 @@ export const RESOURCES: ResourceInfo[] = [
     verbs: ['get', 'list', 'watch'],
     strategicMerge: true,
     subresources: [],
+  },
+  {
+    // events.k8s.io/v1 (GA in 1.19): the same Events as core v1 `events`, another shape (test/sim/kube/events.ts).
+    // kube-apiserver lists it after apps and gives it no short name (`ev` is core's), so kubectl resolves
+    // `events` and `ev` to core v1 and `events.events.k8s.io` to this one.
+    name: 'events',
+    store: 'events',
+    group: 'events.k8s.io',
+    version: 'v1',
+    kind: 'Event',
+    singular: 'event',
+    namespaced: true,
+    verbs: RW,
+    subresources: [],
+    strategicMerge: true,
   },
   {
     name: 'redisenterpriseclusters',
