@@ -27,6 +27,7 @@ describe('Events on the REC: every milestone in kubectl describe rec (real kubec
         { name: 'rec-b', pods: 1 },
         { name: 'rec-c', pods: 1 },
         { name: 'rec-d', pods: 1 },
+        { name: 'rec-e', pods: 1 },
       ],
       syncDelayMs: 300,
     });
@@ -140,6 +141,30 @@ describe('Events on the REC: every milestone in kubectl describe rec (real kubec
     assert.deepEqual(reasons(events).slice(-2), ['Normal RotationStarted', 'Warning RotationFailed']);
     assert.match(events.at(-1)!.message, new RegExp(`^user-rotate of ${email} \\(journal rec-reccred-journal-user-\\d+\\): phase `));
     assert.equal(sim.store.list('secrets', NS).filter((s) => s.metadata.name.startsWith('rec-reccred-journal-user-')).length, 0, 'the journal went with the refusal');
+  });
+
+  it('change-user and reset: their own action, and notes that say what they did', async () => {
+    const admin = sim.credentials('rec-e')!.username;
+    const c = await reccred(sim, ['change-user', 'rec-e', '-n', NS, '--username', 'ops@example.com', '--settle', '1s']);
+    assert.equal(c.code, 0, c.stderr);
+    const r = await reccred(sim, ['reset', 'rec-e', '-n', NS, '--yes']);
+    assert.equal(r.code, 0, r.stderr);
+    const events = sim.events({ namespace: NS, name: 'rec-e' }).map((e) => `${e.action} ${e.reason}: ${(e.note ?? '').replace(/ by [^ ]+ \(pid \d+\)$/, '')}`);
+    const changed = `change-user of ${admin} (journal rec-e-reccred-journal)`;
+    const reset = 'reset of ops@example.com (journal rec-e-reccred-journal)';
+    assert.deepEqual(events, [
+      `ChangeAdminUser RotationStarted: ${changed} started`,
+      `ChangeAdminUser PasswordAdded: ${changed}: the new admin user ops@example.com exists; ${admin} still works; phase added`,
+      `ChangeAdminUser StoreUpdated: ${changed}: secret ${NS}/rec-e holds the new password; phase stored`,
+      `ChangeAdminUser PodsUpdated: ${changed}: every pod mounts the new credentials; phase propagated`,
+      `ChangeAdminUser OldPasswordRemoved: ${changed}: the old admin user ${admin} is deleted; phase removed`,
+      `ChangeAdminUser RotationCompleted: ${changed}: completed; only the new password works`,
+      `ResetPasswords RotationStarted: ${reset} started`,
+      `ResetPasswords PasswordAdded: ${reset}: every password of ops@example.com is replaced by the new one; phase added`,
+      `ResetPasswords StoreUpdated: ${reset}: secret ${NS}/rec-e holds the new password; phase stored`,
+      `ResetPasswords PodsUpdated: ${reset}: every pod mounts the new credentials; phase propagated`,
+      `ResetPasswords RotationCompleted: ${reset}: completed; only the new password works`,
+    ]);
   });
 
   it('without permission to create Events: the rotation completes, says so once, and records none', async () => {
