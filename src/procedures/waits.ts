@@ -65,12 +65,14 @@ export async function podPropagation(
   target: RecTarget,
   expected: { username: string; password: string },
   /** Throw the API server's refusal of an exec (RBAC) instead of calling the pod unreachable: a wait would never see it pass. */
-  { throwForbidden = false } = {},
+  { throwForbidden = false, known = new Set<string>() }: { throwForbidden?: boolean; known?: ReadonlySet<string> } = {},
 ): Promise<PodPropagation[]> {
   const want = { username: sha256(expected.username), password: sha256(expected.password) };
   const seen = await Promise.all(
     target.pods.map(async (p) => {
       const pod = p.metadata.name;
+      // Already seen current in this wait: not asked again (the last look before a removal asks every pod).
+      if (known.has(pod)) return { pod, hashes: want };
       try {
         return { pod, hashes: await target.transport.credentialHashes(pod) };
       } catch (err) {
@@ -96,27 +98,44 @@ export async function waitForPropagation(ctx: WaitContext, expected: { username:
   return outsideSlot(ctx, () => pollPropagation(ctx, expected, timeoutMs));
 }
 
+/**
+ * When to look again: kubelet refreshes a mounted Secret on its sync period plus its cache TTL (a minute or
+ * more), so the first look comes after one poll interval and the next ones back off by half again, with jitter
+ * (RECs of a fleet do not poll in step), up to 7.5 intervals (15 s by default).
+ */
+export function nextPollMs(pollMs: number, previousMs: number | undefined, random = Math.random): number {
+  const base = previousMs === undefined ? pollMs : Math.min(previousMs * 1.5, pollMs * 7.5);
+  return Math.round(base * (0.8 + 0.4 * random()));
+}
+
 async function pollPropagation(ctx: WaitContext, expected: { username: string; password: string }, timeoutMs: number): Promise<PodPropagation[]> {
   const started = Date.now();
+  const current = new Set<string>();
+  let delay: number | undefined;
   for (;;) {
     ctx.stillHeld();
     // A refused exec (RBAC) does not pass with time: say so now, not after the timeout as "unreachable".
-    const states = await podPropagation(ctx.target, expected, { throwForbidden: true });
+    const states = await podPropagation(ctx.target, expected, { throwForbidden: true, known: current });
+    for (const s of states) if (s.state === 'current') current.add(s.pod);
     if (!states.length) {
       if (ctx.target.pods.length) ctx.progress.note(NO_MOUNTED_CREDENTIALS);
       return states;
     }
-    const current = states.filter((s) => s.state === 'current').length;
-    if (current === states.length) return states;
+    if (current.size === states.length) return states;
     const elapsed = Date.now() - started;
     if (elapsed >= timeoutMs) {
       const late = states.filter((s) => s.state !== 'current').map((s) => `${s.pod} (${s.state})`);
       throw resumable(`propagation timed out after ${formatDuration(timeoutMs)}: ${late.join(', ')} still mount the previous credentials`);
     }
-    ctx.progress.waiting(
-      `propagation ${current}/${states.length} pods (${states.map((s) => `${s.pod}:${s.state}`).join(' ')}), ${formatDuration(elapsed)} of up to ${formatDuration(timeoutMs)}`,
-    );
-    await sleep(ctx.pollMs, ctx.signal);
+    delay = nextPollMs(ctx.pollMs, delay);
+    const wait = Math.min(delay, timeoutMs - elapsed);
+    const shown = `propagation ${current.size}/${states.length} pods (${states.map((s) => `${s.pod}:${s.state}`).join(' ')}), ${formatDuration(elapsed)} of up to ${formatDuration(timeoutMs)}`;
+    // The countdown to the next look, second by second: the display never claims a check that is not happening.
+    for (let left = wait; left > 0; left -= 1000) {
+      ctx.progress.waiting(`${shown}; next check in ${formatDuration(left)}`);
+      await sleep(Math.min(1000, left), ctx.signal);
+      ctx.stillHeld();
+    }
   }
 }
 
