@@ -15,7 +15,7 @@
 // The procedure puts both passwords in curl's argv inside the pod (and so in the audit log): that is part of the
 // comparison. It runs against a throwaway simulated cluster only.
 //
-// `manualProcedure()` is shared with fleet.ts (its one-rotation table); `run()` prints the step-by-step table.
+// `manualProcedure()` is shared with rotation.ts (its one-rotation table); `run()` prints the step-by-step table.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -23,10 +23,10 @@ import { pathToFileURL } from 'node:url';
 import { randomPassword, startSimCluster, type SimCluster, type SimOptions } from '../../test/sim/cluster.js';
 import { countAudit, type AuditCounts } from './support/audit-counts.js';
 import { realKubectl, type Kubectl } from './support/kubectl.js';
-import { standalone } from './support/machine.js';
+import { measuredSection, standalone } from './support/machine.js';
 import { runMeasured } from './support/measured-process.js';
 
-/** The one-REC cluster of the one-rotation comparison (fleet.ts runs the plugin on the same). */
+/** The one-REC cluster of the one-rotation comparison (rotation.ts runs the plugin on the same). */
 // Untraced pods: strace on every exec is test instrumentation, and would be counted as the cluster's CPU.
 export const ONE_REC: SimOptions = { recs: [{ name: 'rec' }], pods: 3, latencyMs: 20, syncDelayMs: 2000, tracePodExecs: false };
 const OPERATOR_INTERVAL_MS = 1000; // the simulator's default re-read period of the operator's components
@@ -190,7 +190,7 @@ async function procedure(sim: SimCluster, kubectl: Kubectl): Promise<ManualResul
 
 let once: Promise<ManualResult> | undefined;
 
-/** Runs the procedure once per process (fleet.ts and run() share the result). */
+/** Runs the procedure once per process (rotation.ts and run() share the result). */
 export function manualProcedure(): Promise<ManualResult> {
   once ??= (async () => {
     const kubectl = await realKubectl();
@@ -206,7 +206,11 @@ export function manualProcedure(): Promise<ManualResult> {
 
 const ms = (x: number) => x.toFixed(0);
 
-export async function run(): Promise<string> {
+export function run(): Promise<string> {
+  return measuredSection(steps);
+}
+
+async function steps(): Promise<string> {
   const m = await manualProcedure();
   const c = (x: AuditCounts) => `${x.requests} | ${x.execUpgrades} | ${x.discovery} | ${x.execSessions} | ${x.rest} | ${x.passwordRecords}`;
   return [

@@ -7,7 +7,8 @@ import { JournalHeldError } from '../journal/journal.js';
 import { takeOverLease } from '../journal/takeover.js';
 import { redactor } from '../output/redactor.js';
 import { loadRecTarget, type RecTarget } from '../rec/rec-target.js';
-import { reopenParticipants } from '../rec/participants.js';
+import { reopenParticipants, type Participant } from '../rec/participants.js';
+import { participantsToReach } from '../procedures/active-active.js';
 import type { JournalRecord, Operation } from '../journal/journal.js';
 import { formatDuration } from '../duration/duration.js';
 import { podPropagation } from '../procedures/waits.js';
@@ -92,12 +93,22 @@ export async function resumeRec(session: Session, rec: string, request: ResumeOp
   const ctx = procedureContext(session, target, record, { settleMs, propagationTimeoutMs, noWait: false }, signal);
   try {
     await progress.step('permissions (SelfSubjectAccessReview)', () => checkPermissions(session.cluster, RESUME_PERMISSIONS, target));
-    const recorded = record.participants;
-    if (recorded?.length) {
-      ctx.participants = await progress.step(`connect to the ${recorded.length} cluster(s) holding the REC's credentials (Active-Active, from the journal)`, () =>
-        reopenParticipants(session, recorded),
-      );
-    }
+    // Active-Active: finish reaches every cluster the journal names, abort only those whose RERC Secret it may have to put back.
+    const opened = new Map<string, Participant>();
+    const reach = async (from: JournalRecord) => {
+      const recorded = from.participants ?? [];
+      const wanted = participantsToReach(from, direction);
+      const more = wanted.filter((p) => !opened.has(p.context));
+      if (more.length) {
+        const which = wanted.length === recorded.length ? `the ${more.length}` : `${more.length} of the ${recorded.length}`;
+        const reopened = await progress.step(`connect to ${which} cluster(s) holding the REC's credentials (Active-Active, from the journal)`, () =>
+          reopenParticipants(session, more),
+        );
+        for (const p of reopened) opened.set(p.context, p);
+      }
+      if (wanted.length) ctx.participants = wanted.flatMap((p) => opened.get(p.context) ?? []);
+    };
+    await reach(record);
     const held = await takeOverLease(target.journal, record, { note: (t) => progress.note(t), waiting: (t) => progress.waiting(t), signal, force: request.force });
     if (!held) {
       result.phase = 'none';
@@ -105,6 +116,8 @@ export async function resumeRec(session: Session, rec: string, request: ResumeOp
       return outcome(result);
     }
     ctx.record = held;
+    // A holder alive while the lease was watched may have marked more clusters updated since the first read.
+    await reach(held);
     await recordResumed(target, held, target.journal.name, direction);
     const end = direction === 'finish' ? await machine.forward(ctx) : await machine.back(ctx);
     result.phase = end;

@@ -54,15 +54,10 @@ export async function rotate(request: RotateRequest): Promise<Outcome> {
   const session = await openSession(request.session);
   const target = await loadRecTarget(session, request.rec);
   const { signal, dispose } = interruptSignal(session.progress);
-  let ended: Outcome | undefined;
   try {
-    const { result, error } = await rotateTarget(session, target, request, { signal });
-    ended = outcome(result, error);
-    return ended;
+    return await rotateLoaded(session, target, request, { signal });
   } finally {
-    target.journal.release();
     dispose();
-    if (ended) await recordEnd(target, ended.result, undefined, target.journal.name);
   }
 }
 
@@ -76,15 +71,20 @@ export async function rotateRec(session: Session, name: string, options: RotateO
     settleResult(result, err);
     return result;
   }
-  let ended: Result | undefined;
+  return (await rotateLoaded(session, target, options, control)).result;
+}
+
+/** The one exit of a rotation, for one REC and for a fleet: the result settled, the lease let go, the pod sessions stopped, the end recorded as an Event. */
+async function rotateLoaded(session: Session, target: RecTarget, options: RotateOptions, control: RunControl): Promise<Outcome> {
+  let ended: Outcome | undefined;
   try {
     const { result, error } = await rotateTarget(session, target, options, control);
-    if (error !== undefined) settleResult(result, error);
-    ended = result;
-    return result;
+    ended = outcome(result, error);
+    return ended;
   } finally {
     target.journal.release();
-    if (ended) await recordEnd(target, ended, undefined, target.journal.name);
+    await target.transport.release();
+    if (ended) await recordEnd(target, ended.result, undefined, target.journal.name);
   }
 }
 

@@ -118,37 +118,59 @@ function statusMessage(body: string): string {
   return body.trim();
 }
 
-export async function execInPod(
+/** What a running exec session reports, each callback at most once for `end`. */
+export interface ExecHandlers {
+  stdout(chunk: Buffer): void;
+  stderr(chunk: Buffer): void;
+  /** The command's exit code, or why it is unknown (ExecOutcomeUnknownError) or never ran (ExecRefusedError). */
+  end(outcome: { exitCode: number } | { error: Error }): void;
+}
+
+/** An open exec session: stdin is written frame by frame and never half-closed (SPEC 5). */
+export interface ExecStream {
+  send(data: Buffer): void;
+  /** Whether the open session keeps the process alive: an idle one must not delay its exit. */
+  hold(keepAlive: boolean): void;
+  /** Ends the session as unknown (a timeout, a client that gives up): the socket is closed at once. */
+  abandon(detail: string): void;
+}
+
+/**
+ * Opens an exec session: resolves once the upgrade is answered with 101; a refused upgrade rejects with
+ * ExecRefusedError (nothing ran). Everything after that arrives through `handlers`.
+ */
+export async function openExecStream(
   api: KubeApi,
   target: { namespace: string; pod: string; container: string },
   command: string[],
-  stdinPayload: Buffer,
   timeoutMs: number,
-): Promise<ExecResult> {
+  handlers: ExecHandlers,
+): Promise<ExecStream> {
   const query = querystring.stringify({ stdout: true, stderr: true, stdin: true, tty: false, command, container: target.container });
   const url = `${api.server.replace(/^http/, 'ws')}/api/v1/namespaces/${encodeURIComponent(target.namespace)}/pods/${encodeURIComponent(target.pod)}/exec?${query}`;
   // Credentials (token, client certificate, exec plugin); a new connection, its TLS session resumed.
   const opts: https.RequestOptions = {};
   await api.authorize(opts, 'upgrade');
 
-  return await new Promise<ExecResult>((resolve, reject) => {
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    let settled = false;
+  return await new Promise<ExecStream>((resolveOpen, rejectOpen) => {
+    let ended = false;
     let opened = false;
-    let timer: NodeJS.Timeout | undefined;
+    let socket: { ref(): unknown; unref(): unknown } | undefined;
     // The upgrade has no timeout of its own in ws: an API server that stops answering would hang the run.
     const ws = new WebSocket(url, [...EXEC_PROTOCOLS], { ...(opts as WebSocket.ClientOptions), ...(timeoutMs > 0 ? { handshakeTimeout: timeoutMs } : {}) });
 
-    const settle = (outcome: () => void) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
+    const finish = (outcome: { exitCode: number } | { error: Error }) => {
+      if (ended) return;
+      ended = true;
       if (ws.readyState === WebSocket.OPEN) ws.close(1000);
       else if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
-      outcome();
+      if (!opened) {
+        rejectOpen('error' in outcome ? outcome.error : new ExecOutcomeUnknownError(target.pod, 'ended before it opened'));
+        return;
+      }
+      handlers.end(outcome);
     };
-    const unknown = (detail: string) => settle(() => reject(new ExecOutcomeUnknownError(target.pod, detail)));
+    const unknown = (detail: string) => finish({ error: new ExecOutcomeUnknownError(target.pod, detail) });
 
     ws.on('unexpected-response', (req, res) => {
       // The upgrade was answered with a Status instead of 101: nothing ran.
@@ -160,62 +182,90 @@ export async function execInPod(
       const refuse = () => {
         req.destroy();
         const detail = statusMessage(Buffer.concat(chunks).toString('utf8'));
-        settle(() =>
-          reject(
-            new ExecRefusedError(
-              target.pod,
-              res.statusCode,
-              `the API server refused the exec upgrade (HTTP ${String(res.statusCode)})${detail ? `: ${redactor.excerpt(detail, 300)}` : ''}`,
-            ),
+        finish({
+          error: new ExecRefusedError(
+            target.pod,
+            res.statusCode,
+            `the API server refused the exec upgrade (HTTP ${String(res.statusCode)})${detail ? `: ${redactor.excerpt(detail, 300)}` : ''}`,
           ),
-        );
+        });
       };
       res.on('end', refuse);
       res.on('error', refuse);
     });
     // Registered for the socket's whole life: an 'error' event without a listener would be thrown.
     ws.on('error', (e: Error) => {
-      if (settled) return;
+      if (ended) return;
       if (ws.readyState !== WebSocket.OPEN && /handshake has timed out/i.test(e.message)) {
         // The upgrade was sent and never answered: the API server may still run the command later.
         unknown(`no answer to the exec upgrade within ${timeoutMs}ms`);
         return;
       }
       if (!opened) {
-        settle(() => reject(new ExecRefusedError(target.pod, undefined, redactor.scrub(e.message))));
+        finish({ error: new ExecRefusedError(target.pod, undefined, redactor.scrub(e.message)) });
         return;
       }
       unknown(`socket error: ${redactor.scrub(e.message)}`);
     });
+    // The upgraded connection itself, for hold(): ws documents the handshake response, whose socket it is.
+    ws.on('upgrade', (res) => (socket = res.socket));
     ws.on('open', () => {
       opened = true;
-      // The request, but never the end of stdin: over v4 ending it closes the socket and loses the status.
-      ws.send(Buffer.concat([Buffer.from([STDIN]), stdinPayload]));
-      if (timeoutMs > 0) timer = setTimeout(() => unknown(`no exit status after ${timeoutMs}ms`), timeoutMs);
+      resolveOpen({
+        hold: (keepAlive) => {
+          if (keepAlive) socket?.ref();
+          else socket?.unref();
+        },
+        send: (data) => {
+          // The request, but never the end of stdin: over v4 ending it closes the socket and loses the status.
+          if (!ended && ws.readyState === WebSocket.OPEN) ws.send(Buffer.concat([Buffer.from([STDIN]), data]));
+        },
+        abandon: unknown,
+      });
     });
     ws.on('message', (data, isBinary) => {
-      if (settled) return;
+      if (ended) return;
       // Both protocols send binary frames only; a text frame carries nothing this session reads.
       if (!isBinary) return;
       const frame = toBuffer(data);
       if (frame.length === 0) return;
       const payload = frame.subarray(1);
-      if (frame[0] === STDOUT) out.push(Buffer.from(payload));
-      else if (frame[0] === STDERR) err.push(Buffer.from(payload));
+      if (frame[0] === STDOUT) handlers.stdout(Buffer.from(payload));
+      else if (frame[0] === STDERR) handlers.stderr(Buffer.from(payload));
       else if (frame[0] === STATUS) {
         const outcome = parseExecStatus(payload.toString('utf8'));
-        if (outcome.kind === 'unknown') {
-          unknown(outcome.detail);
-          return;
-        }
-        if (outcome.kind === 'failed') {
-          settle(() => reject(new ExecRefusedError(target.pod, undefined, `exec in pod ${target.pod} failed: ${outcome.message}`)));
-          return;
-        }
-        settle(() => resolve({ exitCode: outcome.exitCode, stdout: Buffer.concat(out), stderr: Buffer.concat(err) }));
+        if (outcome.kind === 'unknown') unknown(outcome.detail);
+        else if (outcome.kind === 'failed') finish({ error: new ExecRefusedError(target.pod, undefined, `exec in pod ${target.pod} failed: ${outcome.message}`) });
+        else finish({ exitCode: outcome.exitCode });
       }
       // 4 (resize) and 255 (v5 close signal) carry nothing this session needs.
     });
     ws.on('close', (code: number) => unknown(`socket closed with code ${code}`));
   });
+}
+
+/** One command, its whole stdin sent at once, until its exit status (or the timeout, then unknown). */
+export async function execInPod(
+  api: KubeApi,
+  target: { namespace: string; pod: string; container: string },
+  command: string[],
+  stdinPayload: Buffer,
+  timeoutMs: number,
+): Promise<ExecResult> {
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  let done: (outcome: { exitCode: number } | { error: Error }) => void = () => undefined;
+  const ended = new Promise<{ exitCode: number } | { error: Error }>((r) => (done = r));
+  const stream = await openExecStream(api, target, command, timeoutMs, {
+    stdout: (c) => out.push(c),
+    stderr: (c) => err.push(c),
+    end: (o) => done(o),
+  });
+  stream.send(stdinPayload);
+  if (timeoutMs > 0) timer = setTimeout(() => stream.abandon(`no exit status after ${timeoutMs}ms`), timeoutMs);
+  const outcome = await ended;
+  clearTimeout(timer);
+  if ('error' in outcome) throw outcome.error;
+  return { exitCode: outcome.exitCode, stdout: Buffer.concat(out), stderr: Buffer.concat(err) };
 }

@@ -204,14 +204,28 @@ async function inCluster<T>(p: Participant, step: () => Promise<T>): Promise<T> 
   }
 }
 
+/**
+ * The journal's participants a finish or an abort must reach. finish writes every one. updateParticipants writes
+ * one cluster's Secret and journals its mark before it writes the next, so an abort has to put back only those
+ * marked updated and the first one not marked (written just before a kill, perhaps): the clusters after it were
+ * never written, and a context of theirs that is unreachable or gone from the kubeconfig does not block the abort.
+ */
+export function participantsToReach(record: JournalRecord, direction: 'finish' | 'abort'): NonNullable<JournalRecord['participants']> {
+  const recorded = record.participants ?? [];
+  if (direction === 'finish') return recorded;
+  const firstUnmarked = recorded.findIndex((s) => !s.updatedAt);
+  return recorded.filter((s, i) => s.updatedAt !== undefined || i === firstUnmarked);
+}
+
 /** Each participant's Secret gets `want`, in order, each followed by its RERC and REAADBs recovering; journaled per cluster. */
 export async function updateParticipants(ctx: ProcedureContext, participants: Participant[], from: Creds, want: Creds, direction: 'update' | 'restore'): Promise<void> {
-  const order = direction === 'update' ? participants.map((_, i) => i) : participants.map((_, i) => i).reverse();
-  for (const i of order) {
-    const p = participants[i];
+  const order = direction === 'update' ? [...participants] : [...participants].reverse();
+  for (const p of order) {
+    // By context, not position: an abort is given only the participants it must reach (participantsToReach).
+    const i = (ctx.record.participants ?? []).findIndex((s) => s.context === p.context);
     // Read afresh each time: each step's mark is journaled before the next one starts.
     const state = ctx.record.participants?.[i];
-    if (!p || !state) continue;
+    if (!state) continue;
     // Every cluster is looked at, not only the unmarked ones: a Secret marked updated may have been put back
     // since, and a run killed between a write and its mark leaves one changed but unrecorded. The swap is a
     // no-op where the Secret already holds `want`.
@@ -228,7 +242,7 @@ export async function updateParticipants(ctx: ProcedureContext, participants: Pa
   }
 }
 
-/** Right before a password is removed: every participant's Secret holds the credentials that remain. */
+/** Right before a password is removed: every participant's Secret holds the credentials that remain (in an abort, those it reached: the others were never written). */
 export async function participantsHold(participants: Participant[], remaining: Creds): Promise<void> {
   for (const p of participants) {
     const held = await p.store.read();

@@ -20,7 +20,7 @@ export interface ProcedureContext extends WaitContext {
   record: JournalRecord;
   options: RotationOptions;
   pods?: PodPropagation[];
-  /** Active-Active: every cluster holding the REC's credentials in an RERC Secret, as the journal lists them. */
+  /** Active-Active: every cluster holding the REC's credentials in an RERC Secret, as the journal lists them (an abort: those it must reach, participantsToReach). */
   participants?: Participant[];
 }
 

@@ -2,7 +2,7 @@
 // one RedisEnterpriseRemoteCluster (RERC) per participating REC, with a Secret `redis-enterprise-<RERC>`
 // holding that REC's admin username and password (content/operate/kubernetes/active-active/edit-rerc.md,
 // prepare-clusters.md). The REC's own cluster has the "local" one.
-import { refused } from '../errors/exit-codes.js';
+import { ReccredError, refused, resumable } from '../errors/exit-codes.js';
 import { KubeApi, KubeApiError } from '../kube/api-client.js';
 import { listReaadbs, listRercs, rercSecretName, type Listed, type Reaadb, type Rerc } from '../kube/active-active-resources.js';
 import { Cluster } from '../kube/cluster.js';
@@ -185,24 +185,41 @@ export async function openParticipants(
   return participants;
 }
 
+interface RecordedParticipant {
+  context: string;
+  namespace: string;
+  rerc: string;
+  secret: string;
+  vaultNamespace?: string | undefined;
+  reaadbs: string[];
+}
+
 /** The participants a journal names, connected again (finish, abort). */
-export async function reopenParticipants(
-  session: Session,
-  recorded: { context: string; namespace: string; rerc: string; secret: string; vaultNamespace?: string | undefined; reaadbs: string[] }[],
-): Promise<Participant[]> {
+export async function reopenParticipants(session: Session, recorded: RecordedParticipant[]): Promise<Participant[]> {
   const out: Participant[] = [];
   for (const p of recorded) {
-    const api = p.context ? (await connectContext(session, p.context)).api : session.api;
     const where = clusterNamed(p.context);
-    out.push({
-      context: p.context,
-      cluster: new Cluster(api, p.namespace),
-      rerc: p.rerc,
-      secret: p.secret,
-      store: await rercStore(session, api, p.namespace, p.secret, p.vaultNamespace, where),
-      ...(p.vaultNamespace !== undefined ? { vaultNamespace: p.vaultNamespace } : {}),
-      reaadbs: p.reaadbs,
-    });
+    try {
+      const api = p.context ? (await connectContext(session, p.context)).api : session.api;
+      out.push({
+        context: p.context,
+        cluster: new Cluster(api, p.namespace),
+        rerc: p.rerc,
+        secret: p.secret,
+        store: await rercStore(session, api, p.namespace, p.secret, p.vaultNamespace, where),
+        ...(p.vaultNamespace !== undefined ? { vaultNamespace: p.vaultNamespace } : {}),
+        reaadbs: p.reaadbs,
+      });
+    } catch (err) {
+      if (!p.context) throw err;
+      // With a journal left, a context that cannot be used (gone from the kubeconfig: a usage error elsewhere) is a
+      // resumable state, and the message must say which of the clusters it is.
+      const why = err instanceof Error ? err.message : String(err);
+      throw resumable(
+        `${where}, which the journal names (RERC ${p.rerc}, Secret ${p.namespace}/${p.secret}), cannot be used: ${why}`,
+        `${err instanceof ReccredError && err.hint ? `${err.hint}; ` : ''}the run must reach that cluster: make context ${p.context} usable (--kubeconfig or KUBECONFIG), then run finish or abort again`,
+      );
+    }
   }
   return out;
 }

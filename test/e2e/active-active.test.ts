@@ -4,8 +4,12 @@
 // with the new password, every RERC Active, every REAADB active, the old password refused, and no failed
 // login by any RERC controller or operator component; without the other clusters it is refused.
 import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import yaml from 'js-yaml';
 import { startClusterSet, type ClusterSet } from '../sim/active-active/cluster-set.js';
 import { journalExists, journalPhaseOf, reccred, startReccred, validPasswords, type KillEvent } from './harness.js';
+import { spread } from '../spread.js';
 
 const NS = 'default';
 const FAST = ['--settle', '2s', '--propagation-timeout', '30s'];
@@ -126,8 +130,19 @@ describe('Active-Active: a participating REC rotated across its clusters (end to
     assertSettled(before);
   });
 
-  /** Where a run is killed: after the journal records N clusters' RERC Secrets updated, or right as a cluster's Secret is written (before the journal knows). */
-  const KILL_POINTS: { name: string; updated?: number; secretIn?: string }[] = [
+  /**
+   * Where a run is killed: after the journal records N clusters' RERC Secrets updated, right as a cluster's Secret is
+   * written (before the journal knows), or when `when` (made afresh for each run) sees an event of cluster a. `landed`:
+   * the journal's phase and number of clusters marked updated that the kill must leave.
+   */
+  interface KillPoint {
+    name: string;
+    updated?: number;
+    secretIn?: string;
+    when?: () => (e: KillEvent) => boolean;
+    landed?: { phase: string; updated: number };
+  }
+  const KILL_POINTS: KillPoint[] = [
     { name: "the REC's own RERC Secret updated", updated: 1 },
     { name: "the second cluster's RERC Secret updated", updated: 2 },
     { name: 'every RERC Secret updated, before the removal', updated: 3 },
@@ -140,39 +155,129 @@ describe('Active-Active: a participating REC rotated across its clusters (end to
     const record = JSON.parse(Buffer.from(data, 'base64').toString('utf8')) as { participants?: { updatedAt?: string }[] };
     return (record.participants ?? []).filter((p) => p.updatedAt).length;
   };
+  /** After the pods mount the new password and the settle passed: the read of the local RERC Secret that precedes its write. */
+  const atFirstRercRead = () => {
+    let propagated = false;
+    return (e: KillEvent) => {
+      if (journalPhaseOf(e.store) === 'propagated') propagated = true;
+      return propagated && e.audit?.kind === 'api' && e.audit.method === 'GET' && e.audit.uri.includes('/secrets/redis-enterprise-rerc-a');
+    };
+  };
+  /** Every other step of the rotation, each killed then finished and aborted: 5 s a test, so run in turns (test/spread.ts). */
+  const COSTLY_KILL_POINTS: KillPoint[] = [
+    {
+      name: 'journal recorded, before the new password is added',
+      when: () => (e) => journalPhaseOf(e.store) === 'recorded' && e.store?.type === 'ADDED',
+      landed: { phase: 'recorded', updated: 0 },
+    },
+    { name: 'the new password added (phase added)', when: () => (e) => journalPhaseOf(e.store) === 'added', landed: { phase: 'added', updated: 0 } },
+    {
+      name: "the REC's own Secret stored (phase stored), before any RERC Secret",
+      when: () => (e) => journalPhaseOf(e.store) === 'stored',
+      landed: { phase: 'stored', updated: 0 },
+    },
+    { name: 'every pod mounts the new password and the settle passed, before the first RERC Secret write', when: atFirstRercRead, landed: { phase: 'propagated', updated: 0 } },
+    { name: 'the local RERC Secret (cluster a) written, not yet journaled', secretIn: 'a', landed: { phase: 'propagated', updated: 0 } },
+    { name: "the second cluster's RERC Secret written, not yet journaled", secretIn: 'b', landed: { phase: 'propagated', updated: 1 } },
+  ];
+  const journaled = () => {
+    const data = (set.sim('a').store.get('secrets', NS, 'rec-a-reccred-journal') as { data?: Record<string, string> } | undefined)?.data?.['journal.json'];
+    const record = data ? (JSON.parse(Buffer.from(data, 'base64').toString('utf8')) as { phase: string; participants?: { updatedAt?: string }[] }) : undefined;
+    return record && { phase: record.phase, updated: (record.participants ?? []).filter((p) => p.updatedAt).length };
+  };
+  const killCases = (points: KillPoint[]) => points.flatMap((point) => (['finish', 'abort'] as const).map((direction) => ({ point, direction })));
+  const costly = spread('kills across the clusters', killCases(COSTLY_KILL_POINTS), 4, (k) => `killed at "${k.point.name}", then ${k.direction}`);
 
-  for (const point of KILL_POINTS) {
-    for (const direction of ['finish', 'abort'] as const) {
-      it(`killed at "${point.name}", then ${direction}: every cluster settles on one password, all Active, no failed login`, async () => {
-        const before = stored();
-        const failures = set.failures().length;
-        const operator = operatorFailures();
-        const { child, result } = startReccred(
-          set.sim('a'),
-          ['rotate', 'rec-a', '--context', 'cluster-a', '--participant-context', 'cluster-b', '--participant-context', 'cluster-c', ...FAST],
-          { kubeconfig: set.kubeconfig, ...(point.updated !== undefined ? { killWhen: (e: KillEvent) => updatedIn(e) >= (point.updated ?? 0) } : {}) },
-        );
-        const stop =
-          point.secretIn === undefined
-            ? () => undefined
-            : set.onStoreChange((cluster, e) => {
-                if (cluster === point.secretIn && e.resource === 'secrets' && e.object.metadata.name === 'redis-enterprise-rerc-a' && e.type === 'MODIFIED') child.kill('SIGKILL');
-              });
-        const killed = await result;
-        stop();
-        assert.equal(killed.signal, 'SIGKILL', `the run was killed at "${point.name}": ${killed.stderr}`);
-        assert.ok(journalExists(set.sim('a'), NS, 'rec-a'), 'the journal is left for the next run');
-        const r = await run([direction, 'rec-a', '--context', 'cluster-a', ...FAST]);
-        assert.equal(r.code, 0, r.stderr);
-        const now = stored();
-        if (direction === 'finish') assert.notEqual(now, before);
-        else assert.equal(now, before);
-        assertSettled(now);
-        assert.deepEqual(set.failures().slice(failures), [], 'no RERC controller failed to log in');
-        assert.equal(operatorFailures(), operator, 'no operator component failed to log in');
-      });
-    }
+  for (const { point, direction } of [...killCases(KILL_POINTS), ...costly]) {
+    it(`killed at "${point.name}", then ${direction}: every cluster settles on one password, all Active, no failed login`, async () => {
+      const before = stored();
+      const failures = set.failures().length;
+      const operator = operatorFailures();
+      const killWhen = point.updated !== undefined ? (e: KillEvent) => updatedIn(e) >= (point.updated ?? 0) : point.when?.();
+      const { child, result } = startReccred(
+        set.sim('a'),
+        ['rotate', 'rec-a', '--context', 'cluster-a', '--participant-context', 'cluster-b', '--participant-context', 'cluster-c', ...FAST],
+        { kubeconfig: set.kubeconfig, ...(killWhen ? { killWhen } : {}) },
+      );
+      const stop =
+        point.secretIn === undefined
+          ? () => undefined
+          : set.onStoreChange((cluster, e) => {
+              if (cluster === point.secretIn && e.resource === 'secrets' && e.object.metadata.name === 'redis-enterprise-rerc-a' && e.type === 'MODIFIED') child.kill('SIGKILL');
+            });
+      const killed = await result;
+      stop();
+      assert.equal(killed.signal, 'SIGKILL', `the run was killed at "${point.name}": ${killed.stderr}`);
+      assert.ok(journalExists(set.sim('a'), NS, 'rec-a'), 'the journal is left for the next run');
+      if (point.landed) assert.deepEqual(journaled(), point.landed, 'the kill left the journal where the point says');
+      const r = await run([direction, 'rec-a', '--context', 'cluster-a', ...FAST]);
+      assert.equal(r.code, 0, r.stderr);
+      const now = stored();
+      if (direction === 'finish') assert.notEqual(now, before);
+      else assert.equal(now, before);
+      assertSettled(now);
+      assert.deepEqual(set.failures().slice(failures), [], 'no RERC controller failed to log in');
+      assert.equal(operatorFailures(), operator, 'no operator component failed to log in');
+    });
   }
+
+  /** The set's kubeconfig without one context (its cluster and user entries stay): a cluster the machine running finish or abort cannot reach. */
+  const kubeconfigWithout = (context: string): string => {
+    const config = yaml.load(readFileSync(set.kubeconfig, 'utf8')) as { contexts: { name: string }[] };
+    config.contexts = config.contexts.filter((c) => c.name !== context);
+    const file = join(dirname(set.kubeconfig), `kubeconfig-without-${context}`);
+    writeFileSync(file, yaml.dump(config), { mode: 0o600 });
+    return file;
+  };
+  /** A rotation killed once the journal records the REC's own RERC Secret updated: b's Secret is next, c's was never written. */
+  const killedAfterLocalRerc = async () => {
+    const killed = await reccred(set.sim('a'), ['rotate', 'rec-a', '--context', 'cluster-a', '--participant-context', 'cluster-b', '--participant-context', 'cluster-c', ...FAST], {
+      kubeconfig: set.kubeconfig,
+      killWhen: (e: KillEvent) => updatedIn(e) >= 1,
+    });
+    assert.equal(killed.signal, 'SIGKILL', killed.stderr);
+    assert.deepEqual(journaled(), { phase: 'propagated', updated: 1 });
+  };
+  /** What a run that changed nothing leaves as it was: the journal Secret's version, every RERC Secret, the passwords rec-a accepts. */
+  const snapshot = () => ({
+    journal: set.sim('a').store.get('secrets', NS, 'rec-a-reccred-journal')?.metadata.resourceVersion,
+    rercSecrets: set.names.map((c) => set.rercSecret(c, 'rerc-a')),
+    valid: validPasswords(set.sim('a'), 'rec-a', email()).sort(),
+  });
+
+  it("abort with a later participant's context gone from the kubeconfig: that cluster's RERC Secret was never written, so the abort completes without it", async () => {
+    const before = stored();
+    const failures = set.failures().length;
+    const operator = operatorFailures();
+    const untouched = set.rercSecret('c', 'rerc-a');
+    await killedAfterLocalRerc();
+    const r = await reccred(set.sim('a'), ['abort', 'rec-a', '--context', 'cluster-a', ...FAST], { kubeconfig: kubeconfigWithout('cluster-c') });
+    assert.equal(r.code, 0, r.stderr);
+    assertSettled(before);
+    assert.deepEqual(set.rercSecret('c', 'rerc-a'), untouched, "cluster c's RERC Secret was never written");
+    assert.deepEqual(set.failures().slice(failures), [], 'no RERC controller failed to log in');
+    assert.equal(operatorFailures(), operator, 'no operator component failed to log in');
+  });
+
+  it('finish with a participant context gone from the kubeconfig, or abort with the one whose Secret may have been written: exit 3 naming the context, nothing changed', async () => {
+    const failures = set.failures().length;
+    await killedAfterLocalRerc();
+    const left = snapshot();
+    const finish = await reccred(set.sim('a'), ['finish', 'rec-a', '--context', 'cluster-a', ...FAST], { kubeconfig: kubeconfigWithout('cluster-c') });
+    assert.equal(finish.code, 3, finish.stderr);
+    assert.match(finish.stderr, /context cluster-c\b.*does not exist in the kubeconfig/);
+    assert.deepEqual(snapshot(), left, 'nothing changed: the journal, every RERC Secret, the passwords rec-a accepts');
+    // b follows the last cluster marked updated: a kill may have come between its write and its mark.
+    const abort = await reccred(set.sim('a'), ['abort', 'rec-a', '--context', 'cluster-a', ...FAST], { kubeconfig: kubeconfigWithout('cluster-b') });
+    assert.equal(abort.code, 3, abort.stderr);
+    assert.match(abort.stderr, /context cluster-b\b.*does not exist in the kubeconfig/);
+    assert.deepEqual(snapshot(), left, 'nothing changed');
+    const done = await run(['finish', 'rec-a', '--context', 'cluster-a', ...FAST]);
+    assert.equal(done.code, 0, done.stderr);
+    assertSettled(stored());
+    assert.equal(stored(), left.rercSecrets[0]?.password, 'finish completed the rotation to the password the local RERC Secret had taken');
+    assert.deepEqual(set.failures().slice(failures), [], 'no RERC controller failed to log in');
+  });
 });
 
 describe('Active-Active: a participating cluster whose REC keeps its secrets in Vault (end to end)', function () {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { ResultSchema } from '../../src/output/result.js';
 import type { SimCluster } from '../sim/cluster.js';
 import { startSimCluster } from '../sim/cluster.js';
-import { watchExecSessions } from '../sim/faults.js';
+import { watchExecRequests } from '../sim/faults.js';
 import { journalExists, journalPhaseOf, leaksIn, reccred, startReccred, validPasswords, type KillEvent, type RunResult, guardOperatorLogins } from './harness.js';
 
 const REC = 'rec';
@@ -245,30 +245,31 @@ describe('rotate, finish, abort, status, get (end to end)', function () {
     }
   });
 
-  it('an exec dropped before its status is never taken as success: exit 3, then finish', async () => {
+  it('an exec answer lost after the POST ran is never taken as success: exit 3, then finish', async () => {
     const f0 = failures();
     const before = stored();
-    // The session named: the first one opened once the journal is recorded, which carries the POST that
-    // adds the password (every session runs the same command, so only its place in the run names it).
+    // The session's connection is cut right after the pod's REST API ran the POST that adds the password,
+    // before its reply reaches the plugin.
     let phase: string | undefined;
-    const w = watchExecSessions(sim.audit, sim.faults, { dropAt: { label: 'recorded', ordinal: 1 }, label: () => phase });
+    const w = watchExecRequests(sim.audit, sim.faults, { label: () => phase });
     const stopPhases = sim.store.onChange((e) => {
       if (e.object.metadata.name !== `${REC}-reccred-journal`) return;
       phase = journalPhaseOf(e) ?? phase;
-      w.labelChanged();
     });
+    const cutAt = { match: /^POST \/v1\/users\/password$/, remaining: 1 };
+    sim.faults.dropExecAtRest = [cutAt];
     const r = await run(['rotate', REC, ...FAST]);
+    sim.faults.dropExecAtRest = [];
     w.stop();
     stopPhases();
-    const named = w.sessions.find((s) => s.label === 'recorded');
-    assert.ok(named, `the run opened a session once the journal was recorded: ${r.stderr}`);
-    assert.deepEqual(named.rest, ['POST /v1/users/password'], 'the named session is the one that adds the password');
+    assert.equal(cutAt.remaining, 0, `the cut was made: ${r.stderr}`);
+    const named = w.requests.filter((x) => x.rest.includes('POST /v1/users/password'));
     assert.deepEqual(
-      w.sessions.filter((s) => s.dropped).map((s) => s.index),
-      [named.index],
-      `exactly the named session (#${named.index}) lost its status`,
+      named.map((x) => x.label),
+      ['recorded'],
+      'one request carried the POST, once the journal was recorded',
     );
-    // The POST ran to its end and only its status was lost: the run cannot know, so it stops resumable.
+    // The POST ran to its end and only its reply was lost: the run cannot know, so it stops resumable.
     assert.equal(r.code, 3, r.stderr);
     assert.match(r.stderr, /without an exit status/);
     assert.match(r.stderr, /kubectl reccred finish rec -n default/);

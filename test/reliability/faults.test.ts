@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import type { SimCluster } from '../sim/cluster.js';
 import { startSimCluster } from '../sim/cluster.js';
-import { watchExecSessions, type ExecDropPoint, type ExecSessionSeen, type RouteFault } from '../sim/faults.js';
+import { watchExecRequests, type ExecDropPoint, type ExecRequestSeen, type RouteFault } from '../sim/faults.js';
 import { journalExists, journalPhaseOf, validPasswords } from '../e2e/harness.js';
 import { Guard, SEED, printTally, prng } from './guard.js';
 
@@ -375,19 +375,21 @@ describe('reliability: fault matrix', function () {
     });
   }
 
-  // Exec sessions dropped before their status at seeded points: the plugin must find out, never guess.
-  // The points come from calibrated runs: the sessions a clean rotation opens while its journal exists (a
-  // drop before it changes nothing), named by phase and place in the phase ("the 4th session while the
-  // journal is at stored"), so a point stays the same session when an earlier phase polls once more or less.
-  describe('exec sessions dropped before their status', () => {
+  // Exec answers cut off at seeded points: the plugin must find out, never guess. Each exec session carries
+  // several requests; a drop cuts the session's connection once the chosen request ran (its REST call, or its
+  // first output), before its answer reaches the plugin. The points come from calibrated runs: the requests a
+  // clean rotation makes while its journal exists (a drop before it changes nothing), named by phase and place
+  // in the phase ("the 4th request while the journal is at stored"), so a point stays the same request when an
+  // earlier phase polls once more or less.
+  describe('exec answers cut off before they arrive', () => {
     const DROPS = 4;
     const CALIBRATIONS = 2;
-    const points: Array<{ label: string; ordinal: number; calibrated: ExecSessionSeen }> = [];
+    const points: Array<{ label: string; ordinal: number; calibrated: ExecRequestSeen }> = [];
 
-    /** A rotation of REC with its exec sessions numbered and labelled with the journal phase each opened in. */
+    /** A rotation of REC with its exec requests numbered and labelled with the journal phase each came in. */
     const watchedRotation = async (dropAt?: ExecDropPoint) => {
       let phase: string | undefined;
-      const w = watchExecSessions(sim.audit, sim.faults, { dropAt, label: () => phase });
+      const w = watchExecRequests(sim.audit, sim.faults, { dropAt, label: () => phase });
       const stopPhases = sim.store.onChange((e) => {
         if (e.object.metadata.name !== `${REC}-reccred-journal`) return;
         phase = journalPhaseOf(e) ?? phase;
@@ -395,7 +397,7 @@ describe('reliability: fault matrix', function () {
       });
       try {
         const r = await g.run(['rotate', REC, ...FAST], { recs: [REC] });
-        return { r, sessions: w.sessions };
+        return { r, sessions: w.requests };
       } finally {
         w.stop();
         stopPhases();
@@ -404,8 +406,8 @@ describe('reliability: fault matrix', function () {
     const JOURNAL_PHASES = ['recorded', 'added', 'stored', 'propagated', 'removed'];
 
     before(async () => {
-      // Per phase, the sessions every calibrated run opened in it (a polling phase may open more in one run).
-      const perPhase = new Map<string, ExecSessionSeen[]>();
+      // Per phase, the requests every calibrated run made in it (a polling phase may make more in one run).
+      const perPhase = new Map<string, ExecRequestSeen[]>();
       const totals: number[] = [];
       for (let c = 0; c < CALIBRATIONS; c++) {
         const { r, sessions } = await watchedRotation();
@@ -430,17 +432,17 @@ describe('reliability: fault matrix', function () {
         if (pool.length > 0) points.push(pool[Math.floor(rand() * pool.length)]!);
       }
       const meaningful = phases.reduce((n, p) => n + perPhase.get(p)!.length, 0);
-      assert.equal(points.length, DROPS, `the calibrated runs opened ${meaningful} sessions while their journal existed`);
+      assert.equal(points.length, DROPS, `the calibrated runs made ${meaningful} requests while their journal existed`);
       process.stdout.write(
-        `      calibration (${CALIBRATIONS} clean rotations): ${totals.join(' and ')} exec sessions, ${meaningful} in every run while the journal exists ` +
+        `      calibration (${CALIBRATIONS} clean rotations): ${totals.join(' and ')} exec requests, ${meaningful} in every run while the journal exists ` +
           `(${phases.map((p) => `${p} ${perPhase.get(p)!.length}`).join(', ')}); drop points (seed ${SEED}): ` +
-          `${points.map((p) => `${p.label} #${p.ordinal} (session #${p.calibrated.index}${p.calibrated.rest.length ? `, ${p.calibrated.rest.join(' ')}` : ', credential hashes'})`).join('; ')}\n`,
+          `${points.map((p) => `${p.label} #${p.ordinal} (request #${p.calibrated.index}${p.calibrated.rest.length ? `, ${p.calibrated.rest.join(' ')}` : ', credential hashes'})`).join('; ')}\n`,
       );
     });
 
     for (let i = 0; i < DROPS; i++) {
       const recovery = i % 2 === 0 ? 'finish' : 'abort';
-      it(`drop ${i + 1} of ${DROPS}: a seeded exec session of the run loses its status (seed ${SEED}): never taken as success; then ${recovery}`, async () => {
+      it(`drop ${i + 1} of ${DROPS}: a seeded exec request of the run loses its answer (seed ${SEED}): never taken as success; then ${recovery}`, async () => {
         const point = points[i];
         assert.ok(point, 'the calibration drew this point');
         const old = creds(REC).password;
@@ -450,22 +452,22 @@ describe('reliability: fault matrix', function () {
         if (sessions.some((x) => x.label === point.label)) armedFaults++;
         const dropped = sessions.filter((x) => x.dropped);
         const named = sessions.filter((x) => x.label === point.label)[point.ordinal - 1];
-        assert.ok(named, `the run reached session #${point.ordinal} of phase ${point.label} (exit ${r.code}): ${r.stderr}`);
+        assert.ok(named, `the run reached request #${point.ordinal} of phase ${point.label} (exit ${r.code}): ${r.stderr}`);
         assert.deepEqual(
           dropped.map((x) => x.index),
           [named.index],
-          `the drop hit session #${point.ordinal} of phase ${point.label} (#${named.index} of the run) and no other: ${r.stderr}`,
+          `the drop hit request #${point.ordinal} of phase ${point.label} (#${named.index} of the run) and no other: ${r.stderr}`,
         );
-        assert.deepEqual(named.rest, point.calibrated.rest, 'the dropped session made the REST calls its calibrated counterpart made');
+        assert.deepEqual(named.rest, point.calibrated.rest, 'the cut-off request made the REST calls its calibrated counterpart made');
         consumedFaults++;
-        consumedNames.push(`exec session dropped: ${point.label} #${point.ordinal} (${named.rest.join(' ') || 'credential hashes'})`);
+        consumedNames.push(`exec answer cut off: ${point.label} #${point.ordinal} (${named.rest.join(' ') || 'credential hashes'})`);
         process.stdout.write(
-          `        fault fired: session #${named.index} on ${named.pod} (${point.label} #${point.ordinal}, ${named.rest.join(' ') || 'credential hashes'}) lost its status\n`,
+          `        fault fired: request #${named.index} on ${named.pod} (${point.label} #${point.ordinal}, ${named.rest.join(' ') || 'credential hashes'}) lost its answer\n`,
         );
-        // A session that carried a REST call (every call is a login) cannot be repeated or read as done: the run
+        // A request that carried a REST call (every call is a login) cannot be repeated or read as done: the run
         // stops resumable. One that only read credential hashes may be read again.
-        if (named.rest.length > 0) assert.equal(r.code, 3, `the status of ${named.rest.join(' ')} was lost, yet the run went on: ${r.stderr}`);
-        // The journal existed when the session opened: the run ends complete or resumable, never "nothing changed".
+        if (named.rest.length > 0) assert.equal(r.code, 3, `the answer of ${named.rest.join(' ')} was lost, yet the run went on: ${r.stderr}`);
+        // The journal existed when the request came: the run ends complete or resumable, never "nothing changed".
         await assertOutcome(REC, r, { recovery, old, f0, started, message: /without an exit status/ });
         process.stdout.write(`        -> exit ${r.code} in ${Date.now() - started} ms\n`);
         survived++;

@@ -22,6 +22,8 @@ export interface ApiAuditIdentity {
 export type AuditEvent =
   | ({ kind: 'api'; time: number; method: string; uri: string; status: number } & ApiAuditIdentity)
   | { kind: 'exec'; time: number; user: string; namespace: string; pod: string; container: string; command: string[]; protocols?: string[] }
+  /** A request of an exec session: a stdin frame after the session's first (the simulator's own record, for faults). */
+  | { kind: 'exec-stdin'; time: number; namespace: string; pod: string; frame: number }
   /** What an exec session's command wrote, as the API server streamed it to the client. */
   | { kind: 'exec-output'; time: number; namespace: string; pod: string; stdout: string; stderr: string }
   /**

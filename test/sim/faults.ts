@@ -1,6 +1,6 @@
 // Faults tests switch on. Components consult this object on every request; tests mutate it.
 // A test that arms a fault also proves it fired: counted faults say how many occurrences are left,
-// route faults log each request they hit (`fired`), and watchExecSessions names the session a drop hit.
+// route faults log each request they hit (`fired`), and watchExecRequests names the exec request a drop hit.
 import type { AuditLog } from './audit.js';
 
 export interface RouteFault {
@@ -44,7 +44,14 @@ export class Faults {
   secretWriteConflictName: string | undefined = undefined;
   /** The next N exec sessions run their command to the end, then the socket is closed without the status frame. */
   dropExecBeforeStatus = 0;
-  /** The next sessions that made a matching REST call end with this status frame instead of the real one. */
+  /**
+   * The next N requests (a stdin frame after a session's first) lose their answer: the session's connection is
+   * cut at the request's first REST call (after the call ran) or its first output, whichever comes first.
+   */
+  dropExecRequest = 0;
+  /** A session whose command makes a matching REST call is cut right after the call ran: no reply, no status. */
+  dropExecAtRest: { match: RegExp; remaining: number }[] = [];
+  /** A session whose command makes a matching REST call ends there, with this status frame instead of the reply. */
   execStatusFaults: ExecStatusFault[] = [];
   /** Every exec upgrade is refused with 403 while set. */
   refuseExec = false;
@@ -78,74 +85,67 @@ export class Faults {
   }
 }
 
-/** One exec session as the sim saw it, numbered in the order the sessions opened. */
-export interface ExecSessionSeen {
+/** One request of an exec session (a stdin frame after the session's first), numbered in the order they came. */
+export interface ExecRequestSeen {
   index: number;
   pod: string;
-  /** "METHOD /path" of each REST call its command made through the pod's REST API. */
+  /** "METHOD /path" of each REST call made while it was the pod's latest request. */
   rest: string[];
-  /** Its status frame was withheld by dropExecBeforeStatus. */
+  /** Its answer was cut off by dropExecRequest. */
   dropped: boolean;
-  /** What the caller's `label` said when it opened (e.g. the journal phase). */
+  /** What the caller's `label` said when it came (e.g. the journal phase). */
   label: string | undefined;
 }
 
-/** Which session to drop: the n-th of the run, or the n-th that opens while `label` says `label`. */
+/** Which request to drop: the n-th of the run, or the n-th that comes while `label` says `label`. */
 export type ExecDropPoint = number | { label: string; ordinal: number };
 
 /**
- * Numbers the exec sessions that open from now on (1, 2, ...) and, with `dropAt`, drops the status of
- * exactly that session. The sim consumes dropExecBeforeStatus as the next session opens (it decrements it
- * just before recording that session), so the drop is armed whenever the next session to open is the
- * chosen one: after the session before it opened, or when the label changes (call labelChanged then;
- * a change away from the chosen label disarms it). Each session says whether the drop hit it, so a test
- * asserts which one did rather than assume.
+ * Numbers the exec requests that come from now on (1, 2, ...) and, with `dropAt`, cuts off the answer of
+ * exactly that request. The sim consumes dropExecRequest as the next request arrives (it decrements it just
+ * before recording that request), so the drop is armed whenever the next request is the chosen one: after the
+ * request before it came, or when the label changes (call labelChanged then; a change away from the chosen
+ * label disarms it). Each request says whether the drop hit it, so a test asserts which one did rather than
+ * assume.
  */
-export function watchExecSessions(
+export function watchExecRequests(
   audit: AuditLog,
   faults: Faults,
   options: { dropAt?: ExecDropPoint; label?: () => string | undefined } = {},
-): { sessions: ExecSessionSeen[]; labelChanged: () => void; stop: () => void } {
-  const sessions: ExecSessionSeen[] = [];
-  const open: ExecSessionSeen[] = [];
+): { requests: ExecRequestSeen[]; labelChanged: () => void; stop: () => void } {
+  const requests: ExecRequestSeen[] = [];
   const target = options.dropAt;
   let armed = false;
   let hit = false;
   const nextIsTarget = () => {
     if (target === undefined || hit) return false;
-    if (typeof target === 'number') return sessions.length + 1 === target;
-    return options.label?.() === target.label && sessions.filter((x) => x.label === target.label).length + 1 === target.ordinal;
+    if (typeof target === 'number') return requests.length + 1 === target;
+    return options.label?.() === target.label && requests.filter((x) => x.label === target.label).length + 1 === target.ordinal;
   };
   const update = () => {
     const want = nextIsTarget();
-    if (want !== armed) faults.dropExecBeforeStatus = want ? 1 : 0;
+    if (want !== armed) faults.dropExecRequest = want ? 1 : 0;
     armed = want;
   };
   update();
   const stop = audit.onRecord((e) => {
-    if (e.kind === 'exec') {
-      const dropped = armed && faults.dropExecBeforeStatus === 0;
+    if (e.kind === 'exec-stdin') {
+      const dropped = armed && faults.dropExecRequest === 0;
       if (dropped) [armed, hit] = [false, true];
-      const s: ExecSessionSeen = { index: sessions.length + 1, pod: e.pod, rest: [], dropped, label: options.label?.() };
-      sessions.push(s);
-      open.push(s);
+      requests.push({ index: requests.length + 1, pod: e.pod, rest: [], dropped, label: options.label?.() });
       update();
     } else if (e.kind === 'rest') {
-      // The pod's REST API records a call while the session that made it is open (the sim's own attribution).
-      const s = open.filter((o) => o.pod === e.pod).pop();
-      s?.rest.push(`${e.method} ${e.path}`);
-    } else if (e.kind === 'exec-output') {
-      const i = open.findIndex((o) => o.pod === e.pod);
-      if (i >= 0) open.splice(i, 1);
+      const r = requests.filter((o) => o.pod === e.pod).pop();
+      r?.rest.push(`${e.method} ${e.path}`);
     }
   });
   return {
-    sessions,
+    requests,
     labelChanged: update,
     stop: () => {
       stop();
       // A drop armed and never consumed must not hit a later run.
-      if (armed) faults.dropExecBeforeStatus = 0;
+      if (armed) faults.dropExecRequest = 0;
       armed = false;
     },
   };

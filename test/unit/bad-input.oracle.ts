@@ -154,34 +154,48 @@ export function isEmailLikeLogin(u: string): boolean {
 }
 
 // ---- the in-pod script ----------------------------------------------------------------------------------
-// src/pod/in-pod-script.ts's header is the protocol: line 1 the operation (tools | hash | rest); for rest,
-// line 2 a byte count N, line 3 "stdin", then N bytes of curl config. Anything else exits 64. The script
-// never waits for EOF, so a request that stops short waits for more (the real exec session times out).
-// The shell's `read` drops NUL bytes (dash and bash alike), so "to\0ols" is read as "tools".
-export type ScriptOutcome =
-  | { kind: 'exit'; code: 0; op: 'tools' | 'hash' }
-  | { kind: 'exit'; code: 64 }
-  | { kind: 'waits' }
-  /** curl ran on the config it was given: its own exit code, never 0 for a config with no URL. */
-  | { kind: 'curl' }
-  /** rest with a byte count that is not a plain number: head's own reading of it decides. */
-  | { kind: 'curl or waits' };
+// src/pod/in-pod-script.ts's header is the protocol: line 1 "reccred NONCE" (lower-case hex), then requests:
+// "tools", "hash", "rest N" (N a plain count of 1 to 3 digits, no leading zero) followed by N lines of curl
+// config, "stop". Each answer is followed by a marker; anything else exits 64, and so does stdin ending
+// without stop. The script never waits for EOF, so a request that stops short waits for more (the real exec
+// session times out). The shell's `read` drops NUL bytes (dash and bash alike), so "to\0ols" is read as "tools".
+export type ScriptAnswerKind = 'tools' | 'hash' | 'curl';
 
-export function inPodOracle(request: string): ScriptOutcome {
-  const lines = request.split('\n');
+export interface ScriptOutcome {
+  /** The answers, in order, each ended by its marker: a curl answer carries curl's own exit code. */
+  answers: ScriptAnswerKind[];
+  /**
+   * How it ends: exit 0 (stop), exit 64, waits for more; 'curl or waits' once a config whose lines are
+   * arbitrary reached curl (its own reading decides: an error, or a transfer that takes its time).
+   */
+  end: { kind: 'exit'; code: 0 | 64 } | { kind: 'waits' } | { kind: 'curl or waits' };
+}
+
+export function inPodOracle(conversation: string): ScriptOutcome {
+  const lines = conversation.split('\n');
   const complete = lines.length - 1; // lines ended by '\n'; the last piece is unterminated
   const line = (i: number) => (lines[i] ?? '').split('\0').join('');
-  if (complete < 1) return { kind: 'waits' };
-  const op = line(0);
-  if (op === 'tools' || op === 'hash') return { kind: 'exit', code: 0, op };
-  if (op !== 'rest') return { kind: 'exit', code: 64 };
-  if (complete < 3) return { kind: 'waits' };
-  if (line(2) !== 'stdin') return { kind: 'exit', code: 64 };
-  const len = line(1);
-  // Past 18 digits head may refuse the count as too large rather than wait for that many bytes.
-  let plain = len.length > 0 && len.length <= 18;
-  for (const c of len) if (!isDigit(c)) plain = false;
-  if (!plain) return { kind: 'curl or waits' };
-  const rest = Buffer.byteLength(lines.slice(3).join('\n'), 'utf8');
-  return BigInt(len) <= BigInt(rest) ? { kind: 'curl' } : { kind: 'waits' };
+  const answers: ScriptAnswerKind[] = [];
+  const done = (end: ScriptOutcome['end']): ScriptOutcome => ({ answers, end });
+  if (complete < 1) return done({ kind: 'waits' });
+  const hello = line(0);
+  const nonce = hello.startsWith('reccred ') ? hello.slice('reccred '.length) : '';
+  if (!/^[0-9a-f]+$/.test(nonce)) return done({ kind: 'exit', code: 64 });
+  for (let i = 1; i < complete;) {
+    const op = line(i++);
+    if (op === 'tools' || op === 'hash') {
+      answers.push(op);
+      continue;
+    }
+    if (op === 'stop') return done({ kind: 'exit', code: 0 });
+    if (!op.startsWith('rest ')) return done({ kind: 'exit', code: 64 });
+    const n = op.slice('rest '.length);
+    if (!/^(0|[1-9][0-9]{0,2})$/.test(n)) return done({ kind: 'exit', code: 64 });
+    if (i + Number(n) > complete) return done({ kind: 'waits' });
+    i += Number(n);
+    answers.push('curl');
+    // What curl makes of arbitrary config lines is its own business: nothing after it is predicted.
+    if (Number(n) > 0) return done({ kind: 'curl or waits' });
+  }
+  return done({ kind: 'waits' });
 }

@@ -7,11 +7,11 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { curlConfig, parseCurlOutput } from '../../src/pod/curl-config.js';
-import { runInPodScript } from './in-pod-runner.js';
+import { restRequest, runOne } from './in-pod-runner.js';
 
 const PASSWORD = 'Curlrc-Secret-7!';
 
-const runWithHome = (home: string, stdin: Buffer) => runInPodScript(stdin, { PATH: process.env.PATH, HOME: home });
+const runWithHome = (home: string, request: Buffer) => runOne(request, { PATH: process.env.PATH, HOME: home });
 
 describe("in-pod script: the pod's ~/.curlrc is not read", () => {
   let server: http.Server;
@@ -46,7 +46,7 @@ describe("in-pod script: the pod's ~/.curlrc is not read", () => {
 
   const request = (p = '/v1/cluster') => {
     const config = Buffer.from(curlConfig({ method: 'GET', url: `${base}${p}`, basicAuth: { username: 'ops@example.com', password: PASSWORD }, maxTimeSeconds: 5 }));
-    return Buffer.concat([Buffer.from(`rest\n${config.length}\nstdin\n`), config]);
+    return restRequest(config);
   };
 
   for (const [label, curlrc] of [

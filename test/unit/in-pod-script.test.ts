@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import { curlConfig, curlQuote, parseCurlOutput } from '../../src/pod/curl-config.js';
 import { POD_TOOLS } from '../../src/pod/in-pod-script.js';
-import { runInPodScript } from './in-pod-runner.js';
+import { converse, hello, restRequest, runInPodScript, runOne } from './in-pod-runner.js';
 
 interface Seen {
   method: string;
@@ -44,7 +44,7 @@ describe('in-pod script and curl config (real sh and curl)', () => {
     it(`carries ${JSON.stringify(password).slice(0, 40)} exactly, in body and header`, async () => {
       const body = { username: 'demo@redis.com', old_password: password, new_password: `${password}-new` };
       const config = Buffer.from(curlConfig({ method: 'POST', url: `${base}/v1/users/password`, body, basicAuth: { username: 'demo@redis.com', password }, maxTimeSeconds: 5 }));
-      const res = await runInPodScript(Buffer.concat([Buffer.from(`rest\n${config.length}\nstdin\n`), config]));
+      const res = await runOne(restRequest(config));
       assert.equal(res.code, 0, res.stderr);
       assert.equal(seen.length, 1);
       assert.deepEqual(JSON.parse(seen[0]!.body), body);
@@ -57,7 +57,7 @@ describe('in-pod script and curl config (real sh and curl)', () => {
 
   it('reports a redirect and its location', async () => {
     const config = Buffer.from(curlConfig({ method: 'GET', url: `${base}/redirect`, maxTimeSeconds: 5 }));
-    const res = await runInPodScript(Buffer.concat([Buffer.from(`rest\n${config.length}\nstdin\n`), config]));
+    const res = await runOne(restRequest(config));
     const parsed = parseCurlOutput(res.stdout);
     assert.equal(parsed?.status, 307);
     assert.equal(parsed?.redirect, 'https://10.244.0.9:9443/v1/cluster');
@@ -65,13 +65,31 @@ describe('in-pod script and curl config (real sh and curl)', () => {
 
   it('passes curl exit codes through (connection refused is 7)', async () => {
     const config = Buffer.from(curlConfig({ method: 'GET', url: 'http://127.0.0.1:1/v1/cluster', maxTimeSeconds: 5 }));
-    const res = await runInPodScript(Buffer.concat([Buffer.from(`rest\n${config.length}\nstdin\n`), config]));
+    const res = await runOne(restRequest(config));
     assert.equal(res.code, 7);
   });
 
-  it('rejects an unknown operation', async () => {
-    const res = await runInPodScript(Buffer.from('rm -rf /\n'));
-    assert.equal(res.code, 64);
+  it('rejects an unknown operation, and a conversation that does not open with its nonce', async () => {
+    assert.equal((await runInPodScript(Buffer.concat([hello(), Buffer.from('rm -rf /\n')]))).code, 64);
+    assert.equal((await runInPodScript(Buffer.from('tools\n'))).code, 64);
+    assert.equal((await runInPodScript(Buffer.from('reccred XYZ\ntools\n'))).code, 64);
+  });
+
+  it('answers several requests in one session, each ended by its marker, and stops when told', async () => {
+    const get = curlConfig({ method: 'GET', url: `${base}/v1/cluster`, maxTimeSeconds: 5 });
+    const refused = curlConfig({ method: 'GET', url: 'http://127.0.0.1:1/v1/cluster', maxTimeSeconds: 5 });
+    const res = await converse([Buffer.from('tools\n'), restRequest(get), Buffer.from('hash\n'), restRequest(refused), restRequest(get)]);
+    assert.equal(res.code, 0, res.stderr);
+    assert.deepEqual(
+      res.answers.map((a) => a.code),
+      [0, 0, 0, 7, 0],
+    );
+    assert.match(res.answers[0]!.stdout, /checked\n$/);
+    assert.equal(parseCurlOutput(res.answers[1]!.stdout)?.status, 200);
+    assert.match(res.answers[2]!.stdout, /^username (missing|[0-9a-f]{64})\npassword (missing|[0-9a-f]{64})\n$/);
+    assert.match(res.answers[3]!.stderr, /curl: \(7\)/);
+    assert.equal(res.answers[4]!.stderr, '');
+    assert.equal(seen.length, 2);
   });
 
   describe('the commands it runs (a .minimal image may lack any)', () => {
@@ -87,20 +105,20 @@ describe('in-pod script and curl config (real sh and curl)', () => {
 
     it('"tools" names exactly the commands the image lacks, then "checked"', async () => {
       for (const missing of POD_TOOLS) {
-        const res = await runInPodScript(Buffer.from('tools\n'), pathWith(POD_TOOLS.filter((t) => t !== missing)));
+        const res = await runOne(Buffer.from('tools\n'), pathWith(POD_TOOLS.filter((t) => t !== missing)));
         assert.equal(res.code, 0, res.stderr);
         assert.equal(res.stdout, `missing ${missing}\nchecked\n`);
       }
-      const none = await runInPodScript(Buffer.from('tools\n'), pathWith([]));
+      const none = await runOne(Buffer.from('tools\n'), pathWith([]));
       assert.equal(none.stdout, `${POD_TOOLS.map((t) => `missing ${t}\n`).join('')}checked\n`, 'the check itself needs no command');
     });
 
     it('needs nothing beyond POD_TOOLS: hash and a REST call run with only those on PATH', async () => {
       const env = pathWith(POD_TOOLS);
-      const hash = await runInPodScript(Buffer.from('hash\n'), env);
+      const hash = await runOne(Buffer.from('hash\n'), env);
       assert.equal(hash.code, 0, hash.stderr);
       const config = Buffer.from(curlConfig({ method: 'GET', url: `${base}/v1/cluster`, basicAuth: { username: 'u', password: 'p' }, maxTimeSeconds: 5 }));
-      const res = await runInPodScript(Buffer.concat([Buffer.from(`rest\n${config.length}\nstdin\n`), config]), env);
+      const res = await runOne(restRequest(config), env);
       assert.equal(res.code, 0, res.stderr);
       assert.equal(parseCurlOutput(res.stdout)?.status, 200);
     });

@@ -194,17 +194,11 @@ export class ExecEndpoint {
       command: exec.command,
       protocols,
     });
-    // The REST calls this session's command makes (the pod's REST API records them), for execStatusFaults.
-    const restCalls: string[] = [];
-    const stopWatching = deps.audit.onRecord((e) => {
-      if (e.kind === 'rest' && e.pod === exec.pod) restCalls.push(`${e.method} ${e.path}`);
-    });
     const output = { stdout: [] as Buffer[], stderr: [] as Buffer[] };
     let proc: ExecProcess;
     try {
       proc = deps.executor.exec({ namespace: exec.namespace, pod: exec.pod, container: exec.container, command: exec.command, stdin: exec.stdin });
     } catch (e) {
-      stopWatching();
       const status = { metadata: {}, status: 'Failure', message: `error executing command in container: ${(e as Error).message}`, reason: 'InternalError', code: 500 };
       ws.send(frame(STATUS, JSON.stringify(status)), () => ws.close(1000));
       return;
@@ -212,16 +206,60 @@ export class ExecEndpoint {
     const entry = { ws, proc };
     this.live.add(entry);
     let finished = false;
+    // A fault that cuts the session in the middle: once set, nothing more reaches the client.
+    let cut = false;
+    // A request (a stdin frame after the first) armed by dropExecRequest: cut at its first REST call or output.
+    let cutNext = false;
+    let frames = 0;
+    const cutNow = (how: 'drop' | ExecStatusFault['status']) => {
+      if (cut) return;
+      cut = true;
+      if (how === 'drop') ws.terminate();
+      else if (ws.readyState === ws.OPEN) ws.send(frame(STATUS, faultyStatus(how)), () => ws.close(1000));
+      proc.kill();
+    };
+    // The REST calls this session's command makes, as the pod's REST API records them: where a fault cuts in,
+    // after the call ran and before its reply reaches the client.
+    const stopWatching = deps.audit.onRecord((e) => {
+      if (e.kind !== 'rest' || e.pod !== exec.pod || cut || finished) return;
+      const call = `${e.method} ${e.path}`;
+      if (cutNext) {
+        cutNow('drop');
+        return;
+      }
+      const dropAt = deps.faults.dropExecAtRest.find((f) => f.remaining > 0 && f.match.test(call));
+      if (dropAt) {
+        dropAt.remaining -= 1;
+        cutNow('drop');
+        return;
+      }
+      const fault = deps.faults.execStatusFaults.find((f) => f.remaining > 0 && f.match.test(call));
+      if (fault) {
+        fault.remaining -= 1;
+        cutNow(fault.status);
+      }
+    });
 
     proc.stdin.on('error', () => {}); // EPIPE when the command exits without reading its input
     if (!exec.stdin) proc.stdin.end();
 
     ws.on('message', (data) => {
       const buf = toBuffer(data);
-      if (buf.length < 1) return;
+      if (buf.length < 1 || cut) return;
       const channel = buf[0];
       if (channel === STDIN) {
-        if (exec.stdin && !proc.stdin.writableEnded && buf.length > 1) proc.stdin.write(buf.subarray(1));
+        if (exec.stdin && !proc.stdin.writableEnded && buf.length > 1) {
+          frames += 1;
+          // The first frame opens the conversation; each later one is a request (the sim's own record).
+          if (frames > 1) {
+            if (deps.faults.dropExecRequest > 0) {
+              deps.faults.dropExecRequest -= 1;
+              cutNext = true;
+            }
+            deps.audit.record({ kind: 'exec-stdin', time: Date.now(), namespace: exec.namespace, pod: exec.pod, frame: frames });
+          }
+          proc.stdin.write(buf.subarray(1));
+        }
       } else if (channel === CLOSE_SIGNAL && v5 && buf[1] === STDIN) {
         if (!proc.stdin.writableEnded) proc.stdin.end();
       }
@@ -234,7 +272,8 @@ export class ExecEndpoint {
     });
 
     const send = (channel: number) => (d: Buffer | string) => {
-      if (ws.readyState === ws.OPEN) ws.send(frame(channel, d));
+      if (cutNext && channel === STDOUT) cutNow('drop');
+      if (!cut && ws.readyState === ws.OPEN) ws.send(frame(channel, d));
     };
     const keep = (list: Buffer[], forward: (d: Buffer | string) => void) => (d: Buffer | string) => {
       list.push(Buffer.from(d));
@@ -258,15 +297,13 @@ export class ExecEndpoint {
         stdout: Buffer.concat(output.stdout).toString('utf8'),
         stderr: Buffer.concat(output.stderr).toString('utf8'),
       });
-      if (ws.readyState !== ws.OPEN) return;
+      if (cut || ws.readyState !== ws.OPEN) return;
       if (drop) {
         ws.terminate();
         return;
       }
       const rc = code ?? (signal ? 128 + (constants.signals[signal] ?? 0) : 1);
-      const fault = deps.faults.execStatusFaults.find((f) => f.remaining > 0 && restCalls.some((c) => f.match.test(c)));
-      if (fault) fault.remaining -= 1;
-      ws.send(frame(STATUS, fault ? faultyStatus(fault.status) : JSON.stringify(exitStatus(exec.command, rc))), () => ws.close(1000));
+      ws.send(frame(STATUS, JSON.stringify(exitStatus(exec.command, rc))), () => ws.close(1000));
     })();
   }
 
