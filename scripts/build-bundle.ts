@@ -1,10 +1,13 @@
-// Bundles the CLI into one CommonJS script, the only form a Node single executable application (SEA)
-// runs: no file system module loading, no ESM entry. Usable alone: `tsx scripts/build-bundle.ts`.
+// Bundles the CLI into CommonJS scripts, the only form a Node single executable application (SEA) runs:
+// no file system module loading, no ESM entry. Two of them: the entry, which answers help, version and the
+// completion scripts alone, and the command line it loads for the rest (as an asset in the SEA,
+// scripts/bundle/cli-loader.ts). Usable alone: `tsx scripts/build-bundle.ts`.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isBuiltin } from 'node:module';
 import * as esbuild from 'esbuild';
+import { renderHelpTexts } from './bundle/help-texts.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const bundlePath = path.join(repoRoot, 'dist', 'kubectl-reccred.cjs');
@@ -15,14 +18,14 @@ const TARGET = 'node20';
 // The source tree's entry ends in a top-level await, which CommonJS cannot express. main() handles its
 // own errors and exit code, so starting it without awaiting behaves the same; any other top-level await
 // fails the build rather than being silently reordered.
-const ENTRY_AWAIT = /^await (main\(hideBin\(process\.argv\)\));$/m;
+const ENTRY_AWAIT = /^await (main\(process\.argv\.slice\(2\)\));$/m;
 
 const topLevelAwaitPlugin: esbuild.Plugin = {
   name: 'entry-top-level-await',
   setup(build) {
     build.onLoad({ filter: /[\\/]src[\\/]main\.ts$/ }, async (args) => {
       const source = await fs.promises.readFile(args.path, 'utf8');
-      if (!ENTRY_AWAIT.test(source)) throw new Error(`${args.path}: expected one final "await main(hideBin(process.argv));"`);
+      if (!ENTRY_AWAIT.test(source)) throw new Error(`${args.path}: expected one final "await main(process.argv.slice(2));"`);
       return { contents: source.replace(ENTRY_AWAIT, 'void $1;'), loader: 'ts' };
     });
   },
@@ -68,9 +71,65 @@ function checkFacadeCovers(): void {
   if (missing.length) throw new Error(`${path.relative(repoRoot, kubeClientFacade)} lacks ${missing.join(', ')} (imported by src)`);
 }
 
+/**
+ * yargs lays out help with string-width (three copies: its own, cliui's, wrap-ansi's), whose start alone
+ * (an Intl.Segmenter, Unicode-property regular expressions) costs more than the layout: every `string-width`
+ * import gets a stand-in that answers printable ASCII, one column a character in every version of it, and
+ * loads the real module only for any other text. Bundle only: the development entry uses string-width as is.
+ */
+const asciiStringWidthPlugin: esbuild.Plugin = {
+  name: 'ascii-string-width',
+  setup(build) {
+    build.onResolve({ filter: /^string-width$/ }, async (args) => {
+      if (args.pluginData === 'real') return undefined;
+      const real = await build.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: 'real' });
+      if (real.errors.length) return { errors: real.errors };
+      return { path: real.path, namespace: 'ascii-string-width' };
+    });
+    build.onLoad({ filter: /.*/, namespace: 'ascii-string-width' }, (args) => ({
+      contents: [
+        'let real;',
+        'export default function stringWidth(text, options) {',
+        '  if (typeof text === "string" && /^[\\x20-\\x7e]*$/.test(text)) return text.length;',
+        `  real ??= require(${JSON.stringify(args.path)}).default;`,
+        '  return real(text, options);',
+        '}',
+      ].join('\n'),
+      loader: 'js',
+      resolveDir: path.dirname(args.path),
+    }));
+  },
+};
+
+/**
+ * zod's namespace re-exports its 47 message translations (`z.locales`, 300 KB, an eighth of the bundle);
+ * the plugin sets none, so zod keeps the English one it imports on its own. The build fails if src starts
+ * using them.
+ */
+const zodWithoutLocalesPlugin: esbuild.Plugin = {
+  name: 'zod-without-locales',
+  setup(build) {
+    build.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      /[\\/]node_modules[\\/]zod[\\/]/.test(args.importer) ? { path: 'zod-locales', namespace: 'zod-without-locales' } : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'zod-without-locales' }, () => ({ contents: 'export {};', loader: 'js' }));
+    build.onStart(() => {
+      const users = fs
+        .readdirSync(path.join(repoRoot, 'src'), { recursive: true, encoding: 'utf8' })
+        .filter((f) => f.endsWith('.ts') && /\blocales\b/.test(fs.readFileSync(path.join(repoRoot, 'src', f), 'utf8')));
+      if (users.length) return { errors: [{ text: `the bundle leaves zod's locales out, but ${users.join(', ')} mentions them` }] };
+      return undefined;
+    });
+  },
+};
+
 export interface BundleResult {
+  /** The entry script. */
   path: string;
   bytes: number;
+  /** The command line's script (cliScriptPath). */
+  cliPath: string;
+  cliBytes: number;
   version: string;
 }
 
@@ -92,19 +151,52 @@ function evaluationMarker(match: RegExp): esbuild.Plugin {
   };
 }
 
-export async function buildBundle(outfile = bundlePath, options: { markEvaluated?: RegExp } = {}): Promise<BundleResult> {
+export interface BundleOptions {
+  markEvaluated?: RegExp;
+  /** For tests: false leaves the help texts out, so that every help comes from yargs as it runs. */
+  helpTexts?: boolean;
+}
+
+/** The command line's own script, beside the entry's (`dist/kubectl-reccred-cli.cjs`). */
+export const cliScriptPath = (entry: string) => `${entry.replace(/\.cjs$/, '')}-cli.cjs`;
+
+const mainSource = path.join(repoRoot, 'src', 'main.ts');
+const cliLoader = path.join(repoRoot, 'scripts', 'bundle', 'cli-loader.ts');
+
+/** The entry's `import('./commands/cli.js')`, made into loading the CLI script (scripts/bundle/cli-loader.ts). */
+function cliLoaderPlugin(cliFileName: string): esbuild.Plugin {
+  return {
+    name: 'cli-loader',
+    setup(build) {
+      build.onResolve({ filter: /^\.\/commands\/cli\.js$/ }, (args) => (args.importer === mainSource ? { path: 'cli', namespace: 'cli-loader' } : undefined));
+      build.onLoad({ filter: /.*/, namespace: 'cli-loader' }, () => ({
+        contents: `import { loadCli } from ${JSON.stringify(cliLoader)};\nexport const { runCli } = loadCli(${JSON.stringify(cliFileName)});\n`,
+        loader: 'ts',
+        resolveDir: repoRoot,
+      }));
+    },
+  };
+}
+
+/**
+ * Two scripts: the entry (src/main.ts), which answers help, version and the completion scripts alone, and
+ * the command line (src/commands/cli.ts, at cliScriptPath), which the entry loads for everything else. Each
+ * start compiles the entry; --help never compiles the 2 MB of the other.
+ */
+export async function buildBundle(outfile = bundlePath, options: BundleOptions = {}): Promise<BundleResult> {
   checkFacadeCovers();
   const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string };
-  const result = await esbuild.build({
+  const helpTexts = options.helpTexts === false ? undefined : await renderHelpTexts();
+  const cliFile = cliScriptPath(outfile);
+  const markers = options.markEvaluated ? [evaluationMarker(options.markEvaluated)] : [];
+  const common: esbuild.BuildOptions = {
     absWorkingDir: repoRoot,
-    entryPoints: [path.join(repoRoot, 'src', 'main.ts')],
-    outfile,
     bundle: true,
     platform: 'node',
     format: 'cjs',
     target: TARGET,
-    // Dynamic import() of a bundled module becomes a lazily run initialiser, so --help and version
-    // never evaluate @kubernetes/client-node (test/distribution/startup.test.ts checks this).
+    // Dynamic import() of a bundled module becomes a lazily run initialiser, so a command evaluates only
+    // what it uses: --help and version never evaluate @kubernetes/client-node (test/distribution/startup.test.ts).
     splitting: false,
     // Less source for V8 to scan at every start (about 12% off --help); names are kept so that -vv
     // stack traces stay readable.
@@ -114,7 +206,8 @@ export async function buildBundle(outfile = bundlePath, options: { markEvaluated
     keepNames: false,
     legalComments: 'none',
     sourcemap: false,
-    charset: 'utf8',
+    // Non-ASCII characters as escapes: V8 keeps an all-ASCII source in one byte a character, not two.
+    charset: 'ascii',
     logLevel: 'warning',
     // Dependencies written as ESM read import.meta.url (yargs locates its locale files with it).
     define: {
@@ -122,22 +215,37 @@ export async function buildBundle(outfile = bundlePath, options: { markEvaluated
       'import.meta.url': '__reccred_import_meta_url',
     },
     banner: { js: 'var __reccred_import_meta_url = require("node:url").pathToFileURL(__filename).href;' },
+    metafile: true,
+  };
+  const cli = await esbuild.build({
+    ...common,
+    entryPoints: [path.join(repoRoot, 'src', 'commands', 'cli.ts')],
+    outfile: cliFile,
     // tr46 (under client-node's node-fetch) requires Node's deprecated punycode module, which prints a
     // DeprecationWarning on Node 21+; the npm package is the same code without the warning.
     alias: { punycode: 'punycode/punycode.js' },
-    plugins: [topLevelAwaitPlugin, kubeClientFacadePlugin, ...(options.markEvaluated ? [evaluationMarker(options.markEvaluated)] : [])],
-    metafile: true,
+    plugins: [kubeClientFacadePlugin, asciiStringWidthPlugin, zodWithoutLocalesPlugin, ...markers],
   });
+  const entry = await esbuild.build({
+    ...common,
+    entryPoints: [mainSource],
+    outfile,
+    define: { ...common.define, ...(helpTexts ? { __RECCRED_HELP_TEXTS__: JSON.stringify(helpTexts) } : {}) },
+    plugins: [topLevelAwaitPlugin, cliLoaderPlugin(path.basename(cliFile)), ...markers],
+  });
+  const entryPackages = Object.keys(entry.metafile?.inputs ?? {}).filter((i) => i.includes('node_modules/'));
+  if (entryPackages.length) throw new Error(`the entry script must stay small (every start compiles it), but it bundles ${entryPackages.join(', ')}`);
   // Everything must be inside: a SEA's require() reaches built-in modules only. The optional ones are
   // required inside try/catch by their users, which fall back to plain JavaScript.
-  const external = Object.values(result.metafile.outputs)
+  const external = [cli, entry]
+    .flatMap((r) => Object.values(r.metafile?.outputs ?? {}))
     .flatMap((o) => o.imports)
     .filter((i) => i.external && !isBuiltin(i.path) && !OPTIONAL_NATIVE.has(i.path));
   if (external.length) throw new Error(`bundle left imports outside: ${[...new Set(external.map((i) => i.path))].join(', ')}`);
-  return { path: outfile, bytes: fs.statSync(outfile).size, version: pkg.version };
+  return { path: outfile, bytes: fs.statSync(outfile).size, cliPath: cliFile, cliBytes: fs.statSync(cliFile).size, version: pkg.version };
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const r = await buildBundle();
-  process.stdout.write(`${path.relative(repoRoot, r.path)} ${r.bytes} bytes (version ${r.version})\n`);
+  process.stdout.write(`${path.relative(repoRoot, r.path)} ${r.bytes} bytes, ${path.relative(repoRoot, r.cliPath)} ${r.cliBytes} bytes (version ${r.version})\n`);
 }

@@ -3,7 +3,6 @@
 // set, the cluster in it only with provideClusterInfo, stdin handed over only in interactive mode, the
 // plugin's stderr passed through, the install hint when the command is missing, and the credential kept
 // until its expirationTimestamp (for the life of the process when it has none).
-import { spawn } from 'node:child_process';
 import { z } from 'zod';
 import { failed, usageError } from '../errors/exit-codes.js';
 import { redactor } from '../output/redactor.js';
@@ -120,6 +119,8 @@ export class ExecCredentialPlugin {
     const env: NodeJS.ProcessEnv = { ...process.env };
     for (const e of this.config.env ?? []) env[e.name] = e.value;
     env.KUBERNETES_EXEC_INFO = JSON.stringify(info);
+    // Loaded here, not with the module: every session loads this module, few users run an exec plugin.
+    const { spawn } = await import('node:child_process');
     const started = Date.now();
     const { stdout, code } = await new Promise<{ stdout: string; code: number | null }>((resolve, reject) => {
       // stdin only when interactive; stderr is the plugin's own channel to the user (a login prompt, a browser URL).

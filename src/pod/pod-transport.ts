@@ -60,7 +60,7 @@ export const sha256 = (text: string) => createHash('sha256').update(text, 'utf8'
  * How long a session may sit idle: longer than the longest pause between propagation polls (15 s with jitter,
  * waits.ts nextPollMs), so one session per pod serves a whole propagation wait.
  */
-export const SESSION_IDLE_MS = 20_000;
+const SESSION_IDLE_MS = 20_000;
 /** A session idle longer than this is asked for a sign of life before a change goes through it. */
 const CHECK_IDLE_AFTER_MS = 1000;
 

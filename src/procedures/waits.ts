@@ -6,7 +6,7 @@ import { formatDuration } from '../duration/duration.js';
 import { resumable } from '../errors/exit-codes.js';
 import type { Progress } from '../output/progress.js';
 import { ExecRefusedError } from '../pod/exec-session.js';
-import { sha256, SESSION_IDLE_MS } from '../pod/pod-transport.js';
+import { sha256 } from '../pod/pod-transport.js';
 import type { RecTarget } from '../rec/rec-target.js';
 
 export class InterruptedError extends Error {
@@ -145,8 +145,9 @@ export async function waitUntil(ctx: WaitContext, deadline: number, what: string
 }
 
 async function sleepUntil(ctx: WaitContext, deadline: number, what: string): Promise<void> {
-  // No exec session is held open through a long wait (each is a process in a production container).
-  if (deadline - Date.now() > SESSION_IDLE_MS) await ctx.target.transport.release();
+  // No exec session is held open through a settle (each is a process in a production container, and the
+  // settle is minutes long by default): the look after it opens new ones, authorized afresh.
+  await ctx.target.transport.release();
   while (Date.now() < deadline) {
     ctx.stillHeld();
     ctx.progress.waiting(`${what}: ${formatDuration(deadline - Date.now())} left`);

@@ -368,7 +368,9 @@ describe('CronJob example: in-cluster rotation with exactly the Role of deploy/c
     proven.names = names;
   });
 
-  it('real refusals mid-run: exec revoked once the journal exists, the new password is added, the Secret is updated, the old password is removed: exit 3, nothing lost, finish or abort settles it', async () => {
+  // Kubernetes authorizes an exec when it opens, and the plugin's sessions are stopped before the settle: a revocation
+  // before the settle is met by the look after it. After the removal the run opens no new session: it completes.
+  it('real refusals mid-run: exec revoked once the journal exists, the new password is added, the Secret is updated: the next exec session is refused, exit 3, nothing lost, finish or abort settles it', async () => {
     const rules = role.rules ?? [];
     const exec = rules.findIndex((r) => r.resources?.includes('pods/exec'));
     const withoutExec: Revocation = {
@@ -382,7 +384,6 @@ describe('CronJob example: in-cluster rotation with exactly the Role of deploy/c
       { what: 'the journal was created', when: (e) => e.kind === 'api' && e.method === 'POST' && path(e).endsWith('/secrets') && e.status === 201 },
       { what: 'the new password was added', when: (e) => e.kind === 'rest' && e.method === 'POST' && e.path === '/v1/users/password' && e.status === 200 },
       { what: 'the Secret was updated', when: (e) => e.kind === 'api' && e.method === 'PATCH' && path(e).endsWith(`/secrets/${REC}`) && e.status === 200 },
-      { what: 'the old password was removed', when: (e) => e.kind === 'rest' && e.method === 'DELETE' && e.path === '/v1/users/password' && e.status === 200 },
     ];
     for (const moment of spread('moments of the revocation', moments, 2, (m) => m.what)) {
       const i = moments.indexOf(moment);
