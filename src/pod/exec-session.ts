@@ -128,7 +128,8 @@ export interface ExecHandlers {
 
 /** An open exec session: stdin is written frame by frame and never half-closed (SPEC 5). */
 export interface ExecStream {
-  send(data: Buffer): void;
+  /** False when the session can no longer take input: nothing was sent. */
+  send(data: Buffer): boolean;
   /** Whether the open session keeps the process alive: an idle one must not delay its exit. */
   hold(keepAlive: boolean): void;
   /** Ends the session as unknown (a timeout, a client that gives up): the socket is closed at once. */
@@ -217,8 +218,10 @@ export async function openExecStream(
           else socket?.unref();
         },
         send: (data) => {
+          if (ended || ws.readyState !== WebSocket.OPEN) return false;
           // The request, but never the end of stdin: over v4 ending it closes the socket and loses the status.
-          if (!ended && ws.readyState === WebSocket.OPEN) ws.send(Buffer.concat([Buffer.from([STDIN]), data]));
+          ws.send(Buffer.concat([Buffer.from([STDIN]), data]));
+          return true;
         },
         abandon: unknown,
       });

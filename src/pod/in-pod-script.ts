@@ -48,13 +48,15 @@ while IFS= read -r op; do
     done
     ;;
   "rest "*)
+    # printf must be the shell's own: a printf found on PATH would get the config as an argument.
+    case $(command -v printf) in */*) exit 64 ;; esac
     m=\${op#rest }
     case "$m" in ''|*[!0-9]*|0?*|????*) exit 64 ;; esac
     cfg=
     while [ "$m" -gt 0 ]; do IFS= read -r l || exit 64; cfg="$cfg$l
 "; m=$((m - 1)); done
     if command -v curl >/dev/null 2>&1; then printf '%s' "$cfg" | curl ${CURL_ARGS.join(' ')}; rc=$?; else echo "reccred: curl not found in the container" >&2; rc=127; fi
-    cfg=
+    cfg= l=
     ;;
   stop) exit 0 ;;
   *) exit 64 ;;

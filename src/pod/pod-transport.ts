@@ -107,14 +107,18 @@ export class PodTransport {
   private async ask(pod: string, payload: Buffer, changes: boolean): Promise<ScriptAnswer> {
     clearTimeout(this.idleTimers.get(pod));
     try {
-      const { s, opening } = await this.live(pod, changes);
-      try {
-        return await s.request(payload, this.timeoutMs);
-      } catch (err) {
-        if (err instanceof SessionEndedError) throw new ExecRefusedError(pod, undefined, `the exec session to pod ${pod} ended before the request was sent`);
-        throw err;
-      } finally {
-        if (s.closed) this.forget(pod, opening);
+      for (let attempt = 0; ; attempt++) {
+        const { s, opening } = await this.live(pod, changes);
+        try {
+          return await s.request(payload, this.timeoutMs);
+        } catch (err) {
+          if (!(err instanceof SessionEndedError)) throw err;
+          // Nothing of it was sent: once more on a new session, then as a refusal (nothing ran).
+          if (attempt > 0) throw new ExecRefusedError(pod, undefined, `the exec session to pod ${pod} ended before the request was sent`);
+        } finally {
+          if (s.closed) this.forget(pod, opening);
+        }
+        this.forget(pod, opening);
       }
     } finally {
       clearTimeout(this.idleTimers.get(pod));
@@ -136,8 +140,10 @@ export class PodTransport {
     if (!s.closed && !(changes && Date.now() - s.lastUsed > CHECK_IDLE_AFTER_MS)) return { s, opening };
     if (!s.closed) {
       try {
-        await s.request(TOOLS, this.timeoutMs);
-        return { s, opening };
+        const alive = await s.request(TOOLS, this.timeoutMs);
+        // The session may have ended while the sign of life was on its way (TypeScript keeps the narrowing above).
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
+        if (alive.exitCode === 0 && !s.closed) return { s, opening };
       } catch {
         // gone: a new session below
       }
@@ -171,12 +177,16 @@ export class PodTransport {
   async credentialHashes(pod: string): Promise<{ username: string | null; password: string | null }> {
     const res = await this.ask(pod, Buffer.from('hash\n'), false);
     if (res.exitCode !== 0) throw new PodCommandError(pod, res.exitCode, `reading the mounted credentials in pod ${pod} failed: ${stderrOf(res.stderr)}`);
-    const out: Record<string, string | null> = { username: null, password: null };
+    const out: Record<string, string | null | undefined> = { username: undefined, password: undefined };
     for (const line of res.stdout.toString('utf8').split('\n')) {
       const [k, v] = line.split(' ');
-      if ((k === 'username' || k === 'password') && v && /^[0-9a-f]{64}$/.test(v)) out[k] = v;
+      if ((k === 'username' || k === 'password') && v && (v === 'missing' || /^[0-9a-f]{64}$/.test(v))) out[k] = v === 'missing' ? null : v;
     }
-    return { username: out.username ?? null, password: out.password ?? null };
+    // Both lines, each a hash or "missing": a cut-off answer must never read as "no files mounted".
+    if (out.username === undefined || out.password === undefined) {
+      throw new PodCommandError(pod, res.exitCode, `reading the mounted credentials in pod ${pod} gave an incomplete answer`);
+    }
+    return { username: out.username, password: out.password };
   }
 
   async rest(pod: string, call: RestCall, auth: RestAuth): Promise<RestReply> {

@@ -4,8 +4,8 @@
 // outcome unknown, exactly as a lost exit status did when every request had a session of its own.
 import { randomBytes } from 'node:crypto';
 import type { KubeApi } from '../kube/api-client.js';
-import { openExecStream, type ExecStream } from './exec-session.js';
-import { IN_POD_COMMAND } from './in-pod-script.js';
+import { ExecOutcomeUnknownError, openExecStream, type ExecStream } from './exec-session.js';
+import { IN_POD_COMMAND, ScriptExit } from './in-pod-script.js';
 
 export interface ScriptAnswer {
   exitCode: number;
@@ -37,6 +37,8 @@ export class ScriptSession {
   private pending: Pending | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private ending: Ending | undefined;
+  /** `stop` was sent: nothing more may be, and the exit that follows is no request's answer. */
+  private stopping = false;
   private readonly endWaiters: (() => void)[] = [];
   private stream: ExecStream | undefined;
   /** When the last answer arrived (or the session opened): how long it has been idle. */
@@ -75,6 +77,7 @@ export class ScriptSession {
     await this.queue;
     if (this.ending) return;
     const ended = new Promise<void>((r) => this.endWaiters.push(r));
+    this.stopping = true;
     this.stream?.hold(true);
     this.stream?.send(Buffer.from('stop\n'));
     const timer = setTimeout(() => this.stream?.abandon('no exit status after stop'), STOP_GRACE_MS);
@@ -88,7 +91,7 @@ export class ScriptSession {
   }
 
   private send(payload: Buffer, timeoutMs: number): Promise<ScriptAnswer> {
-    if (this.ending || !this.stream) return Promise.reject(new SessionEndedError(this.pod));
+    if (this.ending || this.stopping || !this.stream) return Promise.reject(new SessionEndedError(this.pod));
     const stream = this.stream;
     return new Promise<ScriptAnswer>((resolve, reject) => {
       const timer = timeoutMs > 0 ? setTimeout(() => stream.abandon(`no answer after ${timeoutMs}ms`), timeoutMs) : undefined;
@@ -109,7 +112,7 @@ export class ScriptSession {
         },
       };
       stream.hold(true);
-      stream.send(payload);
+      if (!stream.send(payload)) this.pending.reject(new SessionEndedError(this.pod));
     });
   }
 
@@ -131,9 +134,10 @@ export class ScriptSession {
     this.ending = outcome;
     const pending = this.pending;
     if (pending) {
-      // The script exited in the middle of a request (a malformed one: 64): that exit is the request's.
-      if ('exitCode' in outcome) pending.resolve({ exitCode: outcome.exitCode, stdout: this.out, stderr: this.err });
-      else pending.reject(outcome.error);
+      // The script exits in the middle of a request only when it refuses it as malformed (64: nothing of it ran).
+      // Any other end (the container killed, the stream cut) says nothing about how far the request got.
+      if ('exitCode' in outcome && outcome.exitCode === ScriptExit.BadRequest) pending.resolve({ exitCode: outcome.exitCode, stdout: this.out, stderr: this.err });
+      else pending.reject('error' in outcome ? outcome.error : new ExecOutcomeUnknownError(this.pod, `the in-pod script ended with exit ${outcome.exitCode} before answering`));
     }
     for (const w of this.endWaiters.splice(0)) w();
   }

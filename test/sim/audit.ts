@@ -24,6 +24,8 @@ export type AuditEvent =
   | { kind: 'exec'; time: number; user: string; namespace: string; pod: string; container: string; command: string[]; protocols?: string[] }
   /** A request of an exec session: a stdin frame after the session's first (the simulator's own record, for faults). */
   | { kind: 'exec-stdin'; time: number; namespace: string; pod: string; frame: number }
+  /** A fault cut an exec session off (the simulator's own record). */
+  | { kind: 'exec-cut'; time: number; namespace: string; pod: string }
   /** What an exec session's command wrote, as the API server streamed it to the client. */
   | { kind: 'exec-output'; time: number; namespace: string; pod: string; stdout: string; stderr: string }
   /**

@@ -91,7 +91,7 @@ export interface ExecRequestSeen {
   pod: string;
   /** "METHOD /path" of each REST call made while it was the pod's latest request. */
   rest: string[];
-  /** Its answer was cut off by dropExecRequest. */
+  /** Its answer was cut off by dropExecRequest: the drop was aimed at it and the session was cut. */
   dropped: boolean;
   /** What the caller's `label` said when it came (e.g. the journal phase). */
   label: string | undefined;
@@ -128,12 +128,16 @@ export function watchExecRequests(
     armed = want;
   };
   update();
+  // The request the drop was aimed at, until its session is seen cut.
+  let aimed: ExecRequestSeen | undefined;
   const stop = audit.onRecord((e) => {
     if (e.kind === 'exec-stdin') {
-      const dropped = armed && faults.dropExecRequest === 0;
-      if (dropped) [armed, hit] = [false, true];
-      requests.push({ index: requests.length + 1, pod: e.pod, rest: [], dropped, label: options.label?.() });
+      const request: ExecRequestSeen = { index: requests.length + 1, pod: e.pod, rest: [], dropped: false, label: options.label?.() };
+      if (armed && faults.dropExecRequest === 0) [armed, hit, aimed] = [false, true, request];
+      requests.push(request);
       update();
+    } else if (e.kind === 'exec-cut') {
+      if (aimed?.pod === e.pod) [aimed.dropped, aimed] = [true, undefined];
     } else if (e.kind === 'rest') {
       const r = requests.filter((o) => o.pod === e.pod).pop();
       r?.rest.push(`${e.method} ${e.path}`);

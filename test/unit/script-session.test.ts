@@ -9,7 +9,7 @@ import { resolveKubeconfig } from '../../src/kube/kubeconfig.js';
 import { curlConfig, parseCurlOutput } from '../../src/pod/curl-config.js';
 import { openExecStream } from '../../src/pod/exec-session.js';
 import { IN_POD_COMMAND } from '../../src/pod/in-pod-script.js';
-import { REC_CONTAINER, sha256 } from '../../src/pod/pod-transport.js';
+import { PodTransport, REC_CONTAINER, sha256 } from '../../src/pod/pod-transport.js';
 import { ScriptSession, takeAnswer, type ScriptAnswer } from '../../src/pod/script-session.js';
 import { startSimCluster, type SimCluster } from '../sim/cluster.js';
 import { NONCE, restRequest } from './in-pod-runner.js';
@@ -156,5 +156,42 @@ describe('in-pod script protocol 4 through the exec endpoint (real sh, curl, pod
     assert.equal(s.closed, true);
     const execs = sim.audit.since(mark).filter((e) => e.kind === 'exec');
     assert.equal(execs.length, 1, 'one exec session carried them all');
+  });
+
+  describe('PodTransport: one session per pod, a sign of life before a change, stopped when released', () => {
+    const execs = (mark: number) => sim.audit.since(mark).filter((e) => e.kind === 'exec').length;
+
+    it('concurrent requests to one pod share its session; release() waits for the one in flight, then stops it', async () => {
+      const t = new PodTransport(api, NS, 10_000);
+      const mark = sim.audit.mark();
+      const [a, b, tools] = await Promise.all([t.credentialHashes(POD), t.credentialHashes(POD), t.missingTools(POD)]);
+      assert.deepEqual(a, b);
+      assert.deepEqual(tools, []);
+      const inFlight = t.credentialHashes(POD);
+      await t.release();
+      assert.deepEqual(await inFlight, a, 'the request in flight when release() was called got its answer');
+      assert.equal(execs(mark), 1, 'one exec session carried all four');
+      const outputs = sim.audit.since(mark).filter((e) => e.kind === 'exec-output');
+      assert.equal(outputs.length, 1, 'and it ended (stopped), within the release');
+    });
+
+    it('a change after the session idled is preceded by a sign of life: a session lost then is replaced, and the change is sent once, on the new one', async () => {
+      const t = new PodTransport(api, NS, 10_000);
+      const auth = sim.credentials('rec')!;
+      await t.credentialHashes(POD);
+      await new Promise((r) => setTimeout(r, 1200));
+      const mark = sim.audit.mark();
+      // The next request to arrive loses its answer: it must be the sign of life, not the change.
+      sim.faults.dropExecRequest = 1;
+      const reply = await t.rest(POD, { method: 'PUT', path: '/v1/cluster' }, auth).catch((e: Error) => assert.fail(`the change's answer was lost: ${e.message}`));
+      sim.faults.dropExecRequest = 0;
+      assert.ok(reply.status > 0, 'the change got an answer');
+      const cut = sim.audit.since(mark).filter((e) => e.kind === 'exec-cut');
+      assert.equal(cut.length, 1, 'the sign of life was cut off');
+      const rest = sim.audit.since(mark).filter((e) => e.kind === 'rest');
+      assert.equal(rest.length, 1, 'the change reached the REST API exactly once');
+      assert.equal(execs(mark), 1, 'on one new session');
+      await t.release();
+    });
   });
 });

@@ -214,6 +214,7 @@ export class ExecEndpoint {
     const cutNow = (how: 'drop' | ExecStatusFault['status']) => {
       if (cut) return;
       cut = true;
+      deps.audit.record({ kind: 'exec-cut', time: Date.now(), namespace: exec.namespace, pod: exec.pod });
       if (how === 'drop') ws.terminate();
       else if (ws.readyState === ws.OPEN) ws.send(frame(STATUS, faultyStatus(how)), () => ws.close(1000));
       proc.kill();
@@ -250,8 +251,9 @@ export class ExecEndpoint {
       if (channel === STDIN) {
         if (exec.stdin && !proc.stdin.writableEnded && buf.length > 1) {
           frames += 1;
-          // The first frame opens the conversation; each later one is a request (the sim's own record).
-          if (frames > 1) {
+          // The first frame opens the conversation; each later one is a request (the sim's own record), but for
+          // the plugin's "stop", which asks for nothing and could lose nothing.
+          if (frames > 1 && buf.subarray(1).toString('latin1') !== 'stop\n') {
             if (deps.faults.dropExecRequest > 0) {
               deps.faults.dropExecRequest -= 1;
               cutNext = true;
