@@ -210,7 +210,11 @@ export class Journal {
     if (!parsed.success) throw new JournalHeldError(undefined, this.name);
     // While this run holds the lease, its preconditions stay on the version it wrote last: a read must
     // not make a journal another run has since written look like its own.
-    if (!this.held) this.resourceVersion = secret.metadata.resourceVersion ?? '';
+    if (!this.held) {
+      this.resourceVersion = secret.metadata.resourceVersion ?? '';
+      // A takeover this run lost to a renewal (a 409 before it held anything) is behind it: the next one may try.
+      this.lost = undefined;
+    }
     return parsed.data;
   }
 

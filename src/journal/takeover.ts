@@ -1,7 +1,7 @@
 // Taking an unfinished operation over (finish, abort, a resumed user command): the lease decides.
 // The holder is judged gone only when its process provably no longer exists on this machine, or when
 // the journal stays unchanged for a whole lease duration measured on this process's clock.
-import { LeaseHeldError, type Journal, type JournalRecord } from './journal.js';
+import { LeaseHeldError, LeaseLostError, type Journal, type JournalRecord } from './journal.js';
 import { holderProcess, takeoverWaitMs } from './lease.js';
 
 export interface TakeoverOptions {
@@ -24,6 +24,7 @@ export async function takeOverLease(journal: Journal, record: JournalRecord, opt
   const waitMs = takeoverWaitMs(record.lease);
   if (options.force) {
     options.note(`--force: taking the journal over from ${record.holder} without watching its lease; if it is still running, it stops at its next step.`);
+    return forceTakeOver(journal, record);
   } else if (process === 'gone' && !record.changeFencedAt) {
     options.note(`The holder (${record.holder}) ran on this machine and its process is gone: taking the journal over.`);
   } else {
@@ -38,6 +39,24 @@ export async function takeOverLease(journal: Journal, record: JournalRecord, opt
     if (renewed !== 'unchanged') return renewed;
   }
   return journal.takeOver(record);
+}
+
+/**
+ * --force: a holder still running may renew between this run's read and its write (a 409). The journal is then
+ * read again and taken over as it is now: its phase, not the one first read, is what the run goes on from.
+ */
+async function forceTakeOver(journal: Journal, first: JournalRecord): Promise<JournalRecord | undefined> {
+  let record = first;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await journal.takeOver(record);
+    } catch (err) {
+      if (!(err instanceof LeaseLostError) || attempt >= 3) throw err;
+      const now = await journal.read();
+      if (!now) return undefined;
+      record = now;
+    }
+  }
 }
 
 /** Watches the journal for a lease duration on this process's monotonic clock. */
