@@ -9,7 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { KubeApi } from '../../src/kube/api-client.js';
-import { ExecOutcomeUnknownError, ExecRefusedError, execInPod } from '../../src/pod/exec-session.js';
+import { ExecOutcomeUnknownError, ExecRefusedError } from '../../src/pod/exec-session.js';
+import { execInPod } from './exec-once.js';
 import { makeSelfSignedCert } from '../sim/kube/tls.js';
 
 const V5 = 'v5.channel.k8s.io';

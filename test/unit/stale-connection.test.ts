@@ -7,7 +7,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { KubeApi, KubeApiError } from '../../src/kube/api-client.js';
-import { execInPod } from '../../src/pod/exec-session.js';
+import { execInPod } from './exec-once.js';
 
 describe('a kept-alive connection the server closed', function () {
   this.timeout(30_000);
