@@ -102,6 +102,25 @@ const asciiStringWidthPlugin: esbuild.Plugin = {
 };
 
 /**
+ * yargs guesses a version at construction (the YargsInstance constructor calls version()) from the
+ * package.json it finds walking up from its own folder, which in a bundle is the working directory: every
+ * entry of the user's working directory and of each parent is read, for a version the parser never shows
+ * (version(false)). Its shim's findUp, used for nothing else (yargs build/lib/yargs-factory.js kPkgUp), finds
+ * nothing here.
+ */
+const yargsWithoutPackageSearchPlugin: esbuild.Plugin = {
+  name: 'yargs-without-package-search',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]node_modules[\\/]yargs[\\/]lib[\\/]platform-shims[\\/]esm\.mjs$/ }, async (args) => {
+      const source = await fs.promises.readFile(args.path, 'utf8');
+      const shimmed = source.replace(/^import escalade from 'escalade\/sync'$/m, '').replace(/^(\s*)findUp: escalade,$/m, '$1findUp: () => undefined,');
+      if (shimmed.includes('escalade')) throw new Error(`${args.path}: yargs' shim changed; update yargsWithoutPackageSearchPlugin`);
+      return { contents: shimmed, loader: 'js', resolveDir: path.dirname(args.path) };
+    });
+  },
+};
+
+/**
  * zod's namespace re-exports its 47 message translations (`z.locales`, 300 KB, an eighth of the bundle);
  * the plugin sets none, so zod keeps the English one it imports on its own. The build fails if src starts
  * using them.
@@ -224,7 +243,7 @@ export async function buildBundle(outfile = bundlePath, options: BundleOptions =
     // tr46 (under client-node's node-fetch) requires Node's deprecated punycode module, which prints a
     // DeprecationWarning on Node 21+; the npm package is the same code without the warning.
     alias: { punycode: 'punycode/punycode.js' },
-    plugins: [kubeClientFacadePlugin, asciiStringWidthPlugin, zodWithoutLocalesPlugin, ...markers],
+    plugins: [kubeClientFacadePlugin, asciiStringWidthPlugin, zodWithoutLocalesPlugin, yargsWithoutPackageSearchPlugin, ...markers],
   });
   const entry = await esbuild.build({
     ...common,
@@ -242,6 +261,12 @@ export async function buildBundle(outfile = bundlePath, options: BundleOptions =
     .flatMap((o) => o.imports)
     .filter((i) => i.external && !isBuiltin(i.path) && !OPTIONAL_NATIVE.has(i.path));
   if (external.length) throw new Error(`bundle left imports outside: ${[...new Set(external.map((i) => i.path))].join(', ')}`);
+  // esbuild's charset leaves characters inside regular expression literals as they are: one above U+00FF
+  // (src/duration/duration.ts's micro sign, once) made V8 hold the whole script two bytes a character.
+  for (const file of [outfile, cliFile]) {
+    const at = fs.readFileSync(file).findIndex((byte) => byte > 0x7f);
+    if (at >= 0) throw new Error(`${path.relative(repoRoot, file)} has a non-ASCII character at byte ${at}: write it as an escape in the source`);
+  }
   return { path: outfile, bytes: fs.statSync(outfile).size, cliPath: cliFile, cliBytes: fs.statSync(cliFile).size, version: pkg.version };
 }
 

@@ -60,29 +60,49 @@ function safeJson(v: unknown): string {
   }
 }
 
-const reEscape = (s: string) => s.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
-
-/** A hex digit of either case. */
-const hexDigit = (d: string) => (/[0-9]/.test(d) ? d : `[${d.toLowerCase()}${d.toUpperCase()}]`);
-const hexOf = (n: number, width: number) => Array.from(n.toString(16).padStart(width, '0')).map(hexDigit).join('');
+/**
+ * One literal way a piece of the secret can be written. `hexFold`: its letters a-f are hex digits and match
+ * either case (\uXXXX, %XX, hex); every other character matches exactly.
+ */
+interface Literal {
+  text: string;
+  hexFold: boolean;
+}
 
 const JSON_SHORT: Record<string, string> = { '"': '\\"', '\\': '\\\\', '/': '\\/', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
+const hex = (n: number, width: number) => n.toString(16).padStart(width, '0');
+
 /**
- * One character (code point) in any of its textual encodings. Per character, so a text that escapes
- * only some characters (JSON.stringify escapes quotes but not "é"; encodeURIComponent leaves "-" raw)
- * still matches.
+ * One character (code point) in any of its textual encodings, in the order they are tried. Per character, so
+ * a text that escapes only some characters (JSON.stringify escapes quotes but not "\u00e9"; encodeURIComponent
+ * leaves "-" raw) still matches.
  */
-function charForms(ch: string): string {
-  const plain = reEscape(ch);
-  const forms = [plain];
-  if (JSON_SHORT[ch]) forms.push(reEscape(JSON_SHORT[ch]));
+function charForms(ch: string): Literal[] {
+  const forms: Literal[] = [{ text: ch, hexFold: false }];
+  const short = JSON_SHORT[ch];
+  if (short) forms.push({ text: short, hexFold: false });
   // \uXXXX for each UTF-16 unit (a character outside the BMP is a surrogate pair).
-  forms.push([...Array(ch.length).keys()].map((i) => `\\\\u${hexOf(ch.charCodeAt(i), 4)}`).join(''));
+  let units = '';
+  for (let i = 0; i < ch.length; i++) units += `\\u${hex(ch.charCodeAt(i), 4)}`;
+  forms.push({ text: units, hexFold: true });
   // %XX for each UTF-8 byte, and + for a space (application/x-www-form-urlencoded).
-  forms.push([...Buffer.from(ch, 'utf8')].map((b) => `%${hexOf(b, 2)}`).join(''));
-  if (ch === ' ') forms.push('\\+');
-  return forms.length === 1 ? plain : `(?:${forms.join('|')})`;
+  forms.push({ text: [...Buffer.from(ch, 'utf8')].map((b) => `%${hex(b, 2)}`).join(''), hexFold: true });
+  if (ch === ' ') forms.push({ text: '+', hexFold: false });
+  return forms;
+}
+
+/** Whether `literal` is written in `text` at `at`. */
+function literalAt(text: string, at: number, literal: Literal): boolean {
+  const want = literal.text;
+  if (at + want.length > text.length) return false;
+  for (let i = 0; i < want.length; i++) {
+    const w = want.charCodeAt(i);
+    const t = text.charCodeAt(at + i);
+    // 0x61-0x66 is a-f; 0x20 apart from A-F.
+    if (t !== w && !(literal.hexFold && w >= 0x61 && w <= 0x66 && t === w - 0x20)) return false;
+  }
+  return true;
 }
 
 /**
@@ -102,12 +122,29 @@ function base64Cores(bytes: Buffer): string[] {
   return cores;
 }
 
+/** A base64 core at `at`, in the standard or the URL-safe alphabet (each character either way). */
+function base64At(text: string, at: number, core: string): boolean {
+  if (at + core.length > text.length) return false;
+  for (let i = 0; i < core.length; i++) {
+    const w = core[i];
+    const t = text[at + i];
+    if (t !== w && !(w === '+' && t === '-') && !(w === '/' && t === '_')) return false;
+  }
+  return true;
+}
+
 /**
- * Past this length a secret is matched by its whole-string forms only, without a regular expression: a
- * group per character would exceed the regex engine's limits. (Passwords are at most 256 characters.)
+ * Past this length a secret is matched by its whole-string forms only: trying every form of every character
+ * would cost too much. (Passwords are at most 256 characters.)
  */
 const PER_CHARACTER_MAX = 1024;
 
+/**
+ * Replaces every occurrence of the secret, in any of its forms, with the mask: at each position, first the
+ * secret character by character (each in any of its forms, tried in order, backtracking), then each base64
+ * core, then hex; after a match the search goes on past it. A scan, not a regular expression: V8 compiles
+ * an expression this size on its first use, a tenth of a short command's time.
+ */
 function matcher(secret: string): (text: string) => string {
   const bytes = Buffer.from(secret, 'utf8');
   const cores = base64Cores(bytes);
@@ -118,17 +155,53 @@ function matcher(secret: string): (text: string) => string {
     return (text) => forms.reduce((out, f) => out.split(f).join(MASK), text);
   }
   // Array.from splits by code point: a character outside the BMP stays one character.
-  const alternatives = [Array.from(secret).map(charForms).join('')];
-  // Standard and URL-safe alphabets at once.
-  for (const core of cores)
-    alternatives.push(
-      Array.from(core)
-        .map((c) => (c === '+' ? '[+-]' : c === '/' ? '[/_]' : c))
-        .join(''),
-    );
-  if (bytes.length >= 3) alternatives.push(Array.from(bytes.toString('hex')).map(hexDigit).join(''));
-  const re = new RegExp(alternatives.join('|'), 'g');
-  return (text) => text.replace(re, MASK);
+  const chars = Array.from(secret).map(charForms);
+  const hexForm: Literal | undefined = bytes.length >= 3 ? { text: bytes.toString('hex'), hexFold: true } : undefined;
+  // Where a match can begin: a quick test that skips most positions.
+  const starts = new Set<number>();
+  for (const f of chars[0] ?? []) starts.add(f.text.charCodeAt(0));
+  for (const core of cores) {
+    const first = core.charAt(0);
+    for (const c of first === '+' ? '+-' : first === '/' ? '/_' : first) starts.add(c.charCodeAt(0));
+  }
+  if (hexForm) {
+    const first = hexForm.text.charAt(0);
+    starts.add(first.charCodeAt(0)).add(first.toUpperCase().charCodeAt(0));
+  }
+
+  /** The end of the secret written from character k on at `at`, or -1; `failed` remembers dead ends (k, at). */
+  const charsFrom = (text: string, at: number, k: number, failed: Set<number>): number => {
+    if (k === chars.length) return at;
+    const key = at * (chars.length + 1) + k;
+    if (failed.has(key)) return -1;
+    for (const form of chars[k] ?? []) {
+      if (!literalAt(text, at, form)) continue;
+      const end = charsFrom(text, at + form.text.length, k + 1, failed);
+      if (end >= 0) return end;
+    }
+    failed.add(key);
+    return -1;
+  };
+  const matchAt = (text: string, at: number, failed: Set<number>): number => {
+    const end = charsFrom(text, at, 0, failed);
+    if (end >= 0) return end;
+    for (const core of cores) if (base64At(text, at, core)) return at + core.length;
+    if (hexForm && literalAt(text, at, hexForm)) return at + hexForm.text.length;
+    return -1;
+  };
+  return (text) => {
+    let out = '';
+    let copied = 0;
+    const failed = new Set<number>();
+    for (let at = 0; at < text.length;) {
+      const end = starts.has(text.charCodeAt(at)) ? matchAt(text, at, failed) : -1;
+      if (end > at) {
+        out += text.slice(copied, at) + MASK;
+        at = copied = end;
+      } else at++;
+    }
+    return copied === 0 ? text : out + text.slice(copied);
+  };
 }
 
 /** One redactor per process: a secret once seen is scrubbed from everything printed after. */
