@@ -142,6 +142,34 @@ describe('the journal is a lease (end to end)', function () {
     assert.equal(stored(), old, 'the abort rolled back and the lost run removed nothing');
   });
 
+  it('--force when the journal changes between its read and the takeover (409): read again, at most three tries', async () => {
+    const journalName = `${REC}-reccred-journal`;
+    const conflicts = (n: number) => Object.assign(sim.faults, { secretWriteConflicts: n, secretWriteConflictName: n ? journalName : undefined });
+    const old = stored();
+    const killed = await run(['rotate', REC, '--settle', '2s'], { killWhen: (e) => journalPhaseOf(e.store) === 'stored' });
+    assert.equal(killed.killed, true);
+    const both = validPasswords(sim, REC, email()).sort();
+    assert.equal(both.length, 2, 'killed with the old and the new password both valid');
+    try {
+      // Three conflicts in a row: the third try gives up, resumable, and nothing has changed.
+      conflicts(3);
+      const gaveUp = await run(['abort', REC, '--force', '--settle', '2s']);
+      assert.equal(gaveUp.code, 3, gaveUp.stderr);
+      assert.equal(sim.faults.secretWriteConflicts, 0, 'all three tries wrote');
+      assert.equal(journal()?.phase, 'stored', 'the journal is where the killed run left it');
+      assert.deepEqual(validPasswords(sim, REC, email()).sort(), both, 'nothing changed');
+      // Two: the third try takes the journal over, and the abort settles on the old password.
+      conflicts(2);
+      const forced = await run(['abort', REC, '--force', '--settle', '2s']);
+      assert.equal(forced.code, 0, forced.stderr);
+      assert.equal(sim.faults.secretWriteConflicts, 0);
+      assertSettled();
+      assert.equal(stored(), old, 'rolled back to the password before the rotation');
+    } finally {
+      conflicts(0);
+    }
+  });
+
   it('user rotate printed on stdout: a crash before the journal records the delivery loses nothing', async () => {
     const user = 'lease-app@example.com';
     const initial = 'Lease-App-Initial-Pa55!';
