@@ -2,7 +2,7 @@
 import { openSession, type SessionOptions } from '../rec/session.js';
 import { redactor } from '../output/redactor.js';
 import type { Outcome } from '../output/result.js';
-import { loadRecTarget } from '../rec/rec-target.js';
+import { completeRecTarget, findRec } from '../rec/rec-target.js';
 import { baseResult } from '../procedures/procedure-run.js';
 
 export interface GetRequest {
@@ -14,8 +14,9 @@ export interface GetRequest {
 
 export async function get(request: GetRequest): Promise<Outcome> {
   const session = await openSession(request.session);
-  const target = await loadRecTarget(session, request.rec);
-  const creds = await target.store.read();
+  const found = await findRec(session, request.rec);
+  // The credentials and the pods at once: one round trip less than one after the other.
+  const [target, creds] = await Promise.all([completeRecTarget(session, found), found.store.read()]);
   redactor.add(creds.password);
   const result = baseResult('get', session, request.rec, target);
   result.username = creds.username;

@@ -38,7 +38,21 @@ export function validateRecName(name: string): void {
   if (!DNS_LABEL.test(name)) throw usageError(`"${name.slice(0, 80)}" is not a valid REC name (lower-case letters, digits and "-", at most 63)`);
 }
 
+/** The REC and where its credentials are kept: all a read of them needs. */
+export interface FoundRec {
+  name: string;
+  rec: Rec;
+  secretName: string;
+  storeType: 'kubernetes' | 'vault';
+  store: CredentialStore;
+}
+
 export async function loadRecTarget(session: Session, name: string): Promise<RecTarget> {
+  return completeRecTarget(session, await findRec(session, name));
+}
+
+/** The REC `name` in the session's namespace and its credential store; a usage error names the RECs there when it is not found. */
+export async function findRec(session: Session, name: string): Promise<FoundRec> {
   validateRecName(name);
   if (!DNS_LABEL.test(session.namespace)) throw usageError(`"${session.namespace.slice(0, 80)}" is not a valid namespace name`);
   let rec: Rec;
@@ -59,21 +73,22 @@ export async function loadRecTarget(session: Session, name: string): Promise<Rec
   const storeType = rec.spec.clusterCredentialSecretType ?? 'kubernetes';
   const store =
     storeType === 'vault' ? await operatorVaultStore(session.cluster, session.options.vault, session.timeoutMs, secretName) : new SecretStore(session.cluster, secretName);
-  const pods = await session.cluster.listRecPods(name);
+  return { name, rec, secretName, storeType, store };
+}
+
+/** The rest of a target: the REC's pods (listed now), and the clients and journal that work on them. */
+export async function completeRecTarget(session: Session, found: FoundRec): Promise<RecTarget> {
+  const pods = await session.cluster.listRecPods(found.name);
   const transport = new PodTransport(session.api, session.namespace, session.timeoutMs);
   return {
-    name,
+    ...found,
     namespace: session.namespace,
-    rec,
     cluster: session.cluster,
-    secretName,
-    storeType,
-    store,
     pods,
     transport,
     rest: new RestClient(transport, pods),
-    journal: new Journal(session.cluster, name),
-    events: new RecEvents(session.cluster, rec, (t) => session.progress.note(t)),
+    journal: new Journal(session.cluster, found.name),
+    events: new RecEvents(session.cluster, found.rec, (t) => session.progress.note(t)),
   };
 }
 
