@@ -6,7 +6,7 @@
 // A session whose status is missing or unreadable says nothing about whether the command ran.
 import type https from 'node:https';
 import querystring from 'node:querystring';
-import WebSocket from 'ws';
+import type WebSocket from 'ws';
 import { z } from 'zod';
 import type { KubeApi } from '../kube/api-client.js';
 import { redactor } from '../output/redactor.js';
@@ -146,19 +146,21 @@ export async function openExecStream(
   // Credentials (token, client certificate, exec plugin); a new connection, its TLS session resumed.
   const opts: https.RequestOptions = {};
   await api.authorize(opts, 'upgrade');
+  // ws (and zlib, which it loads) only once a session opens: get and the commands that exec nothing never load it.
+  const { default: WebSocketClient } = await import('ws');
 
   return await new Promise<ExecStream>((resolveOpen, rejectOpen) => {
     let ended = false;
     let opened = false;
     let socket: { ref(): unknown; unref(): unknown } | undefined;
     // The upgrade has no timeout of its own in ws: an API server that stops answering would hang the run.
-    const ws = new WebSocket(url, [...EXEC_PROTOCOLS], { ...(opts as WebSocket.ClientOptions), ...(timeoutMs > 0 ? { handshakeTimeout: timeoutMs } : {}) });
+    const ws = new WebSocketClient(url, [...EXEC_PROTOCOLS], { ...(opts as WebSocket.ClientOptions), ...(timeoutMs > 0 ? { handshakeTimeout: timeoutMs } : {}) });
 
     const finish = (outcome: { exitCode: number } | { error: Error }) => {
       if (ended) return;
       ended = true;
-      if (ws.readyState === WebSocket.OPEN) ws.close(1000);
-      else if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
+      if (ws.readyState === WebSocketClient.OPEN) ws.close(1000);
+      else if (ws.readyState === WebSocketClient.CONNECTING) ws.terminate();
       if (!opened) {
         rejectOpen('error' in outcome ? outcome.error : new ExecOutcomeUnknownError(target.pod, 'ended before it opened'));
         return;
@@ -191,7 +193,7 @@ export async function openExecStream(
     // Registered for the socket's whole life: an 'error' event without a listener would be thrown.
     ws.on('error', (e: Error) => {
       if (ended) return;
-      if (ws.readyState !== WebSocket.OPEN && /handshake has timed out/i.test(e.message)) {
+      if (ws.readyState !== WebSocketClient.OPEN && /handshake has timed out/i.test(e.message)) {
         // The upgrade was sent and never answered: the API server may still run the command later.
         unknown(`no answer to the exec upgrade within ${timeoutMs}ms`);
         return;
@@ -212,7 +214,7 @@ export async function openExecStream(
           else socket?.unref();
         },
         send: (data) => {
-          if (ended || ws.readyState !== WebSocket.OPEN) return false;
+          if (ended || ws.readyState !== WebSocketClient.OPEN) return false;
           // The request, but never the end of stdin: over v4 ending it closes the socket and loses the status.
           ws.send(Buffer.concat([Buffer.from([STDIN]), data]));
           return true;

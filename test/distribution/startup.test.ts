@@ -15,7 +15,7 @@ describe('start-up of the bundled executable', function () {
 
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'reccred-startup-'));
-    bundle = (await buildBundle(path.join(dir, 'kubectl-reccred.cjs'), { markEvaluated: /node_modules[\\/](@kubernetes[\\/]client-node|zod)[\\/]/ })).path;
+    bundle = (await buildBundle(path.join(dir, 'kubectl-reccred.cjs'), { markEvaluated: /node_modules[\\/](@kubernetes[\\/]client-node|zod|ws)[\\/]/ })).path;
     // Prints what was evaluated when the process exits, on fd 3 so that the command's own output stays apart.
     fs.writeFileSync(preload(), `process.on('exit', () => require('fs').writeSync(3, JSON.stringify(globalThis.__reccredEvaluated ?? [])));\n`);
   });
@@ -55,6 +55,11 @@ describe('start-up of the bundled executable', function () {
     const mods = evaluated(['get', 'rec', '--request-timeout', '1s'], { KUBECONFIG: kubeconfigFor('{token: t}') });
     assert.ok(mods.length > 0, 'the marker reported');
     assert.deepEqual(kubeClient(mods), []);
+    // Nor the WebSocket client, which only an exec session needs.
+    assert.deepEqual(
+      mods.filter((m) => /node_modules[\\/]ws[\\/]/.test(m)),
+      [],
+    );
   });
 
   it('the marker works: an auth-provider (oidc) user, which only the client implements here, evaluates it', () => {
