@@ -169,21 +169,24 @@ function matcher(secret: string): (text: string) => string {
     starts.add(first.charCodeAt(0)).add(first.toUpperCase().charCodeAt(0));
   }
 
-  /** The end of the secret written from character k on at `at`, or -1; `failed` remembers dead ends (k, at). */
-  const charsFrom = (text: string, at: number, k: number, failed: Set<number>): number => {
+  // The farthest a match of the secret written character by character reaches past its start.
+  const span = chars.reduce((sum, forms) => sum + Math.max(...forms.map((f) => f.text.length)), 0);
+
+  /** The end of the secret written from character k on at `at`, or -1. */
+  const charsFrom = (text: string, at: number, k: number, deadEnds: DeadEnds): number => {
     if (k === chars.length) return at;
-    const key = at * (chars.length + 1) + k;
-    if (failed.has(key)) return -1;
+    if (deadEnds.has(at, k)) return -1;
     for (const form of chars[k] ?? []) {
       if (!literalAt(text, at, form)) continue;
-      const end = charsFrom(text, at + form.text.length, k + 1, failed);
+      const end = charsFrom(text, at + form.text.length, k + 1, deadEnds);
       if (end >= 0) return end;
     }
-    failed.add(key);
+    // Character 0 is tried once per position: only later ones can be reached again, by another way.
+    if (k > 0) deadEnds.add(at, k);
     return -1;
   };
-  const matchAt = (text: string, at: number, failed: Set<number>): number => {
-    const end = charsFrom(text, at, 0, failed);
+  const matchAt = (text: string, at: number, deadEnds: DeadEnds): number => {
+    const end = charsFrom(text, at, 0, deadEnds);
     if (end >= 0) return end;
     for (const core of cores) if (base64At(text, at, core)) return at + core.length;
     if (hexForm && literalAt(text, at, hexForm)) return at + hexForm.text.length;
@@ -192,9 +195,9 @@ function matcher(secret: string): (text: string) => string {
   return (text) => {
     let out = '';
     let copied = 0;
-    const failed = new Set<number>();
+    const deadEnds = new DeadEnds(span, chars.length);
     for (let at = 0; at < text.length;) {
-      const end = starts.has(text.charCodeAt(at)) ? matchAt(text, at, failed) : -1;
+      const end = starts.has(text.charCodeAt(at)) ? matchAt(text, at, deadEnds) : -1;
       if (end > at) {
         out += text.slice(copied, at) + MASK;
         at = copied = end;
@@ -202,6 +205,41 @@ function matcher(secret: string): (text: string) => string {
     }
     return copied === 0 ? text : out + text.slice(copied);
   };
+}
+
+/**
+ * Where the secret cannot be completed: (position, character index) pairs. Whether it can depends on those two
+ * alone, so a dead end found from one start holds for every later start (without this, a secret of many
+ * characters with two forms that both fit, such as % and %25, would be tried in exponentially many ways).
+ * Starts only move forward and a match reaches at most `span` past its start, so only positions within `span`
+ * of the current start matter: a ring of span + 1 rows, each row overwritten when a later position takes its
+ * place. Memory stays at most (span + 1) x characters bytes, whatever the text's length.
+ */
+class DeadEnds {
+  private readonly rows: (Uint8Array | undefined)[];
+  private readonly rowAt: Int32Array;
+
+  constructor(
+    span: number,
+    private readonly width: number,
+  ) {
+    this.rows = new Array<Uint8Array | undefined>(span + 1);
+    this.rowAt = new Int32Array(span + 1).fill(-1);
+  }
+
+  has(at: number, k: number): boolean {
+    const slot = at % this.rows.length;
+    return this.rowAt[slot] === at && this.rows[slot]?.[k] === 1;
+  }
+
+  add(at: number, k: number): void {
+    const slot = at % this.rows.length;
+    let row = this.rows[slot];
+    if (!row) row = this.rows[slot] = new Uint8Array(this.width);
+    else if (this.rowAt[slot] !== at) row.fill(0);
+    this.rowAt[slot] = at;
+    row[k] = 1;
+  }
 }
 
 /** One redactor per process: a secret once seen is scrubbed from everything printed after. */

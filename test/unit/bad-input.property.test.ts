@@ -30,34 +30,7 @@ import { SecretKeyTarget } from '../../src/store/to-secret.js';
 import { durationOracle, inPodOracle, isEmailLikeLogin, passwordFileOracle, passwordStdinOracle, PASSWORD_MAX, toSecretOracle, USERNAME_MAX } from './bad-input.oracle.js';
 import { answersOf, NONCE, restRequest, runOne } from './in-pod-runner.js';
 import { isDns1123Label, isDns1123Subdomain, isSecretDataKey } from './kubernetes-names.oracle.js';
-
-/**
- * fc.assert, failing with the property's own AssertionError (fast-check 4 keeps it in `cause`) with the counterexample
- * in front: a property that fails is a failed assertion, for mocha and for the mutation runner alike.
- */
-const asAssertion = (err: unknown): never => {
-  const cause = err instanceof Error ? err.cause : undefined;
-  if (err instanceof Error && cause instanceof assert.AssertionError) {
-    cause.message = `${err.message.split('\n\nHint:')[0] ?? ''}\n${cause.message}`;
-    throw cause;
-  }
-  throw err;
-};
-function holds<Ts>(property: fc.IAsyncProperty<Ts>, params?: fc.Parameters<Ts>): Promise<void>;
-function holds<Ts>(property: fc.IProperty<Ts>, params?: fc.Parameters<Ts>): void;
-function holds<Ts>(property: fc.IProperty<Ts> | fc.IAsyncProperty<Ts>, params?: fc.Parameters<Ts>): void | Promise<void> {
-  try {
-    // fc.assert returns a promise for an async property only.
-    const done: unknown = fc.assert(property as fc.IAsyncProperty<Ts>, params);
-    return done instanceof Promise ? done.then(() => undefined, asAssertion) : undefined;
-  } catch (err) {
-    return asAssertion(err);
-  }
-}
-
-const SEED = Number(process.env.RECCRED_SEED) || 20251125;
-/** Each property its own seed (derived from SEED and its name), so two properties never draw the same inputs. */
-const params = (numRuns: number, property: string) => ({ seed: [...property].reduce((h, c) => Math.imul(h ^ c.charCodeAt(0), 16777619), SEED) | 0, numRuns });
+import { holds, params } from './property-holds.js';
 
 // ---- counting the distinct inputs that ran ----------------------------------------------------------------
 const ran: Record<string, { valid: Set<string>; invalid: Set<string> }> = {};
