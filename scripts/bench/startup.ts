@@ -185,7 +185,7 @@ async function measure(): Promise<string> {
       '',
       `Plugin: ${exe.label}. Reference: \`${kubectl.path}\` ${kubectl.version}, run directly. Peak memory: ${
         withRss ? `peak RSS (wait4's ru_maxrss through GNU time), median of 5 runs after 1 warm-up` : 'not measured: no GNU time at /usr/bin/time'
-      }. \`get\` runs against a simulated cluster of 1 REC with 1 pod in this process (no added latency); kubectl with a warm discovery cache. Every command runs without NODE_EXTRA_CA_CERTS (set on this machine for its proxy).`,
+      }. \`get\` runs against a simulated cluster of 1 REC with 1 pod in this process (no added latency for the target; then ${LATENCY_MS} ms before every API response, as in the other sections); kubectl with a warm discovery cache. Every command runs without NODE_EXTRA_CA_CERTS (set on this machine for its proxy).`,
       '',
       '| command | median wall ms | peak memory (RSS) | ratio, target |',
       '|---|---:|---:|---|',
