@@ -216,28 +216,29 @@ function matcher(secret: string): (text: string) => string {
  * place. Memory stays at most (span + 1) x characters bytes, whatever the text's length.
  */
 class DeadEnds {
-  private readonly rows: (Uint8Array | undefined)[];
-  private readonly rowAt: Int32Array;
+  // Made at the first dead end: most scrubs of most texts never backtrack.
+  private rows: (Uint8Array | undefined)[] | undefined;
+  private rowAt: Int32Array | undefined;
 
   constructor(
-    span: number,
+    private readonly span: number,
     private readonly width: number,
-  ) {
-    this.rows = new Array<Uint8Array | undefined>(span + 1);
-    this.rowAt = new Int32Array(span + 1).fill(-1);
-  }
+  ) {}
 
   has(at: number, k: number): boolean {
+    if (!this.rows || !this.rowAt) return false;
     const slot = at % this.rows.length;
     return this.rowAt[slot] === at && this.rows[slot]?.[k] === 1;
   }
 
   add(at: number, k: number): void {
-    const slot = at % this.rows.length;
-    let row = this.rows[slot];
-    if (!row) row = this.rows[slot] = new Uint8Array(this.width);
-    else if (this.rowAt[slot] !== at) row.fill(0);
-    this.rowAt[slot] = at;
+    const rows = (this.rows ??= new Array<Uint8Array | undefined>(this.span + 1));
+    const rowAt = (this.rowAt ??= new Int32Array(this.span + 1).fill(-1));
+    const slot = at % rows.length;
+    let row = rows[slot];
+    if (!row) row = rows[slot] = new Uint8Array(this.width);
+    else if (rowAt[slot] !== at) row.fill(0);
+    rowAt[slot] = at;
     row[k] = 1;
   }
 }
