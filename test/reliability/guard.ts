@@ -120,10 +120,12 @@ export class Guard {
     child.stdin?.on('error', () => undefined);
     const guarded = result.then((r): GuardedRun => {
       const what = `kubectl reccred ${args.join(' ')} (exit ${r.code}${r.killed ? ', killed' : ''})`;
-      const trace = parseTrace(fs.readFileSync(traceFile, 'utf8'));
+      const trace = parseTrace(readTrace(traceFile, r.killed));
       fs.rmSync(traceFile, { force: true });
       for (const e of trace.execs) this.localArgv.add(`${e.path} ${e.argv.join(' ')}`);
-      const local = assertPluginStartsNothing(trace, args, what);
+      // Killed before kubectl exec'd the plugin: nothing of it ran (a kill aimed at a cluster event can land any time).
+      const neverStarted = r.killed && trace.execs.length === 0;
+      const local = neverStarted ? { processes: 0, execs: 0 } : assertPluginStartsNothing(trace, args, what);
       this.outputs.push(r.stderr);
       if (!options.stdoutHasSecret) this.outputs.push(r.stdout);
       for (const rec of this.sim.recs) this.addPassword(this.sim.credentials(rec.name)?.password);
@@ -362,3 +364,13 @@ export function printTally(label: string, extra: Record<string, number> = {}): v
 }
 
 export { reccred };
+
+/** A run's process trace; empty when the run was killed before strace (started by the plugin's wrapper) opened its log. */
+function readTrace(file: string, killed: boolean): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    if (killed && (err as NodeJS.ErrnoException).code === 'ENOENT') return '';
+    throw err;
+  }
+}

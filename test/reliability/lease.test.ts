@@ -142,6 +142,20 @@ describe('the journal is a lease (end to end)', function () {
     assert.equal(stored(), old, 'the abort rolled back and the lost run removed nothing');
   });
 
+  it('a run killed before kubectl has started the plugin (at a cluster event the run did not cause) changes nothing', async () => {
+    const old = stored();
+    const poke = `poke-${Date.now()}`;
+    const started = g.start(['rotate', REC, '--settle', '2s'], { killWhen: (e) => e.store?.object.metadata.name === poke });
+    // Right after the spawn, long before kubectl execs the plugin: the simulated operator and kubelet make such events too.
+    sim.store.create('secrets', { apiVersion: 'v1', kind: 'Secret', metadata: { name: poke, namespace: NS }, data: {} });
+    const killed = await started.result;
+    assert.equal(killed.killed, true);
+    assert.equal(journalExists(sim, NS, REC), false, 'no journal');
+    assert.equal(stored(), old);
+    assertSettled();
+    sim.store.delete('secrets', NS, poke);
+  });
+
   it('--force when the journal changes between its read and the takeover (409): read again, at most three tries', async () => {
     const journalName = `${REC}-reccred-journal`;
     const conflicts = (n: number) => Object.assign(sim.faults, { secretWriteConflicts: n, secretWriteConflictName: n ? journalName : undefined });
