@@ -110,7 +110,7 @@ function literalAt(text: string, at: number, literal: Literal): boolean {
  * after a prefix (of length k mod 3): character c encodes bits 6c..6c+5, so it is kept when they all lie
  * inside the secret. The one or two boundary characters, shared with the neighbours, are left.
  */
-function base64Cores(bytes: Buffer): string[] {
+export function base64Cores(bytes: Buffer): string[] {
   const cores: string[] = [];
   for (let k = 0; k < 3; k++) {
     const text = Buffer.concat([Buffer.alloc(k), bytes]).toString('base64');
@@ -137,7 +137,7 @@ function base64At(text: string, at: number, core: string): boolean {
  * Past this length a secret is matched by its whole-string forms only: trying every form of every character
  * would cost too much. (Passwords are at most 256 characters.)
  */
-const PER_CHARACTER_MAX = 1024;
+export const PER_CHARACTER_MAX = 1024;
 
 /**
  * Replaces every occurrence of the secret, in any of its forms, with the mask: at each position, first the
