@@ -5,11 +5,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import yaml from 'js-yaml';
 import type { AuditEvent } from '../sim/audit.js';
 import { startSimCluster, type SimCluster } from '../sim/cluster.js';
 import { startProxy, type TestProxy } from '../sim/proxy/proxy.js';
-import { guardOperatorLogins, journalExists, reccred, validPasswords, type RunResult } from './harness.js';
+import { guardOperatorLogins, journalExists, reccred, validPasswords, writeKubeconfig, type RunResult } from './harness.js';
 
 const NS = 'default';
 const FAST = ['--settle', '2s', '--propagation-timeout', '30s'];
@@ -42,22 +41,8 @@ describe('connecting as kubectl does: a rotation through --as, a proxy, an expir
   };
   const apiEvents = (events: readonly AuditEvent[]) => events.filter((e): e is Extract<AuditEvent, { kind: 'api' }> => e.kind === 'api' && !e.uri.startsWith('/sim/'));
   const secretWrites = (events: readonly AuditEvent[]) => apiEvents(events).filter((e) => e.method !== 'GET' && /\/secrets(\/|$|\?)/.test(e.uri) && e.status < 300);
-  const kubeconfig = (name: string, cluster: Record<string, unknown>, user: Record<string, unknown>) => {
-    const file = path.join(dir, name);
-    fs.writeFileSync(
-      file,
-      yaml.dump({
-        apiVersion: 'v1',
-        kind: 'Config',
-        'current-context': 'ctx',
-        clusters: [{ name: 'sim', cluster: { 'certificate-authority': sim.caFile, ...cluster } }],
-        users: [{ name: 'u', user }],
-        contexts: [{ name: 'ctx', context: { cluster: 'sim', user: 'u', namespace: NS } }],
-      }),
-      { mode: 0o600 },
-    );
-    return file;
-  };
+  const kubeconfig = (name: string, cluster: Record<string, unknown>, user: Record<string, unknown>) =>
+    writeKubeconfig(path.join(dir, name), { 'certificate-authority': sim.caFile, ...cluster }, user, NS);
   const ok = (r: RunResult) => assert.equal(r.code, 0, `exit ${String(r.code)}\n${r.stderr}`);
 
   it('--as a user the caller may impersonate: every request and exec upgrade acts as that user; the rotation completes', async () => {

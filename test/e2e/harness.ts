@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import yaml from 'js-yaml';
 import type { AuditEvent } from '../sim/audit.js';
 import type { SimCluster } from '../sim/cluster.js';
 import { straceArgs } from '../sim/pods/exec-trace.js';
@@ -65,6 +66,23 @@ export interface RunOptions {
 
 export interface RunResult extends PluginRun {
   killed: boolean;
+}
+
+/** A kubeconfig of one cluster, one user and their context "ctx" in `namespace`, written readable by its owner only. */
+export function writeKubeconfig(file: string, cluster: Record<string, unknown>, user: Record<string, unknown>, namespace: string): string {
+  fs.writeFileSync(
+    file,
+    yaml.dump({
+      apiVersion: 'v1',
+      kind: 'Config',
+      'current-context': 'ctx',
+      clusters: [{ name: 'sim', cluster }],
+      users: [{ name: 'u', user }],
+      contexts: [{ name: 'ctx', context: { cluster: 'sim', user: 'u', namespace } }],
+    }),
+    { mode: 0o600 },
+  );
+  return file;
 }
 
 export function reccred(sim: SimCluster, args: string[], options: RunOptions = {}): Promise<RunResult> {

@@ -6,10 +6,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import yaml from 'js-yaml';
 import { startSimCluster, type SimCluster } from '../sim/cluster.js';
 import { startProxy, type ProxyTunnel, type TestProxy } from '../sim/proxy/proxy.js';
-import { guardOperatorLogins, startReccred } from './harness.js';
+import { guardOperatorLogins, startReccred, writeKubeconfig } from './harness.js';
 
 const NS = 'default';
 /** Far below the 20 s idle timeout of a pod's exec session, far above a normal run's start-up and work. */
@@ -39,23 +38,13 @@ describe('status --check exits once done, its exec sessions idle, through every 
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  const kubeconfig = (name: string, proxyUrl: string | undefined) => {
-    const file = path.join(dir, `kubeconfig-${name}`);
-    const cluster = { server: sim.apiUrl, 'certificate-authority': bundle, ...(proxyUrl ? { 'proxy-url': proxyUrl } : {}) };
-    fs.writeFileSync(
-      file,
-      yaml.dump({
-        apiVersion: 'v1',
-        kind: 'Config',
-        'current-context': 'ctx',
-        clusters: [{ name: 'sim', cluster }],
-        users: [{ name: 'u', user: { token: sim.users.admin?.token } }],
-        contexts: [{ name: 'ctx', context: { cluster: 'sim', user: 'u', namespace: NS } }],
-      }),
-      { mode: 0o600 },
+  const kubeconfig = (name: string, proxyUrl: string | undefined) =>
+    writeKubeconfig(
+      path.join(dir, `kubeconfig-${name}`),
+      { server: sim.apiUrl, 'certificate-authority': bundle, ...(proxyUrl ? { 'proxy-url': proxyUrl } : {}) },
+      { token: sim.users.admin?.token },
+      NS,
     );
-    return file;
-  };
 
   /** Runs the command, timing the whole run and the wait between its last output and its exit. */
   const timedStatus = async (kc: string) => {
