@@ -6,7 +6,8 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildBundle, repoRoot } from './build-bundle.js';
+import { buildBundle, describeBundle, helpTextsPath, repoRoot } from './build-bundle.js';
+import { SCRIPTS } from './bundle/script-loader.js';
 import { buildSeaBlob } from './sea/blob.js';
 import { removeSignature, signAdhoc, verifyAdhocSignature } from './sea/macho.js';
 import { removeAuthenticode, withChecksum } from './sea/pe.js';
@@ -101,9 +102,7 @@ export async function buildBinaries(options: BuildOptions = {}): Promise<BuiltBi
   const root = options.root ?? binRoot;
   const targets = options.targets ?? [...TARGETS];
   const bundle = await buildBundle();
-  log(
-    `bundle: ${path.relative(repoRoot, bundle.path)} (${bundle.bytes} bytes) and ${path.relative(repoRoot, bundle.cliPath)} (${bundle.cliBytes} bytes), version ${bundle.version}`,
-  );
+  log(`bundle: ${describeBundle(bundle)}, version ${bundle.version}`);
   const blobs = new Map<boolean, string>();
   const blobFor = (t: Target): string => {
     const codeCache = carriesCodeCache(t);
@@ -139,7 +138,8 @@ async function checkSameOutputs(built: BuiltBinary[]): Promise<boolean> {
     // Same file names in two folders: the entry names the command line's script.
     const [a, b] = [await buildBundle(path.join(scratch, 'a', 'kubectl-reccred.cjs')), await buildBundle(path.join(scratch, 'b', 'kubectl-reccred.cjs'))];
     let ok = report('bundle', sha256File(a.path), sha256File(b.path));
-    ok = report('bundle (command line)', sha256File(a.cliPath), sha256File(b.cliPath)) && ok;
+    for (const name of SCRIPTS) ok = report(`bundle (${name})`, sha256File(a.scripts[name].path), sha256File(b.scripts[name].path)) && ok;
+    ok = report('bundle (help texts)', sha256File(helpTextsPath(a.path)), sha256File(helpTextsPath(b.path))) && ok;
     for (const codeCache of new Set(built.map((b) => carriesCodeCache(b.target)))) {
       const blobAgain = buildSeaBlob({ main: path.join(repoRoot, 'dist', 'kubectl-reccred.cjs'), output: path.join(scratch, 'again.blob'), codeCache });
       ok = report(codeCache ? 'sea blob (code cache)' : 'sea blob', sha256File(blobPath(codeCache)), createHash('sha256').update(blobAgain).digest('hex')) && ok;

@@ -1,13 +1,15 @@
 // Bundles the CLI into CommonJS scripts, the only form a Node single executable application (SEA) runs:
-// no file system module loading, no ESM entry. Two of them: the entry, which answers help, version and the
-// completion scripts alone, and the command line it loads for the rest (as an asset in the SEA,
-// scripts/bundle/cli-loader.ts). Usable alone: `tsx scripts/build-bundle.ts`.
+// no file system module loading, no ESM entry. The entry, which answers help, version and the completion
+// scripts alone, and the scripts it loads for the rest (assets in the SEA, scripts/bundle/script-loader.ts).
+// Usable alone: `tsx scripts/build-bundle.ts`.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isBuiltin } from 'node:module';
 import * as esbuild from 'esbuild';
+import { getFlagTable } from './bundle/flag-table.js';
 import { renderHelpTexts } from './bundle/help-texts.js';
+import { SCRIPTS, type ScriptName } from './bundle/script-loader.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const bundlePath = path.join(repoRoot, 'dist', 'kubectl-reccred.cjs');
@@ -36,18 +38,11 @@ const OPTIONAL_NATIVE = new Set(['bufferutil', 'utf-8-validate', 'encoding']);
 
 const kubeClientFacade = path.join(repoRoot, 'scripts', 'bundle', 'kube-client-facade.ts');
 
-const kubeClientFacadePlugin: esbuild.Plugin = {
-  name: 'kube-client-facade',
-  setup(build) {
-    build.onResolve({ filter: /^@kubernetes\/client-node$/ }, (args) => (args.importer === kubeClientFacade ? undefined : { path: kubeClientFacade }));
-  },
-};
-
-/** Names src takes from the package index, by static or destructured dynamic import. */
+/** Names src takes from the package (its index or a module of it), by static or destructured dynamic import. */
 function kubeClientNamesUsed(): Set<string> {
   const names = new Set<string>();
-  const importRe = /import\s+(type\s+)?\{([^}]*)\}\s+from\s+'@kubernetes\/client-node'/g;
-  const dynamicRe = /\b(?:const|let)\s*\{([^}]*)\}\s*=\s*await\s+import\('@kubernetes\/client-node'\)/g;
+  const importRe = /import\s+(type\s+)?\{([^}]*)\}\s+from\s+'@kubernetes\/client-node[^']*'/g;
+  const dynamicRe = /\b(?:const|let)\s*\{([^}]*)\}\s*=\s*await\s+import\('@kubernetes\/client-node[^']*'\)/g;
   for (const file of fs.readdirSync(path.join(repoRoot, 'src'), { recursive: true, encoding: 'utf8' })) {
     if (!file.endsWith('.ts')) continue;
     const text = fs.readFileSync(path.join(repoRoot, 'src', file), 'utf8');
@@ -146,9 +141,8 @@ export interface BundleResult {
   /** The entry script. */
   path: string;
   bytes: number;
-  /** The command line's script (cliScriptPath). */
-  cliPath: string;
-  cliBytes: number;
+  /** The other scripts, each at scriptPath(entry, name). */
+  scripts: Record<ScriptName, { path: string; bytes: number }>;
   version: string;
 }
 
@@ -176,37 +170,81 @@ export interface BundleOptions {
   helpTexts?: boolean;
 }
 
-/** The command line's own script, beside the entry's (`dist/kubectl-reccred-cli.cjs`). */
-export const cliScriptPath = (entry: string) => `${entry.replace(/\.cjs$/, '')}-cli.cjs`;
+/** A script of the bundle, beside the entry (`dist/kubectl-reccred-cli.cjs`). */
+export const scriptPath = (entry: string, name: ScriptName) => `${entry.replace(/\.cjs$/, '')}-${name}.cjs`;
 
 const mainSource = path.join(repoRoot, 'src', 'main.ts');
-const cliLoader = path.join(repoRoot, 'scripts', 'bundle', 'cli-loader.ts');
+const scriptLoader = path.join(repoRoot, 'scripts', 'bundle', 'script-loader.ts');
 
-/** The entry's `import('./commands/cli.js')`, made into loading the CLI script (scripts/bundle/cli-loader.ts). */
-function cliLoaderPlugin(cliFileName: string): esbuild.Plugin {
+/**
+ * Imports that load another script of the bundle (scripts/bundle/script-loader.ts) instead of bundling
+ * their module: `specifier` from `importer` (any importer when undefined) becomes script `name`'s exports.
+ */
+function scriptLinkPlugin(links: { filter: RegExp; importer?: string; name: ScriptName }[], entry: string): esbuild.Plugin {
   return {
-    name: 'cli-loader',
+    name: 'script-link',
     setup(build) {
-      build.onResolve({ filter: /^\.\/commands\/cli\.js$/ }, (args) => (args.importer === mainSource ? { path: 'cli', namespace: 'cli-loader' } : undefined));
-      build.onLoad({ filter: /.*/, namespace: 'cli-loader' }, () => ({
-        contents: `import { loadCli } from ${JSON.stringify(cliLoader)};\nexport const { runCli } = loadCli(${JSON.stringify(cliFileName)});\n`,
-        loader: 'ts',
+      for (const link of links)
+        build.onResolve({ filter: link.filter }, (args) =>
+          link.importer === undefined || args.importer === link.importer ? { path: link.name, namespace: 'script-link' } : undefined,
+        );
+      build.onLoad({ filter: /.*/, namespace: 'script-link' }, (args) => ({
+        // CommonJS, so that `import { x }` and `await import()` both read the script's exports as they are.
+        contents: `module.exports = require(${JSON.stringify(scriptLoader)}).loadScript(${JSON.stringify(args.path)}, ${JSON.stringify(path.basename(scriptPath(entry, args.path as ScriptName)))});\n`,
+        loader: 'js',
         resolveDir: repoRoot,
       }));
     },
   };
 }
 
+/** The help texts beside the entry (`dist/kubectl-reccred-help-texts.json`). */
+export const helpTextsPath = (entry: string) => `${entry.replace(/\.cjs$/, '')}-help-texts.json`;
+
+const builtHelpTextsSource = path.join(repoRoot, 'src', 'commands', 'built-help-texts.ts');
+
 /**
- * Two scripts: the entry (src/main.ts), which answers help, version and the completion scripts alone, and
- * the command line (src/commands/cli.ts, at cliScriptPath), which the entry loads for everything else. Each
- * start compiles the entry; --help never compiles the 2 MB of the other.
+ * src/commands/built-help-texts.ts made to read the texts written beside the entry (or the executable's
+ * asset) when a help is asked for; without texts (a test's bundle), to answer none.
+ */
+function helpTextsPlugin(entry: string, written: boolean): esbuild.Plugin {
+  return {
+    name: 'help-texts',
+    setup(build) {
+      build.onLoad({ filter: /[\\/]src[\\/]commands[\\/]built-help-texts\.ts$/ }, (args) =>
+        args.path === builtHelpTextsSource
+          ? {
+              contents: written
+                ? `let texts;\nexport const builtHelpTexts = () => (texts ??= require(${JSON.stringify(scriptLoader)}).loadHelpTexts(${JSON.stringify(path.basename(helpTextsPath(entry)))}));\n`
+                : 'export const builtHelpTexts = () => undefined;\n',
+              loader: 'js',
+              resolveDir: repoRoot,
+            }
+          : undefined,
+      );
+    },
+  };
+}
+
+/** Every import of @kubernetes/client-node (its index, or a module of it) reads the kube-client script. */
+const kubeClientLink = { filter: /^@kubernetes\/client-node(\/.*)?$/, name: 'kube-client' as const };
+
+const scriptEntries: Record<ScriptName, string> = {
+  cli: path.join(repoRoot, 'src', 'commands', 'cli.ts'),
+  get: path.join(repoRoot, 'src', 'commands', 'get', 'direct.ts'),
+  'kube-client': kubeClientFacade,
+};
+
+/**
+ * The entry (src/main.ts), which answers help, version and the completion scripts alone, and the scripts
+ * it loads (scripts/bundle/script-loader.ts): the command line (src/commands/cli.ts), `get` without yargs
+ * (src/commands/get/direct.ts), and the Kubernetes client, which the other two load for an auth-provider
+ * user only. Each start compiles the entry; --help never compiles the 2 MB of the others.
  */
 export async function buildBundle(outfile = bundlePath, options: BundleOptions = {}): Promise<BundleResult> {
   checkFacadeCovers();
   const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string };
   const helpTexts = options.helpTexts === false ? undefined : await renderHelpTexts();
-  const cliFile = cliScriptPath(outfile);
   const markers = options.markEvaluated ? [evaluationMarker(options.markEvaluated)] : [];
   const common: esbuild.BuildOptions = {
     absWorkingDir: repoRoot,
@@ -234,43 +272,76 @@ export async function buildBundle(outfile = bundlePath, options: BundleOptions =
       'import.meta.url': '__reccred_import_meta_url',
     },
     banner: { js: 'var __reccred_import_meta_url = require("node:url").pathToFileURL(__filename).href;' },
-    metafile: true,
-  };
-  const cli = await esbuild.build({
-    ...common,
-    entryPoints: [path.join(repoRoot, 'src', 'commands', 'cli.ts')],
-    outfile: cliFile,
     // tr46 (under client-node's node-fetch) requires Node's deprecated punycode module, which prints a
     // DeprecationWarning on Node 21+; the npm package is the same code without the warning.
     alias: { punycode: 'punycode/punycode.js' },
-    plugins: [kubeClientFacadePlugin, asciiStringWidthPlugin, zodWithoutLocalesPlugin, yargsWithoutPackageSearchPlugin, ...markers],
-  });
-  const entry = await esbuild.build({
-    ...common,
-    entryPoints: [mainSource],
-    outfile,
-    define: { ...common.define, ...(helpTexts ? { __RECCRED_HELP_TEXTS__: JSON.stringify(helpTexts) } : {}) },
-    plugins: [topLevelAwaitPlugin, cliLoaderPlugin(path.basename(cliFile)), ...markers],
-  });
-  const entryPackages = Object.keys(entry.metafile?.inputs ?? {}).filter((i) => i.includes('node_modules/'));
+    metafile: true,
+  };
+  const commandPlugins = [scriptLinkPlugin([kubeClientLink], outfile), asciiStringWidthPlugin, zodWithoutLocalesPlugin, yargsWithoutPackageSearchPlugin, ...markers];
+  const builds = {
+    cli: esbuild.build({ ...common, entryPoints: [scriptEntries.cli], outfile: scriptPath(outfile, 'cli'), plugins: commandPlugins }),
+    get: esbuild.build({ ...common, entryPoints: [scriptEntries.get], outfile: scriptPath(outfile, 'get'), plugins: commandPlugins }),
+    'kube-client': esbuild.build({ ...common, entryPoints: [scriptEntries['kube-client']], outfile: scriptPath(outfile, 'kube-client'), plugins: markers }),
+    entry: esbuild.build({
+      ...common,
+      entryPoints: [mainSource],
+      outfile,
+      define: {
+        ...common.define,
+        __RECCRED_GET_FLAGS__: JSON.stringify(getFlagTable()),
+      },
+      plugins: [
+        topLevelAwaitPlugin,
+        helpTextsPlugin(outfile, helpTexts !== undefined),
+        scriptLinkPlugin(
+          [
+            { filter: /^\.\/commands\/cli\.js$/, importer: mainSource, name: 'cli' },
+            { filter: /^\.\/commands\/get\/direct\.js$/, importer: mainSource, name: 'get' },
+          ],
+          outfile,
+        ),
+        ...markers,
+      ],
+    }),
+  };
+  const results = Object.fromEntries(await Promise.all(Object.entries(builds).map(async ([name, b]) => [name, await b] as const))) as Record<
+    keyof typeof builds,
+    esbuild.BuildResult & { metafile: esbuild.Metafile }
+  >;
+  const inputs = (name: keyof typeof builds) => Object.keys(results[name].metafile.inputs);
+  const entryPackages = inputs('entry').filter((i) => i.includes('node_modules/'));
   if (entryPackages.length) throw new Error(`the entry script must stay small (every start compiles it), but it bundles ${entryPackages.join(', ')}`);
+  const getStrays = inputs('get').filter((i) => /node_modules\/(yargs|@kubernetes\/client-node)\//.test(i));
+  if (getStrays.length) throw new Error(`the get script must leave yargs and the Kubernetes client out, but it bundles ${getStrays.slice(0, 3).join(', ')}`);
   // Everything must be inside: a SEA's require() reaches built-in modules only. The optional ones are
   // required inside try/catch by their users, which fall back to plain JavaScript.
-  const external = [cli, entry]
-    .flatMap((r) => Object.values(r.metafile?.outputs ?? {}))
+  const external = Object.values(results)
+    .flatMap((r) => Object.values(r.metafile.outputs))
     .flatMap((o) => o.imports)
     .filter((i) => i.external && !isBuiltin(i.path) && !OPTIONAL_NATIVE.has(i.path));
   if (external.length) throw new Error(`bundle left imports outside: ${[...new Set(external.map((i) => i.path))].join(', ')}`);
   // esbuild's charset leaves characters inside regular expression literals as they are: one above U+00FF
-  // (src/duration/duration.ts's micro sign, once) made V8 hold the whole script two bytes a character.
-  for (const file of [outfile, cliFile]) {
+  // (src/duration/duration.ts's micro sign, once) made V8 hold the whole script two bytes a character. The
+  // loader also reads the scripts as latin1 (scripts/bundle/script-loader.ts).
+  for (const file of [outfile, ...SCRIPTS.map((name) => scriptPath(outfile, name))]) {
     const at = fs.readFileSync(file).findIndex((byte) => byte > 0x7f);
     if (at >= 0) throw new Error(`${path.relative(repoRoot, file)} has a non-ASCII character at byte ${at}: write it as an escape in the source`);
   }
-  return { path: outfile, bytes: fs.statSync(outfile).size, cliPath: cliFile, cliBytes: fs.statSync(cliFile).size, version: pkg.version };
+  if (helpTexts) fs.writeFileSync(helpTextsPath(outfile), JSON.stringify(helpTexts));
+  else fs.rmSync(helpTextsPath(outfile), { force: true });
+  const scripts = Object.fromEntries(
+    SCRIPTS.map((name) => [name, { path: scriptPath(outfile, name), bytes: fs.statSync(scriptPath(outfile, name)).size }]),
+  ) as BundleResult['scripts'];
+  return { path: outfile, bytes: fs.statSync(outfile).size, scripts, version: pkg.version };
 }
+
+/** One line: each script and its size. */
+export const describeBundle = (r: BundleResult) =>
+  [`${path.relative(repoRoot, r.path)} (${r.bytes} bytes)`, ...SCRIPTS.map((name) => `${path.relative(repoRoot, r.scripts[name].path)} (${r.scripts[name].bytes} bytes)`)].join(
+    ', ',
+  );
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const r = await buildBundle();
-  process.stdout.write(`${path.relative(repoRoot, r.path)} ${r.bytes} bytes, ${path.relative(repoRoot, r.cliPath)} ${r.cliBytes} bytes (version ${r.version})\n`);
+  process.stdout.write(`${describeBundle(r)}, version ${r.version}\n`);
 }

@@ -3,7 +3,8 @@
 // of HELP_WIDTHS.
 import type { CommandModule } from 'yargs';
 import { cliParser } from '../../src/commands/cli.js';
-import { HELP_WIDTHS, type HelpTexts } from '../../src/commands/quick-answer.js';
+import type { HelpTexts } from '../../src/commands/built-help-texts.js';
+import { HELP_WIDTHS } from '../../src/commands/quick-answer.js';
 import { COMMANDS, SUBCOMMANDS } from '../../src/commands/registry.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

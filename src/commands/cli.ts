@@ -1,27 +1,23 @@
 // The yargs root: every command and flag. main.ts loads it only for what quick-answer.ts cannot answer
 // from texts made at build time; scripts/bundle/help-texts.ts renders those texts from this same parser.
-import yargs, { type Argv } from 'yargs';
-import { z } from 'zod';
+import './zod-config.js';
+import yargs, { type Argv, type CommandModule } from 'yargs';
 import { ExitCode } from '../errors/exit-codes.js';
 import { withGlobalFlags } from './global-flags.js';
 import { completeCommand } from './complete/cmd.js';
 import { COMMANDS } from './registry.js';
+import { reportFailure } from './report-failure.js';
 
-// zod compiles a parser for each object schema with new Function() on its first use (its "JIT"), which no
-// code cache can hold: a run like `get` spent a tenth of its time there. Interpreted, the same checks give
-// the same results (zod's `jitless`, meant for hosts that forbid eval). Set before any schema is made: the
-// modules that make them load after this one.
-z.config({ jitless: true });
-
-/** The parser for `argv`, its help wrapped at `width` columns (helpWidth). */
-export function cliParser(argv: string[], width: number): Argv {
+/** The parser for `argv`, its help wrapped at `width` columns (helpWidth); `commands` for tests only. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function cliParser(argv: string[], width: number, commands: CommandModule<any, any>[] = COMMANDS): Argv {
   return (
     withGlobalFlags(yargs(argv))
       .scriptName('kubectl reccred')
       .usage('Rotate Redis Enterprise cluster (REC) credentials on Kubernetes, safely.\n\nUsage: $0 <command> <rec> [flags]')
       // The registry's list is CommandModule<any, any>[]: yargs types each module by its own flags (see registry.ts).
       // eslint-disable-next-line @typescript-eslint/no-unsafe-argument
-      .command(COMMANDS)
+      .command(commands)
       .command(completeCommand)
       .demandCommand(1, 'name a command; see --help')
       .strict()
@@ -49,16 +45,7 @@ export async function runCli(argv: string[], width: number): Promise<void> {
   try {
     await parser.parseAsync();
   } catch (err) {
-    // Loaded only on failure: its error classes pull in zod schemas that --help never needs.
-    const { explainError } = await import('../procedures/explain-error.js');
-    const e = explainError(err);
-    process.stderr.write(`error: ${e.message}\n${e.hint ? `  ${e.hint}\n` : ''}`);
-    if (process.argv.includes('-vv') || process.argv.includes('-vvv')) {
-      // A stack carries the error's raw message: scrubbed like every other text.
-      const { redactor } = await import('../output/redactor.js');
-      process.stderr.write(`${redactor.stack(err)}\n`);
-    }
-    process.exitCode = e.exitCode;
+    await reportFailure(err, process.argv);
   }
 }
 

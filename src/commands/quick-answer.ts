@@ -3,16 +3,10 @@
 // scripts/bundle/help-texts.ts) for the widths in HELP_WIDTHS; a help at any other width, or a help asked
 // for in any other form, goes to yargs, as does everything else. test/distribution/help-texts.test.ts
 // checks that each text is what yargs prints.
+import { builtHelpTexts, type HelpTexts } from './built-help-texts.js';
 import { completionScript } from './completion/scripts.js';
 import { SHELLS } from './completion/shells.js';
 import { versionLine } from './version/cmd.js';
-
-/** Help texts by width, then by command path: '' for the root, 'get', 'user rotate'. */
-export type HelpTexts = Record<string, Record<string, string>>;
-
-// Replaced at bundle time by esbuild's define; the development entry has none and asks yargs.
-declare const __RECCRED_HELP_TEXTS__: HelpTexts | undefined;
-const BUILT_HELP_TEXTS = typeof __RECCRED_HELP_TEXTS__ === 'object' ? __RECCRED_HELP_TEXTS__ : undefined;
 
 /**
  * The widths rendered: 100, yargs' width when stdout is not a terminal (a pipe, a file, kubectl's
@@ -35,10 +29,10 @@ export function helpPathOf(argv: readonly string[]): string | undefined {
   return words.every((w) => /^[a-z][a-z-]*$/.test(w)) ? words.join(' ') : undefined;
 }
 
-export function quickAnswer(argv: readonly string[], width: number, texts: HelpTexts | undefined = BUILT_HELP_TEXTS): string | undefined {
+export function quickAnswer(argv: readonly string[], width: number, texts: () => HelpTexts | undefined = builtHelpTexts): string | undefined {
   const path = helpPathOf(argv);
   if (path !== undefined) {
-    const atWidth = texts?.[String(width)];
+    const atWidth = texts()?.[String(width)];
     return atWidth && Object.hasOwn(atWidth, path) ? atWidth[path] : undefined;
   }
   if (argv.length === 1 && argv[0] === 'version') return versionLine();

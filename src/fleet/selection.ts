@@ -3,7 +3,7 @@
 import { usageError } from '../errors/exit-codes.js';
 import { openSession, type Session, type SessionOptions } from '../rec/session.js';
 import { concurrencyOf } from './concurrency.js';
-import { validateRecName } from '../rec/rec-target.js';
+import { validateRecName } from '../rec/rec-lookup.js';
 
 export interface FleetMember {
   namespace: string;

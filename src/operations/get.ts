@@ -2,8 +2,8 @@
 import { openSession, type SessionOptions } from '../rec/session.js';
 import { redactor } from '../output/redactor.js';
 import type { Outcome } from '../output/result.js';
-import { completeRecTarget, findRec } from '../rec/rec-target.js';
-import { baseResult } from '../procedures/procedure-run.js';
+import { findRec } from '../rec/rec-lookup.js';
+import { baseResult } from '../procedures/base-result.js';
 
 export interface GetRequest {
   session: SessionOptions;
@@ -15,14 +15,15 @@ export interface GetRequest {
 export async function get(request: GetRequest): Promise<Outcome> {
   const session = await openSession(request.session);
   const found = await findRec(session, request.rec);
-  // The credentials and the pods at once: one round trip less than one after the other.
-  const [target, creds] = await Promise.all([completeRecTarget(session, found), found.store.read()]);
+  // The credentials and the pods at once: one round trip less than one after the other. Nothing else of a
+  // procedure's target (pod transport, REST client, journal) is made, nor loaded.
+  const [pods, creds] = await Promise.all([session.cluster.listRecPods(found.name), found.store.read()]);
   redactor.add(creds.password);
+  const target = { ...found, namespace: session.namespace, pods };
   const result = baseResult('get', session, request.rec, target);
   result.username = creds.username;
   result.phase = 'read';
   result.steps = [];
-  result.pods = target.pods.map((p) => ({ name: p.metadata.name, propagation: 'unknown' as const }));
   if (request.reveal) result.password = creds.password;
   const masked = request.reveal ? creds.password : `******** (${creds.password.length} characters; --reveal to show)`;
   return {

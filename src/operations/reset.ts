@@ -11,7 +11,8 @@ import { runJournaled } from '../procedures/journaled-run.js';
 import { runReset } from '../procedures/password-reset.js';
 import { rotationPreflight } from '../procedures/preflight.js';
 import { refuseIfActiveActive } from '../procedures/active-active.js';
-import { baseResult, interruptSignal, outcome } from '../procedures/procedure-run.js';
+import { baseResult } from '../procedures/base-result.js';
+import { interruptSignal, outcome } from '../procedures/procedure-run.js';
 import { interruptedBeforeChange } from '../procedures/explain-error.js';
 import { describeLockout } from '../rest/lockout-policy.js';
 

@@ -16,7 +16,8 @@ import { rollBackRotation, runRotation, type ProcedureContext } from '../procedu
 import { abandonReset, runReset } from '../procedures/password-reset.js';
 import { rollBackUserChange, runUserChange } from '../procedures/user-change.js';
 import { checkPermissions, RESUME_PERMISSIONS } from '../procedures/preflight.js';
-import { baseResult, interruptSignal, procedureContext, outcome, resumeHint } from '../procedures/procedure-run.js';
+import { baseResult } from '../procedures/base-result.js';
+import { interruptSignal, procedureContext, outcome, resumeHint } from '../procedures/procedure-run.js';
 import { recordEnd, recordOverlapExceeded, recordResumed } from '../procedures/milestones.js';
 
 /** How finish and abort drive each admin operation the REC journal can hold. */

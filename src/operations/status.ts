@@ -11,7 +11,8 @@ import { formatDuration } from '../duration/duration.js';
 import { AuthenticationFailedError } from '../rest/rest-errors.js';
 import type { StoredCredentials } from '../store/credential-store.js';
 import { loadRecTarget, type RecTarget } from '../rec/rec-target.js';
-import { baseResult, outcome } from '../procedures/procedure-run.js';
+import { baseResult } from '../procedures/base-result.js';
+import { outcome } from '../procedures/procedure-run.js';
 import { podPropagation } from '../procedures/waits.js';
 import { ROTATED_AT } from '../store/secret-store.js';
 

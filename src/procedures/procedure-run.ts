@@ -52,22 +52,6 @@ export function procedureContext(
   return ctx;
 }
 
-export function baseResult(command: string, session: Session, recName: string, target?: RecTarget): Result {
-  return {
-    apiVersion: 'reccred.redis.io/v1',
-    kind: 'Result',
-    command,
-    rec: recName,
-    namespace: session.namespace,
-    store: target ? { type: target.storeType, location: target.store.location } : undefined,
-    phase: 'not-started',
-    exitCode: 0,
-    message: '',
-    steps: session.progress.steps,
-    pods: target ? target.pods.map((p) => ({ name: p.metadata.name, propagation: 'unknown' as const })) : [],
-  };
-}
-
 export function resumeHint(target: { name: string; namespace: string }): string {
   const ns = `-n ${target.namespace}`;
   return `run "kubectl reccred finish ${target.name} ${ns}" to complete it, or "kubectl reccred abort ${target.name} ${ns}" to roll it back`;

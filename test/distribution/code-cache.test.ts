@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { carriesCodeCache } from '../../scripts/build-binaries.js';
-import { bundlePath, cliScriptPath } from '../../scripts/build-bundle.js';
+import { bundlePath, scriptPath } from '../../scripts/build-bundle.js';
 import { makeCodeCache } from '../../scripts/sea/code-cache.js';
 import { findTarget, TARGETS } from '../../scripts/sea/runtime.js';
 import { freshBinaries } from './built-binaries.js';
@@ -43,6 +43,26 @@ vm.Script = class extends Script { constructor(code, options) { super(code, opti
     assert.match(r.stderr, /^\[probe\] cache \d+ rejected false\n$/);
   });
 
+  it("get's own script (get without yargs) comes with its cache too, used as it is", () => {
+    const r = spawnSync(exe, ['get', 'rec', '--kubeconfig', path.join(dir, 'missing')], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: `--require ${probe()}` } });
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /^\[probe\] cache \d+ rejected false\nerror: .*kubeconfig/);
+  });
+
+  it('loads the Kubernetes client, a script without a cache, from its assets for an auth-provider (oidc) user', () => {
+    const kubeconfig = path.join(dir, 'oidc-kubeconfig');
+    fs.writeFileSync(
+      kubeconfig,
+      'apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters: [{name: k, cluster: {server: "https://127.0.0.1:1"}}]\n' +
+        'users: [{name: u, user: {auth-provider: {name: oidc, config: {client-id: x, id-token: t, idp-issuer-url: "https://127.0.0.1:1"}}}}]\n' +
+        'contexts: [{name: c, context: {cluster: k, user: u}}]\n',
+    );
+    const r = spawnSync(exe, ['get', 'rec', '--request-timeout', '1s'], { encoding: 'utf8', env: { ...process.env, KUBECONFIG: kubeconfig } });
+    // Past the client (it adds the token), at the closed port.
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /^error: cannot reach the Kubernetes API: connect ECONNREFUSED 127\.0\.0\.1:1/);
+  });
+
   it('when V8 refuses it (a V8 flag in NODE_OPTIONS), the answer is the same and nothing more is printed', () => {
     const r = complete(`--max-old-space-size=1000 --require ${probe()}`);
     assert.equal(r.status, 0, r.stderr);
@@ -52,8 +72,8 @@ vm.Script = class extends Script { constructor(code, options) { super(code, opti
 
   it('is made the same from the same script', () => {
     // The script the executable was built from (freshBinaries built it, or found it current).
-    const cli = cliScriptPath(bundlePath);
-    const [a, b] = [makeCodeCache(cli, path.join(dir, 'a.cache')), makeCodeCache(cli, path.join(dir, 'b.cache'))];
+    const cli = scriptPath(bundlePath, 'cli');
+    const [a, b] = [makeCodeCache('cli', cli, path.join(dir, 'a.cache')), makeCodeCache('cli', cli, path.join(dir, 'b.cache'))];
     assert.ok(a.length > 100_000, `a cache of ${a.length} bytes`);
     assert.ok(a.equals(b), 'two caches of the same script differ');
   });

@@ -81,7 +81,10 @@ describe('help texts rendered at build time', function () {
   it('leaves a width it has no texts for, and any other form, to yargs', async () => {
     assert.equal(quickAnswer(['--help'], 90), undefined);
     assert.equal(quickAnswer(['get', 'rec', '--help'], 100), undefined);
-    assert.equal(quickAnswer(['constructor', '--help'], 100, { '100': {} }), undefined);
+    assert.equal(
+      quickAnswer(['constructor', '--help'], 100, () => ({ '100': {} })),
+      undefined,
+    );
     for (const args of [['--help'], ['get', '--help'], ['user', 'rotate', '-h']]) {
       const r = run(cached, args, 90);
       assert.equal(r.stdout, await renderHelp(args, 90), `${args.join(' ')} at 90`);

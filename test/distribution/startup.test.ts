@@ -1,5 +1,5 @@
-// --help and version must not pay for the Kubernetes client: the bundle is built with a marker in every
-// module of @kubernetes/client-node (and zod, to prove the marker fires) and run as the executable runs it.
+// --help and version must not pay for the Kubernetes client, nor `get` for yargs: the bundle is built with a
+// marker in every module of @kubernetes/client-node, zod, ws and yargs, and run as the executable runs it.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -15,7 +15,7 @@ describe('start-up of the bundled executable', function () {
 
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'reccred-startup-'));
-    bundle = (await buildBundle(path.join(dir, 'kubectl-reccred.cjs'), { markEvaluated: /node_modules[\\/](@kubernetes[\\/]client-node|zod|ws)[\\/]/ })).path;
+    bundle = (await buildBundle(path.join(dir, 'kubectl-reccred.cjs'), { markEvaluated: /node_modules[\\/](@kubernetes[\\/]client-node|zod|ws|yargs)[\\/]/ })).path;
     // Prints what was evaluated when the process exits, on fd 3 so that the command's own output stays apart.
     fs.writeFileSync(preload(), `process.on('exit', () => require('fs').writeSync(3, JSON.stringify(globalThis.__reccredEvaluated ?? [])));\n`);
   });
@@ -60,6 +60,19 @@ describe('start-up of the bundled executable', function () {
       mods.filter((m) => /node_modules[\\/]ws[\\/]/.test(m)),
       [],
     );
+  });
+
+  const yargsModules = (mods: string[]) => mods.filter((m) => /node_modules[\\/]yargs[\\/]/.test(m));
+
+  it('get in its plain forms does not evaluate yargs (src/commands/plain-argv.ts), and with -v it does', () => {
+    const env = { KUBECONFIG: kubeconfigFor('{token: t}') };
+    const plain = evaluated(['get', 'rec', '-n', 'redis', '--request-timeout', '1s'], env);
+    assert.ok(
+      plain.some((m) => m.includes('node_modules/zod/')),
+      'the marker reported get loading zod',
+    );
+    assert.deepEqual(yargsModules(plain), []);
+    assert.ok(yargsModules(evaluated(['get', 'rec', '-v', '--request-timeout', '1s'], env)).length > 0, 'get -v goes through yargs');
   });
 
   it('the marker works: an auth-provider (oidc) user, which only the client implements here, evaluates it', () => {

@@ -1,10 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { sessionOptions, type GlobalFlags } from '../global-flags.js';
-
-interface GetFlags extends GlobalFlags {
-  rec: string;
-  reveal: boolean;
-}
+import type { GetFlags } from './run.js';
 
 export const getCommand: CommandModule<object, GetFlags> = {
   command: 'get <rec>',
@@ -16,8 +11,7 @@ export const getCommand: CommandModule<object, GetFlags> = {
       .example('$0 get rec -n redis', 'username and masked password')
       .example('$0 get rec --reveal -o json | jq -r .password', 'the password, for a script') as never,
   handler: async (argv) => {
-    const [{ get }, { printAndExit }] = await Promise.all([import('../../operations/get.js'), import('../outcome.js')]);
-    const session = sessionOptions(argv);
-    await printAndExit(get({ session, rec: argv.rec, reveal: argv.reveal }), session.output);
+    const { runGet } = await import('./run.js');
+    await runGet(argv);
   },
 };

@@ -1,0 +1,111 @@
+// `get` read without yargs (src/commands/plain-argv.ts, with the table scripts/bundle/flag-table.ts takes from
+// the flag declarations) must give what yargs gives: for every argument list it answers, the yargs command line
+// (commands/cli.ts, get's handler swapped for a recorder) accepts the same list and hands get the same value
+// for every flag and the REC's name. Lists it does not answer go to yargs, so they need no check here; the
+// common forms must be answered, or the fast path would be dead code.
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import type { CommandModule } from 'yargs';
+import { getFlagTable, recordFlagTable } from '../../scripts/bundle/flag-table.js';
+import { cliParser } from '../../src/commands/cli.js';
+import { getCommand } from '../../src/commands/get/cmd.js';
+import { COMMANDS } from '../../src/commands/registry.js';
+import { parsePlainArgv } from '../../src/commands/plain-argv.js';
+import { holds, params } from './property-holds.js';
+
+const table = getFlagTable();
+const camelCase = (name: string) => name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+const KEYS = [table.positional, ...Object.keys(table.flags).map(camelCase)];
+const project = (parsed: Record<string, unknown>) => Object.fromEntries(KEYS.map((k) => [k, parsed[k]]));
+
+/** What yargs hands get's handler for `argv`, or the failure it reports. */
+async function viaYargs(argv: string[]): Promise<{ flags: Record<string, unknown> } | { failed: string }> {
+  let flags: Record<string, unknown> | undefined;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const recorder: CommandModule<any, any> = { ...getCommand, handler: (a: Record<string, unknown>) => void (flags = a) };
+  const commands = COMMANDS.map((c) => (c === getCommand ? recorder : c));
+  const parser = cliParser(argv, 100, commands)
+    .exitProcess(false)
+    .fail((msg, err) => {
+      throw err ?? new Error(msg);
+    });
+  try {
+    await parser.parseAsync();
+  } catch (err) {
+    return { failed: (err as Error).message };
+  }
+  return flags ? { flags } : { failed: 'the handler did not run' };
+}
+
+const FLAG_NAMES = Object.keys(table.flags);
+const value = fc.oneof(
+  fc.constantFrom('redis', 'ns-1', 'ctx', 'text', 'json', 'yaml', '30s', '0', '10', 'true', 'false', '/tmp/kc', 'a=b', 'x y', '1e3', '-1', '--x', '', ' '),
+  fc.string({ maxLength: 6 }),
+);
+const flagToken = fc.oneof(
+  fc.constantFrom(...FLAG_NAMES).map((n) => [`--${n}`]),
+  fc.tuple(fc.constantFrom(...FLAG_NAMES), value).map(([n, v]) => [`--${n}`, v]),
+  fc.tuple(fc.constantFrom(...FLAG_NAMES), value).map(([n, v]) => [`--${n}=${v}`]),
+  fc.tuple(fc.constantFrom('n', 's', 'o', 'q', 'y', 'v'), value).map(([a, v]) => [`-${a}`, v]),
+  // A flag given twice: yargs keeps the last value of most (their coerce), but makes a list of --tls-server-name's.
+  fc.tuple(fc.constantFrom('tls-server-name', 'namespace', 'output', 'reveal'), value, value).map(([n, a, b]) => [`--${n}`, a, `--${n}=${b}`]),
+  fc.constantFrom(['-q'], ['-y'], ['-v'], ['-vv'], ['--no-color'], ['--help'], ['-h'], ['--'], ['--unknown', 'x'], ['--requestTimeout', '5s'], ['-n=x'], ['-nredis']),
+);
+const argvArb = fc
+  .tuple(fc.constantFrom('get', 'get', 'get', 'status'), fc.array(fc.oneof(flagToken, fc.constantFrom(['rec'], ['rec-2'], ['12'], ['x'])), { maxLength: 6 }))
+  .map(([command, parts]) => [command, ...parts.flat()]);
+
+describe('get without yargs (commands/plain-argv.ts)', () => {
+  it('answers only what yargs answers, with the same flags', async () => {
+    let answered = 0;
+    await holds(
+      fc.asyncProperty(argvArb, async (argv) => {
+        const plain = parsePlainArgv(argv, table);
+        if (!plain) return;
+        answered++;
+        const yargs = await viaYargs(argv);
+        assert.ok('flags' in yargs, `${JSON.stringify(argv)}: read without yargs, but yargs says: ${'failed' in yargs ? yargs.failed : ''}`);
+        assert.deepEqual(project(plain), project(yargs.flags), JSON.stringify(argv));
+      }),
+      params(600, 'plain-argv'),
+    );
+    assert.ok(answered > 60, `only ${answered} of 600 lists were read without yargs: the property says little`);
+  });
+
+  it('answers the common forms', async () => {
+    for (const argv of [
+      ['get', 'rec'],
+      ['get', 'rec', '-n', 'redis'],
+      ['get', '-n', 'redis', 'rec', '--reveal', '-o', 'json'],
+      ['get', 'rec', '--context=kind-a', '--kubeconfig', '/tmp/kc', '--request-timeout', '5s'],
+      ['get', 'rec', '--as', 'admin', '--insecure-skip-tls-verify', '-q'],
+    ]) {
+      const plain = parsePlainArgv(argv, table);
+      assert.ok(plain, `${argv.join(' ')}: read without yargs`);
+      const yargs = await viaYargs(argv);
+      assert.ok('flags' in yargs, argv.join(' '));
+      assert.deepEqual(project(plain), project(yargs.flags), argv.join(' '));
+    }
+  });
+
+  it('leaves to yargs what it cannot carry: repeats, counts, arrays, --no-X, unknown flags, help', () => {
+    for (const argv of [
+      ['get', 'rec', '-n', 'a', '-n', 'b'],
+      ['get', 'rec', '-vv'],
+      ['get', 'rec', '--as-group', 'g'],
+      ['get', 'rec', '--no-color'],
+      ['get', 'rec', '--reveal', 'false'],
+      ['get', 'rec', '--unknown'],
+      ['get', 'rec', '--help'],
+      ['get', 'rec', 'other'],
+      ['get'],
+      ['status', 'rec'],
+    ])
+      assert.equal(parsePlainArgv(argv, table), undefined, argv.join(' '));
+  });
+
+  it('the table refuses a builder whose checks it could not carry', () => {
+    const checked: CommandModule = { command: 'get <rec>', describe: 'get', builder: (y) => y.positional('rec', { type: 'string' }).check(() => true), handler: () => undefined };
+    assert.throws(() => recordFlagTable(checked), /\.check\(\)/);
+  });
+});
