@@ -73,9 +73,15 @@ export function loadScript(name: ScriptName, fileBesideEntry: string): unknown {
   return compileScript(fs.readFileSync(file, 'latin1'), file, require).exports;
 }
 
-/** The help texts (HELP_TEXTS_ASSET), read when a help is asked for; `fileBesideEntry` names their file beside a plain bundle. */
+/**
+ * The help texts (HELP_TEXTS_ASSET), read when a help is asked for; `fileBesideEntry` names their file beside a
+ * plain bundle. Missing or unreadable, there are none: yargs renders the help itself.
+ */
 export function loadHelpTexts(fileBesideEntry: string): unknown {
-  const text = isSea() ? asset(HELP_TEXTS_ASSET)?.toString('utf8') : fs.readFileSync(path.join(__dirname, fileBesideEntry), 'utf8');
-  if (text === undefined) throw new Error(`the executable lacks its ${HELP_TEXTS_ASSET} asset`);
-  return JSON.parse(text);
+  try {
+    const text = isSea() ? asset(HELP_TEXTS_ASSET)?.toString('utf8') : fs.readFileSync(path.join(__dirname, fileBesideEntry), 'utf8');
+    return text === undefined ? undefined : JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }

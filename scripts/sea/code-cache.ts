@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
+import { getFlagTable } from '../bundle/flag-table.js';
 import type { ScriptName } from '../bundle/script-loader.js';
 import { hostTarget, runtimeBinary } from './runtime.js';
 
@@ -23,11 +24,15 @@ export function makeCodeCache(name: ScriptName, scriptFile: string, output: stri
     try {
       // No environment: no NODE_OPTIONS (V8 flags there would make a cache the executable rejects), no
       // KUBECONFIG, no HOME; the run's answer (an error, exit 2) is not wanted.
-      execFileSync(runtimeBinary(hostTarget(), log), ['--random-seed=1', makerScript, name, scriptFile, path.join(scratch, 'no-kubeconfig'), output], {
-        cwd: scratch,
-        env: {},
-        stdio: ['ignore', 'ignore', 'pipe'],
-      });
+      execFileSync(
+        runtimeBinary(hostTarget(), log),
+        ['--random-seed=1', makerScript, name, scriptFile, path.join(scratch, 'no-kubeconfig'), output, JSON.stringify(getFlagTable())],
+        {
+          cwd: scratch,
+          env: {},
+          stdio: ['ignore', 'ignore', 'pipe'],
+        },
+      );
     } catch (err) {
       throw new Error(`making the code cache failed:\n${(err as { stderr?: Buffer }).stderr ?? ''}`, { cause: err });
     }

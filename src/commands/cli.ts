@@ -8,6 +8,9 @@ import { completeCommand } from './complete/cmd.js';
 import { COMMANDS } from './registry.js';
 import { reportFailure } from './report-failure.js';
 
+/** The help option and its alias. yargs also takes a last positional of either name as asking for help. */
+export const HELP_OPTION = ['help', 'h'] as const;
+
 /** The parser for `argv`, its help wrapped at `width` columns (helpWidth); `commands` for tests only. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function cliParser(argv: string[], width: number, commands: CommandModule<any, any>[] = COMMANDS): Argv {
@@ -22,8 +25,8 @@ export function cliParser(argv: string[], width: number, commands: CommandModule
       .demandCommand(1, 'name a command; see --help')
       .strict()
       .version(false)
-      .help('help')
-      .alias('help', 'h')
+      .help(HELP_OPTION[0])
+      .alias(...HELP_OPTION)
       .wrap(width)
       .epilogue(
         'Exit codes: 0 done; 1 failed, nothing left changed (or rolled back); 2 usage or bad input;\n' +

@@ -22,7 +22,7 @@ export interface GlobalFlags extends Omit<ConnectionOptions, 'asGroups'> {
 }
 
 /** A repeated single-valued flag: the last occurrence wins, as in kubectl. */
-const lastValue = (v: unknown): unknown => (Array.isArray(v) ? v.at(-1) : v);
+export const lastValue = (v: unknown): unknown => (Array.isArray(v) ? v.at(-1) : v);
 
 export function withGlobalFlags<T>(y: Argv<T>) {
   return (

@@ -1,7 +1,7 @@
 // A command's arguments in their plain forms, read without yargs from a table of its flags that the build
 // takes from the same declarations yargs is given (scripts/bundle/flag-table.ts). Every other form (a
-// repeated flag, --no-X, -vv, an array or count flag, a value that starts with '-', an unknown flag, --help)
-// is left to yargs: the answer is then undefined. test/unit/plain-argv.property.test.ts checks that every
+// repeated flag, --no-X, -vv, an array or count flag, a value that starts with '-' or, after '=', with a
+// quote, an unknown flag, --help, a positional that names help) is left to yargs: the answer is then undefined. test/unit/plain-argv.property.test.ts checks that every
 // answer is the one yargs gives.
 
 /** A flag as the command line declares it to yargs (the fields this parser reads). */
@@ -18,6 +18,8 @@ export interface FlagTable {
   command: string;
   positional: string;
   flags: Record<string, FlagSpec>;
+  /** The help option's names: yargs shows help when the positional is one of them (`get help`). */
+  helpNames: readonly string[];
 }
 
 const camelCase = (name: string) => name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
@@ -64,10 +66,12 @@ export function parsePlainArgv(argv: readonly string[], table: FlagTable): Recor
     if (spec.type !== 'string' && !spec.choices) return undefined;
     const value = eq >= 0 ? token.slice(eq + 1) : argv[++i];
     if (value === undefined || value === '' || value.startsWith('-')) return undefined;
+    // yargs takes a pair of quotes off a value after '=' (yargs-parser's stripQuotes), not off one in a word of its own.
+    if (eq >= 0 && /^["']/.test(value)) return undefined;
     if (spec.choices && !spec.choices.includes(value)) return undefined;
     given.set(name, value);
   }
-  if (positional === undefined) return undefined;
+  if (positional === undefined || table.helpNames.includes(positional)) return undefined;
   const parsed: Record<string, unknown> = { [table.positional]: positional };
   for (const [name, spec] of Object.entries(table.flags)) {
     const value = given.has(name) ? given.get(name) : absentValue(spec);

@@ -5,7 +5,7 @@
 // common forms must be answered, or the fast path would be dead code.
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import type { CommandModule } from 'yargs';
+import type { Argv, CommandModule } from 'yargs';
 import { getFlagTable, recordFlagTable } from '../../scripts/bundle/flag-table.js';
 import { cliParser } from '../../src/commands/cli.js';
 import { getCommand } from '../../src/commands/get/cmd.js';
@@ -38,22 +38,61 @@ async function viaYargs(argv: string[]): Promise<{ flags: Record<string, unknown
 }
 
 const FLAG_NAMES = Object.keys(table.flags);
-const value = fc.oneof(
-  fc.constantFrom('redis', 'ns-1', 'ctx', 'text', 'json', 'yaml', '30s', '0', '10', 'true', 'false', '/tmp/kc', 'a=b', 'x y', '1e3', '-1', '--x', '', ' '),
-  fc.string({ maxLength: 6 }),
+const STRING_FLAGS = FLAG_NAMES.filter((n) => table.flags[n]?.type === 'string' && !table.flags[n]?.array);
+const BOOLEAN_FLAGS = FLAG_NAMES.filter((n) => table.flags[n]?.type === 'boolean');
+const weighted = <T>(...pairs: [number, fc.Arbitrary<T>][]) => fc.oneof(...pairs.map(([weight, arbitrary]) => ({ weight, arbitrary })));
+// Mostly values a user gives; also numbers, dashes, spaces, empty, and any characters at all.
+const value = weighted(
+  [4, fc.constantFrom('redis', 'ns-1', 'ctx', 'kind-a', '30s', '0', '10', '/tmp/kc', 'https://10.0.0.1:6443')],
+  [2, fc.constantFrom('text', 'json', 'yaml', 'true', 'false', 'a=b', 'x y', '1e3', '0x1f', '-1', '--x', '', ' ', '__proto__')],
+  [1, fc.string({ maxLength: 6, unit: 'binary' })],
 );
-const flagToken = fc.oneof(
-  fc.constantFrom(...FLAG_NAMES).map((n) => [`--${n}`]),
-  fc.tuple(fc.constantFrom(...FLAG_NAMES), value).map(([n, v]) => [`--${n}`, v]),
-  fc.tuple(fc.constantFrom(...FLAG_NAMES), value).map(([n, v]) => [`--${n}=${v}`]),
-  fc.tuple(fc.constantFrom('n', 's', 'o', 'q', 'y', 'v'), value).map(([a, v]) => [`-${a}`, v]),
+// yargs takes a pair of quotes off a value after '=' only.
+const quoted = fc.tuple(fc.constantFrom('"', "'"), value).map(([q, v]) => `${q}${v}${q}`);
+const flagToken = weighted(
+  [6, fc.tuple(fc.constantFrom(...STRING_FLAGS), value).map(([n, v]) => [`--${n}`, v])],
+  [4, fc.tuple(fc.constantFrom(...STRING_FLAGS), value).map(([n, v]) => [`--${n}=${v}`])],
+  [3, fc.constantFrom(...BOOLEAN_FLAGS).map((n) => [`--${n}`])],
+  [3, fc.tuple(fc.constantFrom('n', 's', 'o'), value).map(([a, v]) => [`-${a}`, v])],
+  [2, fc.tuple(fc.constantFrom('-o', '--output', '--output='), fc.constantFrom('text', 'json', 'yaml', 'JSON', 'wide')).map(([f, v]) => (f.endsWith('=') ? [`${f}${v}`] : [f, v]))],
+  [1, fc.tuple(fc.constantFrom(...FLAG_NAMES), value).map(([n, v]) => [`--${n}`, v])],
+  [1, fc.tuple(fc.constantFrom(...FLAG_NAMES), quoted).map(([n, v]) => [`--${n}=${v}`])],
+  [1, fc.tuple(fc.constantFrom(...FLAG_NAMES), quoted).map(([n, v]) => [`--${n}`, v])],
   // A flag given twice: yargs keeps the last value of most (their coerce), but makes a list of --tls-server-name's.
-  fc.tuple(fc.constantFrom('tls-server-name', 'namespace', 'output', 'reveal'), value, value).map(([n, a, b]) => [`--${n}`, a, `--${n}=${b}`]),
-  fc.constantFrom(['-q'], ['-y'], ['-v'], ['-vv'], ['--no-color'], ['--help'], ['-h'], ['--'], ['--unknown', 'x'], ['--requestTimeout', '5s'], ['-n=x'], ['-nredis']),
+  [1, fc.tuple(fc.constantFrom('tls-server-name', 'namespace', 'output', 'reveal'), value, value).map(([n, a, b]) => [`--${n}`, a, `--${n}=${b}`])],
+  [
+    1,
+    fc.constantFrom<string[]>(
+      ['-q'],
+      ['-y'],
+      ['-v'],
+      ['-vv'],
+      ['--no-color'],
+      ['--help'],
+      ['-h'],
+      ['--'],
+      ['--unknown', 'x'],
+      ['--requestTimeout', '5s'],
+      ['-n=x'],
+      ['-nredis'],
+      ['--as-group', 'g'],
+    ),
+  ],
+);
+// Positionals yargs may read otherwise: help's names, numbers, the names of commands and of Object's own keys.
+const positional = weighted(
+  [4, fc.constantFrom('rec', 'rec-2', 'redis-enterprise')],
+  [2, fc.constantFrom('12', 'x', 'help', 'h', 'version', 'get', 'completion', 'true', '1e3', '0x1f', '__proto__', 'constructor')],
+  [1, value],
 );
 const argvArb = fc
-  .tuple(fc.constantFrom('get', 'get', 'get', 'status'), fc.array(fc.oneof(flagToken, fc.constantFrom(['rec'], ['rec-2'], ['12'], ['x'])), { maxLength: 6 }))
-  .map(([command, parts]) => [command, ...parts.flat()]);
+  .tuple(
+    fc.constantFrom('get', 'get', 'get', 'get', 'get', 'status'),
+    fc.array(flagToken, { maxLength: 3 }),
+    positional,
+    fc.array(weighted([5, flagToken], [1, positional.map((p) => [p])]), { maxLength: 4 }),
+  )
+  .map(([command, before, rec, after]) => [command, ...before.flat(), rec, ...after.flat()]);
 
 describe('get without yargs (commands/plain-argv.ts)', () => {
   it('answers only what yargs answers, with the same flags', async () => {
@@ -67,9 +106,9 @@ describe('get without yargs (commands/plain-argv.ts)', () => {
         assert.ok('flags' in yargs, `${JSON.stringify(argv)}: read without yargs, but yargs says: ${'failed' in yargs ? yargs.failed : ''}`);
         assert.deepEqual(project(plain), project(yargs.flags), JSON.stringify(argv));
       }),
-      params(600, 'plain-argv'),
+      params(1000, 'plain-argv'),
     );
-    assert.ok(answered > 60, `only ${answered} of 600 lists were read without yargs: the property says little`);
+    assert.ok(answered > 150, `only ${answered} of 1000 lists were read without yargs: the property says little`);
   });
 
   it('answers the common forms', async () => {
@@ -97,6 +136,9 @@ describe('get without yargs (commands/plain-argv.ts)', () => {
       ['get', 'rec', '--reveal', 'false'],
       ['get', 'rec', '--unknown'],
       ['get', 'rec', '--help'],
+      ['get', 'help'],
+      ['get', '-q', 'h'],
+      ['get', 'rec', '--namespace="redis"'],
       ['get', 'rec', 'other'],
       ['get'],
       ['status', 'rec'],
@@ -104,8 +146,14 @@ describe('get without yargs (commands/plain-argv.ts)', () => {
       assert.equal(parsePlainArgv(argv, table), undefined, argv.join(' '));
   });
 
-  it('the table refuses a builder whose checks it could not carry', () => {
-    const checked: CommandModule = { command: 'get <rec>', describe: 'get', builder: (y) => y.positional('rec', { type: 'string' }).check(() => true), handler: () => undefined };
-    assert.throws(() => recordFlagTable(checked), /\.check\(\)/);
+  it('the table refuses a builder whose checks or settings it could not carry', () => {
+    const withBuilder = (builder: (y: Argv) => Argv): CommandModule => ({ command: 'get <rec>', describe: 'get', builder, handler: () => undefined });
+    const rec = (y: Argv) => y.positional('rec', { type: 'string' });
+    assert.throws(() => recordFlagTable(withBuilder((y) => rec(y).check(() => true))), /\.check\(\)/);
+    assert.throws(() => recordFlagTable(withBuilder((y) => rec(y).option('x', { type: 'string', coerce: (v: string) => v.trim() }))), /coerce of its own/);
+    assert.throws(() => recordFlagTable(withBuilder((y) => rec(y).option('x', { type: 'string', requiresArg: true }))), /sets requiresArg/);
+    assert.throws(() => recordFlagTable(withBuilder((y) => rec(y).option('x', { type: 'number' }))), /of type number/);
+    assert.throws(() => recordFlagTable(withBuilder((y) => y.positional('rec', { type: 'number' }))), /not a plain string/);
+    assert.throws(() => recordFlagTable(withBuilder((y) => rec(y).parserConfiguration({ 'camel-case-expansion': false }))), /parser configuration/);
   });
 });
