@@ -1,12 +1,12 @@
 // A command's arguments in their plain forms, read without yargs from a table of its flags that the build
 // takes from the same declarations yargs is given (scripts/bundle/flag-table.ts). Every other form (a
 // repeated flag, --no-X, -vv, an array or count flag, a value that starts with '-' or, after '=', with a
-// quote, an unknown flag, --help, a positional that names help) is left to yargs: the answer is then undefined. test/unit/plain-argv.property.test.ts checks that every
-// answer is the one yargs gives.
+// quote, an unknown flag, --help, a positional that names help) is left to yargs: the answer is then
+// undefined. test/unit/plain-argv.property.test.ts checks that every answer is the one yargs gives.
 
 /** A flag as the command line declares it to yargs (the fields this parser reads). */
 export interface FlagSpec {
-  type?: 'string' | 'boolean' | 'count' | 'number';
+  type?: 'string' | 'boolean' | 'count';
   alias?: string | string[];
   array?: boolean;
   choices?: readonly string[];

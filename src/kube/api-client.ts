@@ -67,6 +67,8 @@ export class KubeApi {
     private readonly timeoutMs: number,
     /** Debug lines for -v; never given a body. */
     private readonly trace: (line: string) => void,
+    /** The kubeconfig context the connection comes from ('' when none names it), for messages. */
+    private readonly contextName = '',
   ) {}
 
   static async connect(config: ResolvedConfig, timeoutMs: number, trace: (line: string) => void): Promise<KubeApi> {
@@ -107,7 +109,7 @@ export class KubeApi {
     // Like every other credential, an auth-provider's only over TLS.
     const authProvider = credentials.usesAuthProvider && secure ? await clientNodeFor(config) : undefined;
     if (proxy) trace(`proxy ${proxy.protocol}//${proxy.host} for ${serverUrl.host}`);
-    return new KubeApi(server, trust, credentials, proxy, authProvider, timeoutMs, trace);
+    return new KubeApi(server, trust, credentials, proxy, authProvider, timeoutMs, trace, config.contextName);
   }
 
   /** Credentials (token, client certificate, exec plugin, impersonation), trust, and the session's shared agent, for a request or an exec upgrade. */
@@ -234,7 +236,13 @@ export class KubeApi {
         req.setTimeout(this.timeoutMs, () => req.destroy(new Error(`request timed out after ${this.timeoutMs}ms`)));
       }
       req.on('error', (err: NodeJS.ErrnoException) => {
-        const failure = new KubeApiError(0, 'Unreachable', `${err.message} (server ${withoutUserinfo(this.server)})`, method, url.pathname);
+        const failure = new KubeApiError(
+          0,
+          'Unreachable',
+          `${err.message} (server ${withoutUserinfo(this.server)}${this.contextName ? `, context ${JSON.stringify(this.contextName)}` : ''})`,
+          method,
+          url.pathname,
+        );
         reject(req.reusedSocket && !answered && err.code === 'ECONNRESET' ? new StaleConnection(failure) : failure);
       });
       req.end(payload);

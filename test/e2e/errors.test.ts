@@ -135,7 +135,7 @@ describe('error paths (end to end)', function () {
     assert.deepEqual(validPasswords(sim, rec, sim.credentials(rec)!.username), [sim.credentials(rec)!.password]);
   });
 
-  it('the Kubernetes API is down: exit 1, says it cannot reach it', async () => {
+  it('the Kubernetes API is down: exit 1, says it cannot reach it, naming the server and the kubeconfig context', async () => {
     const dead = path.join(sim.dir, 'kubeconfig-dead');
     const live = fs.readFileSync(sim.kubeconfig, 'utf8');
     const deadConfig = live.replace(/server: "?https:\/\/127\.0\.0\.1:\d+"?/, 'server: "https://127.0.0.1:9"');
@@ -143,7 +143,7 @@ describe('error paths (end to end)', function () {
     fs.writeFileSync(dead, deadConfig);
     const r = await run(['rotate', 'rec', '--request-timeout', '3s'], { kubeconfig: dead });
     assert.equal(r.code, 1, r.stderr);
-    assert.match(r.stderr, /cannot reach the Kubernetes API/);
+    assert.match(r.stderr, /cannot reach the Kubernetes API: .*\(server https:\/\/127\.0\.0\.1:9, context "[^"]+"\)/);
   });
 
   it('bad flags: exit 2 and the way to help', async () => {
