@@ -178,7 +178,8 @@ const scriptLoader = path.join(repoRoot, 'scripts', 'bundle', 'script-loader.ts'
 
 /**
  * Imports that load another script of the bundle (scripts/bundle/script-loader.ts) instead of bundling
- * their module: `specifier` from `importer` (any importer when undefined) becomes script `name`'s exports.
+ * their module: an import matching `filter` from `importer` (any importer when undefined) becomes script
+ * `name`'s exports.
  */
 function scriptLinkPlugin(links: { filter: RegExp; importer?: string; name: ScriptName }[], entry: string): esbuild.Plugin {
   return {
@@ -239,7 +240,7 @@ const scriptEntries: Record<ScriptName, string> = {
  * The entry (src/main.ts), which answers help, version and the completion scripts alone, and the scripts
  * it loads (scripts/bundle/script-loader.ts): the command line (src/commands/cli.ts), `get` without yargs
  * (src/commands/get/direct.ts), and the Kubernetes client, which the other two load for an auth-provider
- * user only. Each start compiles the entry; --help never compiles the 2 MB of the others.
+ * user only. Each start compiles the entry (10 KB); --help compiles nothing else, `get` only its own script.
  */
 export async function buildBundle(outfile = bundlePath, options: BundleOptions = {}): Promise<BundleResult> {
   checkFacadeCovers();

@@ -298,8 +298,13 @@ describe('rotate, finish, abort, status, get (end to end)', function () {
 
   it('Ctrl-C during the settle wait leaves a resumable state (exit 3)', async () => {
     const { child, result } = startReccred(sim, ['rotate', REC, '--settle', '60s', '--propagation-timeout', '30s']);
+    // One Ctrl-C: every later write of the journal in that phase (the lease's renewal and release) would send a
+    // second, which quits at once (exit 3, no message), as a second Ctrl-C is meant to.
+    let sent = false;
     const stop = sim.store.onChange((e) => {
-      if (journalPhaseOf(e) === 'propagated') setTimeout(() => child.kill('SIGINT'), 300);
+      if (sent || journalPhaseOf(e) !== 'propagated') return;
+      sent = true;
+      setTimeout(() => child.kill('SIGINT'), 300);
     });
     const r = await result;
     outputs.push(r.stdout, r.stderr);
