@@ -55,7 +55,7 @@ interface Trust {
 }
 
 export class KubeApi {
-  private shared: { key: string; agent: http.Agent; upgrades: http.Agent } | undefined;
+  private shared: { key: string; values: unknown[]; agent: http.Agent; upgrades: http.Agent } | undefined;
 
   private constructor(
     readonly server: string,
@@ -133,16 +133,26 @@ export class KubeApi {
    * fail the upgrade. Through a proxy, each connection is a tunnel.
    */
   private shareAgent(opts: https.RequestOptions, use: 'request' | 'upgrade' = 'request'): void {
+    const values = TLS_KEYS.map((k) => (opts as Record<string, unknown>)[k]);
+    // The same objects as last time (nearly every request): the same material, without hashing it again.
+    const shared = this.shared && values.every((v, i) => v === this.shared?.values[i]) ? this.shared : this.shareAgentFor(values);
+    opts.agent = use === 'upgrade' ? shared.upgrades : shared.agent;
+  }
+
+  private shareAgentFor(values: unknown[]): NonNullable<KubeApi['shared']> {
     const tls: https.AgentOptions = {};
     const hash = createHash('sha256');
-    for (const k of TLS_KEYS) {
-      const v = (opts as Record<string, unknown>)[k];
+    for (const [i, k] of TLS_KEYS.entries()) {
+      const v = values[i];
       if (v === undefined) continue;
       (tls as Record<string, unknown>)[k] = v;
       hash.update(`${k}=${Buffer.isBuffer(v) ? v.toString('base64') : JSON.stringify(v)};`);
     }
     const key = hash.digest('hex');
-    if (this.shared?.key !== key) {
+    if (this.shared?.key === key) {
+      this.shared.values = values;
+      return this.shared;
+    } else {
       // The old agent is dropped, not destroyed: a request in flight on it must finish. Node unrefs idle
       // keep-alive sockets, so they never hold the process open at exit.
       const agentFor = (keepAlive: boolean) => {
@@ -153,9 +163,9 @@ export class KubeApi {
             ? new http.Agent(options)
             : new https.Agent(options);
       };
-      this.shared = { key, agent: agentFor(true), upgrades: agentFor(false) };
+      this.shared = { key, values, agent: agentFor(true), upgrades: agentFor(false) };
+      return this.shared;
     }
-    opts.agent = use === 'upgrade' ? this.shared.upgrades : this.shared.agent;
   }
 
   async request<S extends z.ZodType>(method: string, path: string, schema: S, options: RequestOptions = {}): Promise<z.infer<S>> {

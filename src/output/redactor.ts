@@ -7,27 +7,37 @@ const MASK = '********';
 
 export class Redactor {
   private readonly secrets = new Set<string>();
-  /** One per secret, longest secret first; rebuilt after add(). */
-  private patterns: ((text: string) => string)[] | undefined;
+  /** Each secret's scanner, made once: a fleet adds hundreds of secrets, a few at a time, between scrubs. */
+  private readonly scanners = new Map<string, Scanner>();
+  /** The scanners, longest secret first, and where a match of each can begin; rebuilt after add(). */
+  private index: ScannerIndex | undefined;
 
   /** Registers secrets; call it the moment a secret is known, before anything can print it. */
   add(...values: (string | undefined)[]): void {
     for (const v of values) {
       if (v && v.length >= 1 && !this.secrets.has(v)) {
         this.secrets.add(v);
-        this.patterns = undefined;
+        this.index = undefined;
       }
     }
   }
 
   scrub(text: string): string {
     if (!this.secrets.size || !text) return text;
-    // Longest first: a secret that contains another is removed whole. One expression per secret: a
-    // single one for hundreds of secrets (a fleet run) can exceed the regex engine's limits.
-    this.patterns ??= [...this.secrets].sort((a, b) => b.length - a.length).map(matcher);
+    // Longest first: a secret that contains another is removed whole. One scanner per secret: a single
+    // expression for hundreds of secrets (a fleet run) can exceed the regex engine's limits.
+    this.index ??= indexScanners([...this.secrets].sort((a, b) => b.length - a.length).map((secret) => this.scannerOf(secret)));
+    // Nearly every text holds no secret: one pass over it for all of them says so, instead of one pass each.
+    if (!anyMatch(this.index, text)) return text;
     let out = text;
-    for (const scrubOne of this.patterns) out = scrubOne(out);
+    for (const scanner of this.index.ordered) out = scanner.scrub(out);
     return out;
+  }
+
+  private scannerOf(secret: string): Scanner {
+    let scanner = this.scanners.get(secret);
+    if (!scanner) this.scanners.set(secret, (scanner = matcher(secret)));
+    return scanner;
   }
 
   /** At most `max` characters of `text`, scrubbed first: a secret crossing the cut is found whole. */
@@ -145,14 +155,14 @@ export const PER_CHARACTER_MAX = 1024;
  * core, then hex; after a match the search goes on past it. A scan, not a regular expression: V8 compiles
  * an expression this size on its first use, a tenth of a short command's time.
  */
-function matcher(secret: string): (text: string) => string {
+function matcher(secret: string): Scanner {
   const bytes = Buffer.from(secret, 'utf8');
   const cores = base64Cores(bytes);
   if (secret.length > PER_CHARACTER_MAX) {
     const forms = [secret, JSON.stringify(secret).slice(1, -1), bytes.toString('hex'), ...cores];
     // encodeURIComponent throws on a lone surrogate.
     if (!/[\uD800-\uDFFF]/u.test(secret)) forms.push(encodeURIComponent(secret));
-    return (text) => forms.reduce((out, f) => out.split(f).join(MASK), text);
+    return { scrub: (text) => forms.reduce((out, f) => out.split(f).join(MASK), text), occursIn: (text) => forms.some((f) => text.includes(f)) };
   }
   // Array.from splits by code point: a character outside the BMP stays one character.
   const chars = Array.from(secret).map(charForms);
@@ -168,6 +178,9 @@ function matcher(secret: string): (text: string) => string {
     const first = hexForm.text.charAt(0);
     starts.add(first.charCodeAt(0)).add(first.toUpperCase().charCodeAt(0));
   }
+  // A bit per UTF-16 unit (what charCodeAt returns): tested at every position of every text.
+  const startBits = new Uint32Array(0x10000 / 32);
+  for (const unit of starts) startBits[unit >>> 5] = (startBits[unit >>> 5] ?? 0) | (1 << (unit & 31));
 
   // The farthest a match of the secret written character by character reaches past its start.
   const span = chars.reduce((sum, forms) => sum + Math.max(...forms.map((f) => f.text.length)), 0);
@@ -192,12 +205,13 @@ function matcher(secret: string): (text: string) => string {
     if (hexForm && literalAt(text, at, hexForm)) return at + hexForm.text.length;
     return -1;
   };
-  return (text) => {
+  const scrub = (text: string) => {
     let out = '';
     let copied = 0;
     const deadEnds = new DeadEnds(span, chars.length);
     for (let at = 0; at < text.length;) {
-      const end = starts.has(text.charCodeAt(at)) ? matchAt(text, at, deadEnds) : -1;
+      const unit = text.charCodeAt(at);
+      const end = ((startBits[unit >>> 5] ?? 0) >>> (unit & 31)) & 1 ? matchAt(text, at, deadEnds) : -1;
       if (end > at) {
         out += text.slice(copied, at) + MASK;
         at = copied = end;
@@ -205,6 +219,122 @@ function matcher(secret: string): (text: string) => string {
     }
     return copied === 0 ? text : out + text.slice(copied);
   };
+  const probe = (text: string) => {
+    const deadEnds = new DeadEnds(span, chars.length);
+    return (at: number) => matchAt(text, at, deadEnds) > at;
+  };
+  return { scrub, probe, ...openings(chars, cores, hexForm) };
+}
+
+/** A unit as a text may hold it: a folded hex letter also in upper case, a base64 + or / also URL-safe. */
+function unitVariants(unit: number, hexFold: boolean, base64 = false): number[] {
+  if (hexFold && unit >= 0x61 && unit <= 0x66) return [unit, unit - 0x20];
+  if (base64 && unit === 0x2b) return [unit, 0x2d];
+  if (base64 && unit === 0x2f) return [unit, 0x5f];
+  return [unit];
+}
+
+/**
+ * The first two units of every match, or the one unit of a one-unit match (a one-character secret written
+ * as is). More than the matches can begin with does no harm (the scan then finds nothing); less would.
+ */
+function openings(chars: Literal[][], cores: string[], hexForm: Literal | undefined): Pick<ScannerOpenings, 'singles' | 'pairs'> {
+  const singles = new Set<number>();
+  const pairs: [number, number][] = [];
+  const pair = (a: number[], b: number[]) => {
+    for (const x of a) for (const y of b) pairs.push([x, y]);
+  };
+  const unit = (l: Literal, i: number) => unitVariants(l.text.charCodeAt(i), l.hexFold);
+  for (const first of chars[0] ?? []) {
+    if (first.text.length >= 2) pair(unit(first, 0), unit(first, 1));
+    else if (chars.length === 1) for (const u of unit(first, 0)) singles.add(u);
+    else for (const second of chars[1] ?? []) pair(unit(first, 0), unit(second, 0));
+  }
+  for (const core of cores) pair(unitVariants(core.charCodeAt(0), false, true), unitVariants(core.charCodeAt(1), false, true));
+  if (hexForm) pair(unit(hexForm, 0), unit(hexForm, 1));
+  return { singles: [...singles], pairs };
+}
+
+/** How the one-pass check (anyMatch) finds a secret matched form by form: where its matches can begin. */
+interface ScannerOpenings {
+  /** Units a whole match can be. */
+  singles: number[];
+  /** The first two units a longer match can begin with. */
+  pairs: [number, number][];
+  /** Whether a match begins at a position of one text, asked at increasing positions. */
+  probe(text: string): (at: number) => boolean;
+}
+
+type OpeningScanner = { scrub(text: string): string; occursIn?: undefined } & ScannerOpenings;
+interface WholeScanner {
+  scrub(text: string): string;
+  occursIn(text: string): boolean;
+}
+/** A secret matched form by form has openings; a longer one is found whole (`occursIn`). */
+type Scanner = OpeningScanner | WholeScanner;
+
+/** What can follow one first unit: scanners matched by it alone, and by it with each second unit. */
+interface Followers {
+  singles: OpeningScanner[];
+  next: Map<number, OpeningScanner[]>;
+}
+
+interface ScannerIndex {
+  ordered: Scanner[];
+  whole: WholeScanner[];
+  /** For each UTF-16 unit, 1 + its index in `followers` (0: no match begins with it). */
+  firstUnit: Uint16Array;
+  followers: Followers[];
+}
+
+function indexScanners(ordered: Scanner[]): ScannerIndex {
+  const firstUnit = new Uint16Array(0x10000);
+  const followers: Followers[] = [];
+  const whole: WholeScanner[] = [];
+  const of = (unit: number): Followers => {
+    const known = followers[(firstUnit[unit] ?? 0) - 1];
+    if (known) return known;
+    const made: Followers = { singles: [], next: new Map() };
+    firstUnit[unit] = followers.push(made);
+    return made;
+  };
+  for (const scanner of ordered) {
+    if (scanner.occursIn) {
+      whole.push(scanner);
+      continue;
+    }
+    for (const unit of scanner.singles) of(unit).singles.push(scanner);
+    for (const [first, second] of scanner.pairs) {
+      const next = of(first).next;
+      const list = next.get(second);
+      if (!list) next.set(second, [scanner]);
+      else if (!list.includes(scanner)) list.push(scanner);
+    }
+  }
+  return { ordered, whole, firstUnit, followers };
+}
+
+/**
+ * Whether any secret is anywhere in the text. When none is, scrubbing leaves it as it is; when one is, the
+ * first scanner (in order) that changes the text finds it in the text as given, so this finds it too.
+ */
+function anyMatch(index: ScannerIndex, text: string): boolean {
+  if (index.whole.some((s) => s.occursIn(text))) return true;
+  const probes = new Map<OpeningScanner, (at: number) => boolean>();
+  const matchesAt = (scanner: OpeningScanner, at: number) => {
+    let probe = probes.get(scanner);
+    if (!probe) probes.set(scanner, (probe = scanner.probe(text)));
+    return probe(at);
+  };
+  for (let at = 0; at < text.length; at++) {
+    const followers = index.followers[(index.firstUnit[text.charCodeAt(at)] ?? 0) - 1];
+    if (!followers) continue;
+    const { singles, next } = followers;
+    for (const scanner of singles) if (matchesAt(scanner, at)) return true;
+    const pairs = at + 1 < text.length ? next.get(text.charCodeAt(at + 1)) : undefined;
+    for (const scanner of pairs ?? []) if (matchesAt(scanner, at)) return true;
+  }
+  return false;
 }
 
 /**

@@ -278,17 +278,17 @@ export async function startSimCluster(options: SimOptions = {}): Promise<SimClus
       if (e.resource === 'secrets') secretChangedAt.set(`${e.object.metadata.namespace ?? ''}/${e.object.metadata.name}`, Date.now());
     });
     const readCreds = (ns: string, recName: string, name?: string): Record<string, string> | undefined => {
-      const rec = store.get('redisenterpriseclusters', ns, recName);
+      const rec = store.peek('redisenterpriseclusters', ns, recName);
       if (!rec) return undefined;
       const spec = (rec.spec ?? {}) as Record<string, unknown>;
       const secretName = name ?? secretsInUse.get(`${ns}/${recName}`)?.current ?? ((spec.clusterCredentialSecretName as string | undefined) || recName);
       if (spec.clusterCredentialSecretType === 'vault') {
-        const cm = (store.get('configmaps', ns, 'operator-environment-config')?.data ?? {}) as Record<string, string>;
+        const cm = (store.peek('configmaps', ns, 'operator-environment-config')?.data ?? {}) as Record<string, string>;
         const data = vault.read(cm.VAULT_SECRET_ROOT || 'secret', `${cm.VAULT_SECRET_PREFIX || 'redisenterprise'}/${secretName}`, cm.VAULT_NAMESPACE ?? '');
         if (!data) return undefined;
         return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, String(v)]));
       }
-      const secret = store.get('secrets', ns, secretName);
+      const secret = store.peek('secrets', ns, secretName);
       if (!secret) return undefined;
       const data = (secret.data ?? {}) as Record<string, string>;
       return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, unb64(v) ?? '']));

@@ -125,6 +125,30 @@ describe('redactor', () => {
     assert.equal(r.scrub(`a ${many[123]} b`), 'a ******** b');
   });
 
+  it('finds a URL-safe base64 core that begins with - or _ (+ or / in the standard alphabet)', () => {
+    // The one-pass check of every secret looks up a match's first two units: both alphabets must be there.
+    for (const opening of ['+', '/']) {
+      const secret = Array.from({ length: 95 }, (_, i) => `${String.fromCharCode(0x20 + i)}otated-pw`).find((s) => base64Cores(s).some((c) => c.startsWith(opening)));
+      assert.ok(secret, `no candidate secret has a base64 core beginning with ${opening}`);
+      for (let k = 0; k < 3; k++) {
+        const urlSafe = Buffer.from('x'.repeat(k) + secret).toString('base64url');
+        assert.ok(!fresh(secret).scrub(`token ${urlSafe} end`).includes(urlSafe.slice(4, -4)), `alignment ${k}: ${urlSafe}`);
+      }
+    }
+  });
+
+  it('the one-pass check agrees with the scan for a hundred secrets, texts with and without them', () => {
+    const many = Array.from({ length: 100 }, (_, i) => `Fleet-${i}-p%w/d+${'é'.repeat(i % 3)}`);
+    const r = fresh(...many);
+    for (const [i, s] of many.entries()) {
+      const forms = [s, JSON.stringify(s), encodeURIComponent(s), Buffer.from(s).toString('hex').toUpperCase(), Buffer.from(`u:${s}`).toString('base64url')];
+      const form = forms[i % forms.length]!;
+      assert.ok(!r.scrub(`a ${form} b`).includes(form), `secret ${i} as ${form}`);
+    }
+    const clean = JSON.stringify({ recs: many.map((_, i) => ({ name: `rec-${i}`, phase: 'completed' })) }, null, 2);
+    assert.equal(r.scrub(clean), clean);
+  });
+
   it('leaves text without secrets alone', () => {
     const r = fresh(PASSWORD);
     const text = 'GET /v1/cluster 200 {"name":"cluster.local"} dGhpcyBpcyBmaW5l';

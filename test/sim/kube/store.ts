@@ -65,6 +65,11 @@ export class KubeStore {
     return o && structuredClone(o);
   }
 
+  /** The stored object itself, for a reader that only looks (the kubelet asks for every pod's Secret ten times a second). */
+  peek(resource: Resource, namespace: string | undefined, name: string): Readonly<KubeObject> | undefined {
+    return this.bucket(resource).get(key(namespace, name));
+  }
+
   mustGet(resource: Resource, namespace: string | undefined, name: string): KubeObject {
     const o = this.get(resource, namespace, name);
     if (!o) throw new StoreError(404, 'NotFound', `${resource} "${name}" not found`);
