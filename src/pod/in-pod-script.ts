@@ -4,7 +4,9 @@
 //   line 1:  "reccred NONCE" (hex, chosen by the plugin per session; a reply from the REST API cannot hold it)
 //   then requests, each answered before the next is read:
 //     tools    "missing NAME" for each of POD_TOOLS the image lacks, then "checked" (nothing secret is read)
-//     hash     "username HASH|missing", "password HASH|missing": sha256 of the mounted files
+//     hash     "username HASH|missing", "password HASH|missing": sha256 of the mounted files, by one
+//              sha256sum given the paths of those there are (never their contents) and answering
+//              "HASH  PATH" ("*PATH" in binary mode) for each; a line left over or missing exits 65
 //     rest N   then N lines of curl config (one option per line; curlQuote escapes newlines), which carries
 //              the Authorization header: credentials always come from the plugin
 //     stop     exit 0
@@ -42,10 +44,20 @@ while IFS= read -r op; do
     rc=0
     ;;
   hash)
-    rc=0
-    for k in username password; do
-      if [ -r "$c/$k" ]; then h=$(sha256sum < "$c/$k") || { rc=65; break; }; printf '%s %s\\n' "$k" "\${h%% *}"; else printf '%s missing\\n' "$k"; fi
+    rc=0 u=missing p=missing h=
+    set --
+    if [ -r "$c/username" ]; then set -- "$c/username"; fi
+    if [ -r "$c/password" ]; then set -- "$@" "$c/password"; fi
+    m=$#
+    if [ "$m" -gt 0 ]; then h=$(sha256sum "$@") || rc=65; fi
+    set -f; set -- $h; set +f
+    while [ $# -ge 2 ]; do
+      case "$2" in "$c/username"|"*$c/username") u=$1 ;; "$c/password"|"*$c/password") p=$1 ;; *) rc=65 ;; esac
+      m=$((m - 1)); shift 2
     done
+    if [ $# -ne 0 ] || [ "$m" -ne 0 ]; then rc=65; fi
+    if [ "$rc" -eq 0 ]; then printf 'username %s\\npassword %s\\n' "$u" "$p"; fi
+    h=
     ;;
   "rest "*)
     # printf must be the shell's own: a printf found on PATH would get the config as an argument.

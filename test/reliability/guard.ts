@@ -237,8 +237,8 @@ export class Guard {
 const SCRIPT_EXECS: Record<string, (args: string[]) => boolean> = {
   sh: (a) => a.length === 2 && a[0] === '-c' && a[1] === IN_POD_SCRIPT,
   curl: (a) => a.join('\0') === CURL_ARGS.join('\0'),
-  // h=$(sha256sum < "$c/$k"): the file is stdin, never an argument.
-  sha256sum: (a) => a.length === 0,
+  // sha256sum "$@": the paths of the mounted credential files there are, in this order, never their contents.
+  sha256sum: (a) => [['username'], ['password'], ['username', 'password']].some((names) => a.join('\0') === names.map((n) => `/opt/redislabs/credentials/${n}`).join('\0')),
   // head -c "$len" | curl ...: the length of the config that follows on stdin.
   head: (a) => a.length === 2 && a[0] === '-c' && /^\d+$/.test(a[1] ?? ''),
 };

@@ -2,10 +2,10 @@
 import { spawn } from 'node:child_process';
 import { IN_POD_SCRIPT } from '../../src/pod/in-pod-script.js';
 
-/** `env`: the environment the pod's shell gets (default: this process's). */
-export function runInPodScript(stdin: Buffer, env?: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** `env`: the environment the pod's shell gets (default: this process's); `script`: a variant of the script to run. */
+export function runInPodScript(stdin: Buffer, env?: NodeJS.ProcessEnv, script = IN_POD_SCRIPT): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn('sh', ['-c', IN_POD_SCRIPT], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn('sh', ['-c', script], { env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -44,14 +44,14 @@ export function answersOf(stdout: string, stderr: string): Answer[] {
 }
 
 /** One conversation: hello, the requests, stop; the session's exit code and each answer. */
-export async function converse(requests: Buffer[], env?: NodeJS.ProcessEnv): Promise<{ code: number | null; answers: Answer[]; stdout: string; stderr: string }> {
-  const res = await runInPodScript(Buffer.concat([hello(), ...requests, Buffer.from('stop\n')]), env);
+export async function converse(requests: Buffer[], env?: NodeJS.ProcessEnv, script?: string): Promise<{ code: number | null; answers: Answer[]; stdout: string; stderr: string }> {
+  const res = await runInPodScript(Buffer.concat([hello(), ...requests, Buffer.from('stop\n')]), env, script);
   return { ...res, answers: answersOf(res.stdout, res.stderr) };
 }
 
 /** One request in a conversation of its own: its answer (the session must stop cleanly). */
-export async function runOne(request: Buffer, env?: NodeJS.ProcessEnv): Promise<Answer> {
-  const res = await converse([request], env);
+export async function runOne(request: Buffer, env?: NodeJS.ProcessEnv, script?: string): Promise<Answer> {
+  const res = await converse([request], env, script);
   if (res.code !== 0 || res.answers.length !== 1) throw new Error(`the conversation ended with exit ${res.code} after ${res.answers.length} answers: ${res.stderr}`);
   return res.answers[0]!;
 }

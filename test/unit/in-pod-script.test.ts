@@ -1,14 +1,15 @@
 // The in-pod script and its curl config, run for real: a real sh, a real curl, a local HTTP server.
 // stdin is never closed, as over exec protocol v4.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import { curlConfig, curlQuote, parseCurlOutput } from '../../src/pod/curl-config.js';
-import { POD_TOOLS } from '../../src/pod/in-pod-script.js';
+import { IN_POD_SCRIPT, POD_TOOLS } from '../../src/pod/in-pod-script.js';
 import { converse, hello, restRequest, runInPodScript, runOne } from './in-pod-runner.js';
 
 interface Seen {
@@ -121,6 +122,69 @@ describe('in-pod script and curl config (real sh and curl)', () => {
       const res = await runOne(restRequest(config), env);
       assert.equal(res.code, 0, res.stderr);
       assert.equal(parseCurlOutput(res.stdout)?.status, 200);
+    });
+  });
+
+  describe('hash: one sha256sum for the files there are', () => {
+    // The script itself with only the credentials folder moved to a temporary one.
+    const dir = mkdtempSync(join(tmpdir(), 'reccred-hash-'));
+    const cred = join(dir, 'cred');
+    const bin = join(dir, 'bin');
+    const script = IN_POD_SCRIPT.replace('c=/opt/redislabs/credentials\n', `c=${cred}\n`);
+    const hash = Buffer.from('hash\n');
+    const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+    /** A sha256sum of the test's own first on PATH: `body` is its sh script. */
+    const fake = (body: string) => {
+      writeFileSync(join(bin, 'sha256sum'), `#!/bin/sh\n${body}\n`);
+      chmodSync(join(bin, 'sha256sum'), 0o755);
+      return { PATH: `${bin}:${process.env.PATH ?? ''}` };
+    };
+    const files = (username?: string, password?: string) => {
+      rmSync(cred, { recursive: true, force: true });
+      mkdirSync(cred, { recursive: true });
+      if (username !== undefined) writeFileSync(join(cred, 'username'), username);
+      if (password !== undefined) writeFileSync(join(cred, 'password'), password);
+    };
+    before(() => mkdirSync(bin, { recursive: true }));
+    after(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('answers both files, either, or neither, each on its own line', async () => {
+      assert.notEqual(script, IN_POD_SCRIPT, 'the folder was moved');
+      const [u, p] = ['admin@example.com', 'pa ss*w\nord-A1!'];
+      for (const [given, want] of [
+        [[u, p], `username ${sha(u)}\npassword ${sha(p)}\n`],
+        [[u, undefined], `username ${sha(u)}\npassword missing\n`],
+        [[undefined, p], `username missing\npassword ${sha(p)}\n`],
+        [[undefined, undefined], 'username missing\npassword missing\n'],
+      ] as const) {
+        files(...given);
+        const a = await runOne(hash, undefined, script);
+        assert.deepEqual([a.code, a.stdout], [0, want], `files ${JSON.stringify(given)}: ${a.stderr}`);
+      }
+    });
+
+    it('sha256sum gets the paths of the files, never their contents, and its binary-mode marker is read', async () => {
+      files('u', 'p');
+      const argv = join(dir, 'argv');
+      const zeros = '0'.repeat(64);
+      const a = await runOne(hash, fake(`printf '%s\\n' "$@" > '${argv}'; for f; do echo "${zeros} *$f"; done`), script);
+      assert.deepEqual([a.code, a.stdout], [0, `username ${zeros}\npassword ${zeros}\n`], a.stderr);
+      assert.deepEqual(readFileSync(argv, 'utf8').split('\n'), [join(cred, 'username'), join(cred, 'password'), '']);
+    });
+
+    it('an answer sha256sum did not give whole is exit 65, never "missing"', async () => {
+      files('u', 'p');
+      const line = (f: string) => `echo "${'1'.repeat(64)}  ${f}"`;
+      for (const [what, body] of [
+        ['one line short', line('$1')],
+        ['a line left over', `for f; do ${line('$f')}; done; echo extra`],
+        ['a file twice', `for f; do ${line('$f')}; done; ${line('$1')}`],
+        ['a path it was not given', `${line('$1')}; ${line('/etc/shadow')}`],
+        ['an error', `${line('$1')}; exit 1`],
+      ] as const) {
+        const a = await runOne(hash, fake(body), script);
+        assert.deepEqual([a.code, a.stdout], [65, ''], `${what}: ${a.stderr}`);
+      }
     });
   });
 
