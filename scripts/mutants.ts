@@ -67,7 +67,8 @@ function runTest(dir: string, m: Mutation): Promise<Outcome> {
   delete env.RECCRED_EXECUTABLE; // the development entry runs the mutated sources
   env.RECCRED_SPREAD = 'all'; // a mutant meets every case of its test, not this commit's turn (test/spread.ts)
   const report = path.join(dir, '.mutant-report.json');
-  const args = ['mocha', m.test, ...(m.grep === undefined ? [] : ['--grep', m.grep]), '--reporter', 'json', '--reporter-option', `output=${report}`];
+  // --grep=VALUE: a pattern that starts with "-" (--finish, --canary) would be read as an option of its own.
+  const args = ['mocha', m.test, ...(m.grep === undefined ? [] : [`--grep=${m.grep}`]), '--reporter', 'json', '--reporter-option', `output=${report}`];
   const t0 = Date.now();
   return new Promise((resolve) => {
     const child = spawn('npx', args, { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
