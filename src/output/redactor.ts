@@ -178,9 +178,6 @@ function matcher(secret: string): Scanner {
     const first = hexForm.text.charAt(0);
     starts.add(first.charCodeAt(0)).add(first.toUpperCase().charCodeAt(0));
   }
-  // A bit per UTF-16 unit (what charCodeAt returns): tested at every position of every text.
-  const startBits = new Uint32Array(0x10000 / 32);
-  for (const unit of starts) startBits[unit >>> 5] = (startBits[unit >>> 5] ?? 0) | (1 << (unit & 31));
 
   // The farthest a match of the secret written character by character reaches past its start.
   const span = chars.reduce((sum, forms) => sum + Math.max(...forms.map((f) => f.text.length)), 0);
@@ -210,8 +207,7 @@ function matcher(secret: string): Scanner {
     let copied = 0;
     const deadEnds = new DeadEnds(span, chars.length);
     for (let at = 0; at < text.length;) {
-      const unit = text.charCodeAt(at);
-      const end = ((startBits[unit >>> 5] ?? 0) >>> (unit & 31)) & 1 ? matchAt(text, at, deadEnds) : -1;
+      const end = starts.has(text.charCodeAt(at)) ? matchAt(text, at, deadEnds) : -1;
       if (end > at) {
         out += text.slice(copied, at) + MASK;
         at = copied = end;

@@ -30,8 +30,11 @@ export const POD_TOOLS = ['curl', 'sha256sum'] as const;
 /** Lines of curl config one request may carry (curlConfig writes about a dozen). */
 export const MAX_CONFIG_LINES = 999;
 
+/** Where kubelet mounts the REC's credential Secret in each pod (its files `username` and `password`). */
+export const MOUNTED_CREDENTIALS = '/opt/redislabs/credentials';
+
 export const IN_POD_SCRIPT = `set -u
-c=/opt/redislabs/credentials
+c=${MOUNTED_CREDENTIALS}
 IFS= read -r hello || exit 64
 case "$hello" in "reccred "*) ;; *) exit 64 ;; esac
 n=\${hello#reccred }

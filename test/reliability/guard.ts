@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CURL_ARGS, IN_POD_COMMAND, IN_POD_SCRIPT, POD_TOOLS } from '../../src/pod/in-pod-script.js';
+import { CURL_ARGS, IN_POD_COMMAND, IN_POD_SCRIPT, MOUNTED_CREDENTIALS, POD_TOOLS } from '../../src/pod/in-pod-script.js';
 import type { SimCluster } from '../sim/cluster.js';
 import { parseTrace, processesOf, straceInstalled, type Trace } from '../sim/pods/exec-trace.js';
 import { nsenterArgs } from '../sim/pods/sandbox.js';
@@ -238,7 +238,7 @@ const SCRIPT_EXECS: Record<string, (args: string[]) => boolean> = {
   sh: (a) => a.length === 2 && a[0] === '-c' && a[1] === IN_POD_SCRIPT,
   curl: (a) => a.join('\0') === CURL_ARGS.join('\0'),
   // sha256sum "$@": the paths of the mounted credential files there are, in this order, never their contents.
-  sha256sum: (a) => [['username'], ['password'], ['username', 'password']].some((names) => a.join('\0') === names.map((n) => `/opt/redislabs/credentials/${n}`).join('\0')),
+  sha256sum: (a) => [['username'], ['password'], ['username', 'password']].some((names) => a.join('\0') === names.map((n) => `${MOUNTED_CREDENTIALS}/${n}`).join('\0')),
   // head -c "$len" | curl ...: the length of the config that follows on stdin.
   head: (a) => a.length === 2 && a[0] === '-c' && /^\d+$/.test(a[1] ?? ''),
 };

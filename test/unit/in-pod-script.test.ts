@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import { curlConfig, curlQuote, parseCurlOutput } from '../../src/pod/curl-config.js';
-import { IN_POD_SCRIPT, POD_TOOLS } from '../../src/pod/in-pod-script.js';
+import { IN_POD_SCRIPT, MOUNTED_CREDENTIALS, POD_TOOLS } from '../../src/pod/in-pod-script.js';
 import { converse, hello, restRequest, runInPodScript, runOne } from './in-pod-runner.js';
 
 interface Seen {
@@ -130,7 +130,7 @@ describe('in-pod script and curl config (real sh and curl)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'reccred-hash-'));
     const cred = join(dir, 'cred');
     const bin = join(dir, 'bin');
-    const script = IN_POD_SCRIPT.replace('c=/opt/redislabs/credentials\n', `c=${cred}\n`);
+    const script = IN_POD_SCRIPT.replace(`c=${MOUNTED_CREDENTIALS}\n`, `c=${cred}\n`);
     const hash = Buffer.from('hash\n');
     const sha = (s: string) => createHash('sha256').update(s).digest('hex');
     /** A sha256sum of the test's own first on PATH: `body` is its sh script. */
