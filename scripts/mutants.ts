@@ -156,13 +156,16 @@ if (process.argv.includes('--list')) {
         process.stdout.write(`caught    ${m.id}: ${r.assertions.length} failing on an assertion, ${r.passing} passing, ${r.seconds} s (${m.test})\n`);
       } else {
         survived += 1;
-        const why =
-          r.code === 0
+        // A grep that matches no test passes with nothing run: the entry went stale as the test was renamed.
+        const stale = r.code === 0 && r.passing === 0;
+        const why = stale
+          ? `no test ran: its grep ${JSON.stringify(m.grep ?? '')} matches no test of ${m.test}`
+          : r.code === 0
             ? 'every test passed'
             : r.other.length > 0
               ? `no assertion failed; other failures prove nothing: ${r.other.join('; ')}`
               : 'mocha failed without a failing test (the mutation broke loading, which proves nothing)';
-        process.stdout.write(`SURVIVED  ${m.id}: ${why}, ${r.seconds} s\n${r.tail}\n`);
+        process.stdout.write(`${stale ? 'STALE    ' : 'SURVIVED '} ${m.id}: ${why}, ${r.seconds} s\n${r.tail}\n`);
       }
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

@@ -21,7 +21,7 @@ import type { AuditEvent } from '../sim/audit.js';
 import { startSimCluster, type SimCluster } from '../sim/cluster.js';
 import { policyRulesFromRole, revokedAfterReview, type RbacRole, type RbacRule } from '../sim/kube/rbac.js';
 import { EVENTS_PERMISSION } from '../../src/rec/rec-events.js';
-import { journalExists, validPasswords } from './harness.js';
+import { journalExists, journalPhaseOf, validPasswords, type KillEvent } from './harness.js';
 import {
   auditedRequests,
   covered,
@@ -259,8 +259,12 @@ describe('CronJob example: in-cluster rotation with exactly the Role of deploy/c
   async function runRevoked(
     c: Revocation,
     settleWith: 'finish' | 'abort',
-    /** Revoke when the audit log records this event, instead of from the start. */
-    revokeAt?: { what: string; when: (e: AuditEvent) => boolean },
+    /**
+     * Revoke when the simulated cluster records this event (a store write before its reply, an audit record),
+     * instead of from the start; with `cut`, the API server also resets every open exec stream then, as its
+     * restart does, so the plugin's next request needs a new session.
+     */
+    revokeAt?: { what: string; when: (e: KillEvent) => boolean; cut?: boolean },
   ): Promise<{ code: number | null; phase: string; refused: AuditedRequest; settled: boolean }> {
     const user = `${SA_USER}-revoked-${c.id}${revokeAt ? '-mid-run' : ''}`;
     const full = policyRulesFromRole(role);
@@ -270,17 +274,18 @@ describe('CronJob example: in-cluster rotation with exactly the Role of deploy/c
     const failedLogins = sim.audit.failedRestAuths(REC);
     const mark = sim.audit.mark();
     let revokedAt: number | undefined;
-    const unsubscribe = revokeAt
-      ? sim.audit.onRecord((e) => {
-          if (revokedAt === undefined && revokeAt.when(e)) {
-            access.revoke();
-            revokedAt = sim.audit.mark();
-          }
-        })
-      : () => undefined;
-    const r = await runInCluster(sim, token, NS, containerArgs()).finally(unsubscribe);
-    const ctx = `"${c.what}" revoked ${revokeAt ? `once ${revokeAt.what}` : 'after the preflight'}: exit ${r.code}\n${r.stderr}`;
+    let streamsCut = 0;
+    const at = (e: KillEvent) => {
+      if (revokedAt !== undefined || !revokeAt?.when(e)) return;
+      access.revoke();
+      if (revokeAt.cut) streamsCut = sim.apiServer.cutExecStreams();
+      revokedAt = sim.audit.mark();
+    };
+    const unsubscribe = revokeAt ? [sim.store.onChange((store) => at({ store })), sim.audit.onRecord((audit) => at({ audit }))] : [];
+    const r = await runInCluster(sim, token, NS, containerArgs()).finally(() => unsubscribe.forEach((off) => off()));
+    const ctx = `"${c.what}" revoked ${revokeAt ? `once ${revokeAt.what}${revokeAt.cut ? ', the exec streams cut' : ''}` : 'after the preflight'}: exit ${r.code}\n${r.stderr}`;
     if (revokeAt) assert.ok(revokedAt !== undefined, `the revocation's moment never came; ${ctx}`);
+    if (revokeAt?.cut) assert.ok(streamsCut > 0, `the cut found the plugin's exec sessions open; ${ctx}`);
     const requests = auditedRequests(sim.audit.since(mark), user);
     const refused = requests.filter((q) => q.status === 403);
     for (const q of refused) {
@@ -368,9 +373,10 @@ describe('CronJob example: in-cluster rotation with exactly the Role of deploy/c
     proven.names = names;
   });
 
-  // Kubernetes authorizes an exec when it opens, and the plugin's sessions are stopped before the settle: a revocation
-  // before the settle is met by the look after it. After the removal the run opens no new session: it completes.
-  it('real refusals mid-run: exec revoked once the journal exists, the new password is added, the Secret is updated: the next exec session is refused, exit 3, nothing lost, finish or abort settles it', async () => {
+  // Kubernetes authorizes an exec when it opens: a revocation alone is met by the plugin's next new session, the look
+  // after the settle (its sessions are stopped before it). With the open streams cut as well (an API server restart),
+  // the very next request needs a new session: in the propagation wait, or the check after the removal.
+  it('real refusals mid-run: exec revoked once the journal exists; or, with the exec streams cut, once it says added, stored, removed: the next exec session is refused, exit 3, nothing lost, finish or abort settles it', async () => {
     const rules = role.rules ?? [];
     const exec = rules.findIndex((r) => r.resources?.includes('pods/exec'));
     const withoutExec: Revocation = {
@@ -380,12 +386,16 @@ describe('CronJob example: in-cluster rotation with exactly the Role of deploy/c
       grants: grantsOf(rules).filter((g) => g.rule === exec),
     };
     const path = (e: AuditEvent) => (e.kind === 'api' ? e.uri.split('?')[0]! : '');
-    const moments: { what: string; when: (e: AuditEvent) => boolean }[] = [
-      { what: 'the journal was created', when: (e) => e.kind === 'api' && e.method === 'POST' && path(e).endsWith('/secrets') && e.status === 201 },
-      { what: 'the new password was added', when: (e) => e.kind === 'rest' && e.method === 'POST' && e.path === '/v1/users/password' && e.status === 200 },
-      { what: 'the Secret was updated', when: (e) => e.kind === 'api' && e.method === 'PATCH' && path(e).endsWith(`/secrets/${REC}`) && e.status === 200 },
+    // Journal writes are caught before their reply: the plugin is waiting on the write, none of its sessions busy.
+    const written = (phase: string) => (e: KillEvent) => e.store?.object.metadata.name === `${REC}-reccred-journal` && journalPhaseOf(e.store) === phase;
+    const moments: { what: string; when: (e: KillEvent) => boolean; cut?: boolean }[] = [
+      { what: 'the journal was created', when: ({ audit: e }) => e?.kind === 'api' && e.method === 'POST' && path(e).endsWith('/secrets') && e.status === 201 },
+      { what: 'the journal says added', when: written('added'), cut: true },
+      { what: 'the journal says stored', when: written('stored'), cut: true },
+      { what: 'the journal says removed', when: written('removed'), cut: true },
     ];
-    for (const moment of spread('moments of the revocation', moments, 2, (m) => m.what)) {
+    // Each moment is a few seconds (the settle is 2 s here): all run in every run.
+    for (const moment of moments) {
       const i = moments.indexOf(moment);
       const run = await runRevoked({ ...withoutExec, id: `exec-${i + 1}` }, i % 2 === 0 ? 'finish' : 'abort', moment);
       assert.equal(run.code, 3, `once ${moment.what}: a journal exists, so the run stops resumable`);

@@ -102,6 +102,8 @@ export interface ApiServer {
   execKubeconfig(opts: ExecKubeconfigOptions): ExecKubeconfig;
   /** Writes any kubeconfig against this server (server and CA filled in); returns its path. */
   writeKubeconfig(k: Omit<KubeconfigInput, 'server' | 'caFile' | 'file'> & { file?: string }): string;
+  /** Resets every open exec stream, as a restart of this API server does; returns how many were open. */
+  cutExecStreams(): number;
   close(): Promise<void>;
 }
 
@@ -924,6 +926,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       return { kubeconfig: file, log, invocations: () => readExecLog(log) };
     },
     writeKubeconfig: writeKubeconfigFile,
+    cutExecStreams: () => execEndpoint.cutAll(),
     async close() {
       for (const w of watches) w.end();
       execEndpoint.close();

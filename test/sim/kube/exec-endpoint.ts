@@ -309,6 +309,16 @@ export class ExecEndpoint {
     })();
   }
 
+  /**
+   * Cuts every open exec stream, as an API server restart (or a proxy in front of it) does: the connections
+   * reset, the commands in the pods end, and a client's next exec is a new request, authorized afresh.
+   */
+  cutAll(): number {
+    const open = [...this.live];
+    for (const { ws } of open) ws.terminate();
+    return open.length;
+  }
+
   close(): void {
     for (const { ws, proc } of this.live) {
       proc.kill();
