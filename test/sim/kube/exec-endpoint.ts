@@ -311,7 +311,10 @@ export class ExecEndpoint {
 
   /**
    * Cuts every open exec stream, as an API server restart (or a proxy in front of it) does: the connections
-   * reset, the commands in the pods end, and a client's next exec is a new request, authorized afresh.
+   * reset, the commands in the pods end, and a client's next exec is a new request, authorized afresh. A
+   * shutdown drains ordinary requests but "long running requests are outside of this scope"
+   * (kubernetes/kubernetes staging/src/k8s.io/apiserver/pkg/server/lifecycle_signals.go); authorization runs once
+   * per request, before the handler upgrades it (staging/src/k8s.io/apiserver/pkg/endpoints/filters/authorization.go).
    */
   cutAll(): number {
     const open = [...this.live];
